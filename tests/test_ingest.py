@@ -1,0 +1,173 @@
+"""Reading extracts: encodings, malformed rows set aside with their line, Parquet, chunks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from linker import columns as C
+from linker.errors import ConfigError
+from linker.ingest import detect_encoding, iter_chunks, rejects_frame
+from linker.mapping import load_mapping
+
+MAPPING = """
+[[sources]]
+name = "ice"
+path = "{file}"
+key = "CASE"
+{encoding}
+  [sources.fields]
+  full_name = "NAME"
+  dob = "DOB"
+"""
+
+
+def source_for(tmp_path: Path, file: str, encoding: str | None = None):
+    enc = f'encoding = "{encoding}"' if encoding else ""
+    path = tmp_path / "m.toml"
+    path.write_text(MAPPING.format(file=file, encoding=enc), encoding="utf-8")
+    return load_mapping(path).sources[0]
+
+
+def read_all(source, chunk_rows: int = 1000):
+    chunks = list(iter_chunks(source, chunk_rows=chunk_rows))
+    frame = pd.concat([c.frame for c in chunks], ignore_index=True)
+    rejects = [r for c in chunks for r in c.rejects]
+    return frame, rejects, sum(c.rows_read for c in chunks)
+
+
+ROWS = "CASE,NAME,DOB\nI-1,\"PÉREZ, JOSÉ\",2001-02-03\nI-2,\"NÚÑEZ, MARÍA\",1999-12-31\n"
+
+
+@pytest.mark.parametrize(
+    ("encoding_written", "declared", "expected"),
+    [
+        ("utf-8", None, "utf-8"),
+        ("utf-8-sig", None, "utf-8-sig"),
+        ("utf-8-sig", "utf-8", "utf-8-sig"),
+        ("cp1252", None, "cp1252"),
+        ("cp1252", "cp1252", "cp1252"),
+        ("latin-1", "latin-1", "latin-1"),
+    ],
+)
+def test_encodings_read_accented_names(
+    tmp_path: Path, encoding_written: str, declared: str | None, expected: str
+) -> None:
+    (tmp_path / "ice.csv").write_bytes(ROWS.encode(encoding_written))
+    source = source_for(tmp_path, "ice.csv", declared)
+    assert codec(detect_encoding(source.path, source.encoding)) == codec(expected)
+    frame, rejects, read = read_all(source)
+    assert rejects == [] and read == 2
+    assert frame["NAME"].tolist() == ["PÉREZ, JOSÉ", "NÚÑEZ, MARÍA"]
+    assert frame["CASE"].tolist() == ["I-1", "I-2"]  # BOM not glued to the first header
+    assert frame[C.LINE].tolist() == [2, 3]
+
+
+def codec(name: str) -> str:
+    import codecs
+
+    return codecs.lookup(name).name
+
+
+def test_undetected_cp1252_sniffed_from_later_bytes(tmp_path: Path) -> None:
+    body = "CASE,NAME,DOB\n" + "".join(f"I-{i},\"LOPEZ, ANA\",2001-01-0{i % 9 + 1}\n"
+                                       for i in range(50))
+    body += "I-99,\"MUÑOZ, JOSÉ\",2001-02-03\n"
+    (tmp_path / "ice.csv").write_bytes(body.encode("cp1252"))
+    frame, rejects, _ = read_all(source_for(tmp_path, "ice.csv"))
+    assert rejects == []
+    assert frame["NAME"].iloc[-1] == "MUÑOZ, JOSÉ"
+
+
+def test_malformed_rows_go_to_rejects_with_line_and_rest_is_ingested(tmp_path: Path) -> None:
+    text = (
+        "CASE,NAME,DOB\n"
+        "I-1,\"PEREZ, JOSE\",2001-02-03\n"
+        "I-2,\"LOPEZ, ANA\",2001-02-03,EXTRA\n"  # line 3: one field too many
+        "\n"  # blank line 4: skipped, not a reject
+        "I-3,\"GARCIA, LUIS\",2000-01-01\n"
+        ",\"NO KEY\",2000-01-01\n"  # line 6: empty key
+        "I-1,\"DUPLICATE\",2000-01-01\n"  # line 7: repeated key
+        "I-4,\"CRUZ, EVA\",1990-05-05\n"
+    )
+    (tmp_path / "ice.csv").write_text(text, encoding="utf-8")
+    frame, rejects, read = read_all(source_for(tmp_path, "ice.csv"))
+    assert frame["CASE"].tolist() == ["I-1", "I-3", "I-4"]
+    assert frame[C.LINE].tolist() == [2, 5, 8]
+    by_line = {r.line: r for r in rejects}
+    assert set(by_line) == {3, 6, 7}
+    assert "expected 3 fields, found 4" in by_line[3].reason
+    assert by_line[3].raw.startswith("I-2")  # the row's text is kept: nothing lost
+    assert by_line[6].column == "CASE" and by_line[6].reason == "empty key"
+    assert by_line[7].column == "CASE" and "duplicate key" in by_line[7].reason
+    assert all(r.file.endswith("ice.csv") and r.source == "ice" for r in rejects)
+    assert read == 6
+    table = rejects_frame(rejects)
+    assert list(table.columns) == ["source", "file", "line", "column", "reason", "raw"]
+
+
+def test_undecodable_bytes_reject_only_that_row_naming_the_column(tmp_path: Path) -> None:
+    good = "CASE,NAME,DOB\nI-1,\"PEREZ, JOSE\",2001-02-03\n".encode()
+    bad = b"I-2,\"MU\xd1OZ, ANA\",2001-02-03\n"  # cp1252 byte in a utf-8 declared file
+    tail = "I-3,\"CRUZ, EVA\",1990-05-05\n".encode()
+    (tmp_path / "ice.csv").write_bytes(good + bad + tail)
+    frame, rejects, _ = read_all(source_for(tmp_path, "ice.csv", "utf-8"))
+    assert frame["CASE"].tolist() == ["I-1", "I-3"]
+    (reject,) = rejects
+    assert (reject.line, reject.column) == (3, "NAME")
+    assert "not valid utf-8" in reject.reason and "cp1252" in reject.reason
+
+
+def test_unclosed_quote_is_one_reject_spanning_lines(tmp_path: Path) -> None:
+    text = 'CASE,NAME,DOB\nI-1,"PEREZ, JOSE,2001-02-03\nI-2,"LOPEZ, ANA",2001-02-03\n'
+    (tmp_path / "ice.csv").write_text(text, encoding="utf-8")
+    frame, rejects, _ = read_all(source_for(tmp_path, "ice.csv"))
+    assert len(rejects) == 1 and rejects[0].line == 2
+    assert "found" in rejects[0].reason
+    assert frame.empty or "I-1" not in frame["CASE"].tolist()
+
+
+def test_chunks_keep_memory_flat_and_lines_right(tmp_path: Path) -> None:
+    n = 2500
+    body = "CASE,NAME,DOB\n" + "".join(f"I-{i},\"X, Y\",2001-01-01\n" for i in range(n))
+    (tmp_path / "ice.csv").write_text(body, encoding="utf-8")
+    chunks = list(iter_chunks(source_for(tmp_path, "ice.csv"), chunk_rows=1000))
+    assert [len(c.frame) for c in chunks] == [1000, 1000, 500]
+    assert chunks[2].frame[C.LINE].iloc[-1] == n + 1
+
+
+def test_duplicate_keys_caught_across_chunks(tmp_path: Path) -> None:
+    body = "CASE,NAME,DOB\n" + "".join(f"I-{i % 1500},\"X, Y\",2001-01-01\n" for i in range(2000))
+    (tmp_path / "ice.csv").write_text(body, encoding="utf-8")
+    frame, rejects, _ = read_all(source_for(tmp_path, "ice.csv"), chunk_rows=1000)
+    assert len(frame) == 1500 and len(rejects) == 500
+    assert frame["CASE"].is_unique
+
+
+def test_parquet_extract_reads_with_dates_as_iso(tmp_path: Path) -> None:
+    pd.DataFrame(
+        {
+            "CASE": ["I-1", "I-2"],
+            "NAME": ["PÉREZ, JOSÉ", None],
+            "DOB": pd.to_datetime(["2001-02-03", "1999-12-31"]),
+        }
+    ).to_parquet(tmp_path / "ice.parquet")
+    frame, rejects, read = read_all(source_for(tmp_path, "ice.parquet"))
+    assert read == 2 and rejects == []
+    assert frame["DOB"].tolist() == ["2001-02-03", "1999-12-31"]
+    assert frame["NAME"].tolist() == ["PÉREZ, JOSÉ", None]
+    assert frame[C.LINE].tolist() == [1, 2]
+
+
+def test_blank_and_whitespace_values_become_none(tmp_path: Path) -> None:
+    (tmp_path / "ice.csv").write_text("CASE,NAME,DOB\nI-1,   ,\n", encoding="utf-8")
+    frame, _, _ = read_all(source_for(tmp_path, "ice.csv"))
+    assert frame["NAME"].iloc[0] is None and frame["DOB"].iloc[0] is None
+
+
+def test_missing_column_at_read_time_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "ice.csv").write_text("CASE,NAME\nI-1,X\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="column 'DOB' is not in"):
+        read_all(source_for(tmp_path, "ice.csv"))

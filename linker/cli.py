@@ -90,8 +90,9 @@ def sample_data(people: int, seed: int, out_dir: Path) -> None:
     summary = generate_sample(
         people=people, seed=seed, out_dir=out_dir, progress=lambda msg: click.echo(msg, err=True)
     )
-    click.echo(summary.format_table() if hasattr(summary, "format_table") else str(summary))
-    click.echo(f"mapping: {out_dir / 'mapping.toml'}")
+    for line in summary.lines():
+        click.echo(line)
+    click.echo(f"mapping: {out_dir / 'mapping.toml'}  truth: {out_dir / 'truth'}")
 
 
 @main.command("standardize")

@@ -1,0 +1,310 @@
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from linker import columns as C
+from linker.errors import ConfigError, DataContractError
+from linker.standardize.dates import (
+    DOB_INVALID,
+    EVENT_DATE_INVALID,
+    standardize_dob,
+    standardize_event_date,
+)
+
+TODAY = date(2024, 6, 1)
+NA = None  # expected null part
+
+# raw value, declared format, expected (dob, year, month, day, quality, invalid)
+DOB_CASES = [
+    # ISO and its variants
+    ("2005-03-14", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("2005/03/14", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("2005.03.14", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("20050314", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("2005-03-14 00:00:00", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("2005-03-14T10:22:33Z", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("  2005-3-4  ", None, ("2005-03-04", 2005, 3, 4, "full", False)),
+    # US and day-first slashes
+    ("03/14/2005", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("3/14/2005 10:00 AM", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("14/03/2005", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("03/04/2005", None, ("2005-03-04", 2005, 3, 4, "full", False)),  # ambiguous: month-first
+    ("03/04/2005", "%d/%m/%Y", ("2005-04-03", 2005, 4, 3, "full", False)),  # follows fmt
+    ("03142005", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("14032005", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    # two-digit years: never in the future
+    ("3/14/05", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("3/14/24", None, ("2024-03-14", 2024, 3, 14, "full", False)),
+    ("7/14/24", None, ("1924-07-14", 1924, 7, 14, "full", False)),
+    ("3/14/30", None, ("1930-03-14", 1930, 3, 14, "full", False)),
+    ("14-MAR-05", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("03/14/05", "%m/%d/%y", ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("03/14/70", "%m/%d/%y", ("1970-03-14", 1970, 3, 14, "full", False)),
+    # month names, English and Spanish, with diacritics
+    ("14-MAR-2005", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("14 Mar 2005", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("14MAR2005", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("March 14, 2005", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("Monday, March 14th, 2005", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("2005 Mar 14", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("14 de marzo de 2005", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("14-ENE-2005", None, ("2005-01-14", 2005, 1, 14, "full", False)),
+    ("3 de abril de 2005", None, ("2005-04-03", 2005, 4, 3, "full", False)),
+    ("agosto 3, 2001", None, ("2001-08-03", 2001, 8, 3, "full", False)),
+    ("31 DICIEMBRE 1999", None, ("1999-12-31", 1999, 12, 31, "full", False)),
+    ("Sábado 3 de agosto de 2002", None, ("2002-08-03", 2002, 8, 3, "full", False)),
+    ("1º de mayo de 2010", None, ("2010-05-01", 2010, 5, 1, "full", False)),
+    ("12 févr. 2003", None, ("2003-02-12", 2003, 2, 12, "full", False)),
+    ("14 de março de 2005", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("２００５-０３-１４ １０:００", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("2005-03-14t10:00:00z", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    # partial dates
+    ("2005", None, (NA, 2005, NA, NA, "year", False)),
+    ("2005.0", None, (NA, 2005, NA, NA, "year", False)),
+    ("03/2005", None, (NA, 2005, 3, NA, "year_month", False)),
+    ("2005-03", None, (NA, 2005, 3, NA, "year_month", False)),
+    ("marzo 2005", None, (NA, 2005, 3, NA, "year_month", False)),
+    ("2005-03-00", None, (NA, 2005, 3, NA, "year_month", False)),
+    # placeholders: only the year is trusted
+    ("01/01/2005", None, (NA, 2005, NA, NA, "placeholder", False)),
+    ("2005-01-01", "%Y-%m-%d", (NA, 2005, NA, NA, "placeholder", False)),
+    ("1 de enero de 1990", None, (NA, 1990, NA, NA, "placeholder", False)),
+    ("2005-00-00", None, (NA, 2005, NA, NA, "placeholder", False)),
+    ("00/00/2005", None, (NA, 2005, NA, NA, "placeholder", False)),
+    # a declared format; values that do not fit fall back to inference
+    ("03/14/2005", "%m/%d/%Y", ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("25/04/2005", "%m/%d/%Y", ("2005-04-25", 2005, 4, 25, "full", False)),  # swapped
+    ("2005-04-25", "%m/%d/%Y", ("2005-04-25", 2005, 4, 25, "full", False)),
+    ("2005-25-04", None, ("2005-04-25", 2005, 4, 25, "full", False)),
+    ("2005", "%Y", (NA, 2005, NA, NA, "year", False)),
+    ("03/2005", "%m/%Y", (NA, 2005, 3, NA, "year_month", False)),
+    # impossible or unreadable: invalid, the row keeps going
+    ("13/13/2005", None, (NA, NA, NA, NA, "missing", True)),
+    ("2005-13-14", None, (NA, NA, NA, NA, "missing", True)),
+    ("32/01/2005", None, (NA, NA, NA, NA, "missing", True)),
+    ("2005-02-30", None, (NA, NA, NA, NA, "missing", True)),
+    ("02/30/2005", "%m/%d/%Y", (NA, NA, NA, NA, "missing", True)),
+    ("2004-02-29", None, ("2004-02-29", 2004, 2, 29, "full", False)),
+    ("2005-02-29", None, (NA, NA, NA, NA, "missing", True)),
+    ("1899-05-05", None, (NA, NA, NA, NA, "missing", True)),
+    ("1850", None, (NA, NA, NA, NA, "missing", True)),
+    ("2024-06-02", None, (NA, NA, NA, NA, "missing", True)),  # after today
+    ("2024-06-01", None, ("2024-06-01", 2024, 6, 1, "full", False)),  # today itself
+    ("2025", None, (NA, NA, NA, NA, "missing", True)),
+    ("07/2024", None, (NA, NA, NA, NA, "missing", True)),
+    ("garbage", None, (NA, NA, NA, NA, "missing", True)),
+    ("14 Foo 2005", None, (NA, NA, NA, NA, "missing", True)),
+    ("12345", None, (NA, NA, NA, NA, "missing", True)),
+    # nulls and written stand-ins for "no date" are missing but not invalid
+    (None, None, (NA, NA, NA, NA, "missing", False)),
+    (np.nan, None, (NA, NA, NA, NA, "missing", False)),
+    (pd.NA, None, (NA, NA, NA, NA, "missing", False)),
+    (pd.NaT, None, (NA, NA, NA, NA, "missing", False)),
+    ("", None, (NA, NA, NA, NA, "missing", False)),
+    ("   ", None, (NA, NA, NA, NA, "missing", False)),
+    ("\t\n", "%m/%d/%Y", (NA, NA, NA, NA, "missing", False)),
+    ("UNKNOWN", None, (NA, NA, NA, NA, "missing", False)),
+    ("Desconocido", None, (NA, NA, NA, NA, "missing", False)),
+    ("00/00/0000", None, (NA, NA, NA, NA, "missing", False)),
+    # non-string values from Parquet or spreadsheets
+    (pd.Timestamp("2005-03-14"), None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    (date(2001, 2, 3), None, ("2001-02-03", 2001, 2, 3, "full", False)),
+    (20050314, None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    (20050314.0, None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    (12.5, None, (NA, NA, NA, NA, "missing", True)),
+    ("2005.5", None, (NA, 2005, 5, NA, "year_month", False)),
+]
+
+DOB_COLUMNS = [C.DOB, C.DOB_YEAR, C.DOB_MONTH, C.DOB_DAY, C.DOB_QUALITY, DOB_INVALID]
+
+
+def _row(frame: pd.DataFrame, i: int = 0) -> tuple[object, ...]:
+    return tuple(None if pd.isna(v) else v for v in frame.iloc[i].tolist())
+
+
+@pytest.mark.parametrize(("raw", "fmt", "expected"), DOB_CASES)
+def test_dob_cases(raw: object, fmt: str | None, expected: tuple[object, ...]) -> None:
+    out = standardize_dob(pd.Series([raw], dtype=object), fmt=fmt, today=TODAY)
+    assert list(out.columns) == DOB_COLUMNS
+    assert _row(out) == expected
+
+
+def test_dob_whole_column_and_dtypes() -> None:
+    raws = [raw for raw, fmt, _ in DOB_CASES if fmt is None]
+    expected = [exp for _, fmt, exp in DOB_CASES if fmt is None]
+    index = pd.Index([f"r{i}" for i in range(len(raws))])
+    out = standardize_dob(pd.Series(raws, index=index, dtype=object), today=TODAY)
+    assert out.index.equals(index)
+    assert [_row(out, i) for i in range(len(out))] == expected
+    assert str(out[C.DOB_YEAR].dtype) == "Int16"
+    assert str(out[C.DOB_MONTH].dtype) == "Int8"
+    assert str(out[C.DOB_DAY].dtype) == "Int8"
+    assert out[DOB_INVALID].dtype == bool
+    assert set(out[C.DOB_QUALITY]) <= set(C.DOB_QUALITIES)
+
+
+def test_string_and_datetime_dtypes_are_read() -> None:
+    text = pd.Series(["2005-03-14", None], dtype="string")
+    stamps = pd.Series(pd.to_datetime(["2005-03-14", None]))
+    for values in (text, stamps):
+        out = standardize_dob(values, today=TODAY)
+        assert out[C.DOB].tolist() == ["2005-03-14", None]
+        assert out[C.DOB_QUALITY].tolist() == ["full", "missing"]
+
+
+@pytest.mark.parametrize(
+    ("flag", "quality"),
+    [
+        ("Y", "estimated"),
+        ("yes", "estimated"),
+        ("True", "estimated"),
+        (True, "estimated"),
+        (1, "estimated"),
+        ("1", "estimated"),
+        ("Sí", "estimated"),
+        (" si ", "estimated"),
+        ("N", "full"),
+        ("No", "full"),
+        (False, "full"),
+        (0, "full"),
+        ("", "full"),
+        (None, "full"),
+        (np.nan, "full"),
+        (pd.NA, "full"),
+    ],
+)
+def test_estimated_flag(flag: object, quality: str) -> None:
+    values = pd.Series(["2005-03-14"], index=[7])
+    out = standardize_dob(values, estimated=pd.Series([flag], index=[7], dtype=object), today=TODAY)
+    assert out[C.DOB_QUALITY].iloc[0] == quality
+    assert out[C.DOB_YEAR].iloc[0] == 2005
+    if quality == "estimated":
+        assert out[C.DOB].iloc[0] is None
+        assert pd.isna(out[C.DOB_MONTH].iloc[0]) and pd.isna(out[C.DOB_DAY].iloc[0])
+    else:
+        assert out[C.DOB].iloc[0] == "2005-03-14"
+
+
+def test_estimated_keeps_missing_and_invalid_as_they_are() -> None:
+    values = pd.Series([None, "2005-02-30", "2005"])
+    flags = pd.Series(["Y", "Y", "Y"])
+    out = standardize_dob(values, estimated=flags, today=TODAY)
+    assert out[C.DOB_QUALITY].tolist() == ["missing", "missing", "estimated"]
+    assert out[DOB_INVALID].tolist() == [False, True, False]
+
+
+def test_estimated_must_share_the_index() -> None:
+    with pytest.raises(DataContractError):
+        standardize_dob(pd.Series(["2005"], index=[1]), estimated=pd.Series(["Y"], index=[2]))
+
+
+@pytest.mark.parametrize("fmt", ["%m/%d", "%Q/%Y", "%d-%m-%-Y"])
+def test_bad_format_is_a_config_error(fmt: str) -> None:
+    with pytest.raises(ConfigError):
+        standardize_dob(pd.Series(["2005"]), fmt=fmt)
+
+
+def test_default_today_rejects_next_year() -> None:
+    next_year = str(date.today().year + 1)
+    out = standardize_dob(pd.Series([next_year, "2000"]))
+    assert out[DOB_INVALID].tolist() == [True, False]
+
+
+def test_input_is_not_mutated() -> None:
+    values = pd.Series([" 2005-03-14 ", None], dtype=object)
+    before = values.copy()
+    standardize_dob(values, estimated=pd.Series(["Y", "N"]), today=TODAY)
+    standardize_event_date(values)
+    pd.testing.assert_series_equal(values, before)
+
+
+@pytest.mark.parametrize(
+    ("raw", "fmt", "iso", "invalid"),
+    [
+        ("2019-05-03 14:22:00", None, "2019-05-03", False),
+        ("05/03/2019", None, "2019-05-03", False),
+        ("05/03/2019", "%d/%m/%Y", "2019-03-05", False),
+        ("3 de mayo de 2019", None, "2019-05-03", False),
+        ("2020-01-01", None, "2020-01-01", False),  # no placeholder logic for events
+        ("2019", None, None, True),
+        ("2019-03", None, None, True),
+        ("2019-00-00", None, None, True),
+        ("2019-02-30", None, None, True),
+        ("1850-01-02", None, None, True),
+        ("not a date", None, None, True),
+        (None, None, None, False),
+        (np.nan, None, None, False),
+        (pd.NA, None, None, False),
+        ("", None, None, False),
+        ("  ", None, None, False),
+    ],
+)
+def test_event_date_cases(raw: object, fmt: str | None, iso: str | None, invalid: bool) -> None:
+    out = standardize_event_date(pd.Series([raw], index=["k"], dtype=object), fmt=fmt)
+    assert list(out.columns) == [C.EVENT_DATE, EVENT_DATE_INVALID]
+    assert out.index.tolist() == ["k"]
+    assert out[C.EVENT_DATE].iloc[0] == iso
+    assert bool(out[EVENT_DATE_INVALID].iloc[0]) is invalid
+
+
+# --- properties ------------------------------------------------------------------------
+
+formats = st.sampled_from([None, "%m/%d/%Y", "%d/%m/%Y", "%Y-%m-%d", "%m/%d/%y"])
+texts = st.lists(st.one_of(st.text(max_size=14), st.none(), st.just(" 03/14/2005 ")), max_size=6)
+
+
+@given(st.lists(st.one_of(st.text(), st.none()), max_size=8), formats)
+def test_dob_never_raises_and_keeps_the_index(texts: list[str | None], fmt: str | None) -> None:
+    index = pd.RangeIndex(100, 100 + len(texts))
+    values = pd.Series(texts, index=index, dtype=object)
+    out = standardize_dob(values, fmt=fmt, today=TODAY)
+    events = standardize_event_date(values, fmt=fmt, today=TODAY)
+    assert out.index.equals(index) and events.index.equals(index)
+    assert set(out[C.DOB_QUALITY]) <= set(C.DOB_QUALITIES)
+    # invalid rows carry no parts; full rows carry all three
+    assert out.loc[out[DOB_INVALID], C.DOB_YEAR].isna().all()
+    full = out[C.DOB_QUALITY] == "full"
+    assert out.loc[full, [C.DOB, C.DOB_MONTH, C.DOB_DAY]].notna().all().all()
+    # the ISO output reads back as the same parts (idempotence)
+    again = standardize_dob(out[C.DOB], today=TODAY)
+    parts = [C.DOB, C.DOB_YEAR, C.DOB_MONTH, C.DOB_DAY]
+    pd.testing.assert_frame_equal(again.loc[full, parts], out.loc[full, parts])
+    assert not again.loc[~full, C.DOB].notna().any()
+
+
+@given(texts, texts, formats)
+def test_each_value_is_read_on_its_own(
+    values: list[str | None], others: list[str | None], fmt: str | None
+) -> None:
+    """The same values read alone, or reversed after other values, read the same."""
+    alone = standardize_dob(pd.Series(values, dtype=object), fmt=fmt, today=TODAY)
+    mixed = standardize_dob(pd.Series(others + values[::-1], dtype=object), fmt=fmt, today=TODAY)
+    tail = mixed.iloc[len(others) :].iloc[::-1]
+    assert [_row(tail, i) for i in range(len(values))] == [
+        _row(alone, i) for i in range(len(values))
+    ]
+
+
+@given(
+    st.dates(min_value=date(1900, 1, 1), max_value=TODAY),
+    st.sampled_from(["%Y-%m-%d", "%m/%d/%Y", "%d %b %Y", "%B %d, %Y", "%Y%m%d", "%d-%b-%Y"]),
+)
+def test_written_dates_read_back(born: date, fmt: str) -> None:
+    text = born.strftime(fmt)
+    for declared in (None, fmt):
+        out = standardize_dob(pd.Series([text]), fmt=declared, today=TODAY)
+        if (born.month, born.day) == (1, 1):
+            assert _row(out)[1:5] == (born.year, None, None, "placeholder")
+        else:
+            assert _row(out) == (born.isoformat(), born.year, born.month, born.day, "full", False)
+        # reading the ISO output again gives the same parts
+        iso = out[C.DOB].iloc[0]
+        if iso is not None:
+            again = standardize_dob(pd.Series([iso]), today=TODAY)
+            assert _row(again) == _row(out)

@@ -1,0 +1,494 @@
+"""Person names: one comparable form for given names, middle names and two surnames.
+
+Most people in the extracts carry Spanish names: a given name that is often compound
+(MARIA JOSE, JOSE DE JESUS), and two surnames, paternal then maternal, each of which may
+hold particles (DE LA CRUZ). Agencies write them in one full-name column, in separate
+columns, with or without accents, with hyphens or a joining Y. The rules here bring
+every shape to the same columns so the comparisons can be exact where they should be.
+
+Rules (see tests/test_names.py for a case of each):
+
+* Text: `text.clean_text` (upper-case ASCII, apostrophes deleted, hyphens split), then
+  titles and suffixes (MR, SRA, DR, JR, III...) dropped from every part.
+* Surnames: particles (DE, DEL, LA, LOS, VAN, DA, DOS, SAN...) attach to the next token,
+  so DE LA CRUZ is one surname; a Y or E between two surnames is a conjunction and goes.
+  The first surname is FAMILY_NAME_1; all the others, joined, are FAMILY_NAME_2.
+  FAMILY_NAME_1 / _2 columns, when a source has them, are read as one family name in
+  that order, so a source that splits surnames and one that does not agree.
+* Given and middle columns are kept as written (normalized): "JUAN CARLOS" in the given
+  column stays the given name; nothing moves between given and middle.
+* Per row, given / middle / family columns win; the full-name column is used only for
+  rows where all of them are empty. "LAST, FIRST MIDDLE" splits at the comma; an
+  unmarked "FIRST ... LAST" splits by `_split_unmarked` with the common-name lists.
+* GIVEN_NAME_CANONICAL: the first given token with nicknames and romanizations resolved
+  (PACO -> FRANCISCO, OLEKSANDR -> ALEXANDER, MA -> MARIA). After a compound head
+  (MARIA, JOSE, JUAN, LUIS, ANA, JEAN, MARIE, JOAO, MIGUEL) the next given or middle token
+  that is neither a particle nor an initial is kept too (MARIA JOSE != MARIA ELENA;
+  MARIA DEL CARMEN -> MARIA CARMEN), because in this population the head alone says
+  little.
+* Phonetic keys: `phonetic_code`, a Spanish-aware spelling key described there, of the
+  canonical given name's first token and of each surname's last token (DE LA CRUZ keys
+  on CRUZ).
+
+Nulls are None in object columns. All parsing runs once per distinct value.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from linker import columns as C
+from linker.errors import DataContractError
+from linker.standardize.nicknames import (
+    COMMON_GIVEN_NAMES,
+    COMMON_SURNAMES,
+    COMPOUND_HEADS,
+    formal_given_name,
+)
+from linker.standardize.text import (
+    ascii_upper,
+    clean_text,
+    factorize,
+    map_unique,
+    map_unique_columns,
+    phonetic_code,
+)
+
+# Columns of split_full_name's result.
+SPLIT_GIVEN: Final = "given"
+SPLIT_MIDDLE: Final = "middle"
+SPLIT_FAMILY: Final = "family"
+
+NAME_COLUMNS: Final[tuple[str, ...]] = (
+    C.GIVEN_NAME,
+    C.MIDDLE_NAME,
+    C.FAMILY_NAME,
+    C.FAMILY_NAME_1,
+    C.FAMILY_NAME_2,
+    C.GIVEN_NAME_CANONICAL,
+    C.FULL_NAME,
+    C.GIVEN_PHONETIC,
+    C.FAMILY_1_PHONETIC,
+    C.FAMILY_2_PHONETIC,
+)
+
+# DO, LE and MAC are left out on purpose: they are common Vietnamese surnames.
+PARTICLES: Final = frozenset(
+    "DE DEL LA LAS LOS VAN VON DER DEN DA DAS DOS DI SAN SANTA SAO AL EL BIN IBN MC".split()
+)
+CONJUNCTIONS: Final = frozenset({"Y", "E"})
+TITLES: Final = frozenset(
+    "MR MRS MS DR DRA SR SRA SRTA SRITA JR SNR JNR II III IV MME MLLE".split()
+)
+# Marian and devotional names that follow a particle inside a compound given name
+# (MARIA DEL CARMEN, JOSE DE JESUS); after a given head such a group is not a surname.
+DEVOTIONAL: Final = frozenset(
+    """CARMEN ANGELES JESUS LUZ LOURDES GUADALUPE ROSARIO PILAR SOCORRO REFUGIO DOLORES
+    MERCEDES CONCEPCION ASUNCION FATIMA CARIDAD NIEVES TRANSITO MONSERRAT MONTSERRAT
+    REMEDIOS MILAGROS""".split()
+)
+
+_CLEAN: Final = re.compile(r"[A-Z]+(?: [A-Z]+)*")
+_NEVER = 1 << 30  # "drop conjunctions after this many groups": never
+
+
+def _tokens(text: str) -> list[str]:
+    """Normalized name tokens, titles and suffixes dropped."""
+    if _CLEAN.fullmatch(text) is None:  # most extract text is already clean upper case
+        cleaned = clean_text(text, keep_digits=False)
+        if cleaned is None:
+            return []
+        text = cleaned
+    return [t for t in text.split(" ") if t not in TITLES]
+
+
+def _join(parts: list[str]) -> str | None:
+    return " ".join(parts) or None
+
+
+def _groups(tokens: list[str], *, conjunctions_after: int) -> list[str]:
+    """Tokens -> name groups: particles join the token after them (DE LA CRUZ).
+
+    A conjunction (Y, E) is dropped when at least `conjunctions_after` groups precede it
+    and a real token follows; elsewhere it is a plain token (an initial Y). Trailing
+    particles with nothing to attach to form their own group, so no letter is lost and
+    re-parsing the joined groups gives the same groups.
+    """
+    groups: list[str] = []
+    pending: list[str] = []
+    for i, token in enumerate(tokens):
+        if (
+            token in CONJUNCTIONS
+            and not pending
+            and len(groups) >= conjunctions_after
+            and any(t not in CONJUNCTIONS for t in tokens[i + 1 :])
+        ):
+            continue
+        if token in PARTICLES:
+            pending.append(token)
+            continue
+        groups.append(" ".join([*pending, token]))
+        pending = []
+    if pending:
+        groups.append(" ".join(pending))
+    return groups
+
+
+def _particle_led(group: str) -> bool:
+    return group.split(" ", 1)[0] in PARTICLES
+
+
+def _given_like(group: str) -> bool:
+    """Looks like part of a given name: a known given-only name, or DEL CARMEN style."""
+    last = group.rsplit(" ", 1)[-1]
+    if _particle_led(group):
+        return last in DEVOTIONAL
+    return last in COMMON_GIVEN_NAMES and last not in COMMON_SURNAMES
+
+
+def _surname_like(group: str) -> bool:
+    last = group.rsplit(" ", 1)[-1]
+    if _particle_led(group):
+        return last not in DEVOTIONAL and last not in PARTICLES
+    return last in COMMON_SURNAMES and last not in COMMON_GIVEN_NAMES
+
+
+# --- parsers of one distinct value ---------------------------------------------------
+
+
+def _parse_family(text: str) -> tuple[str | None, str | None, str | None]:
+    """(family_name_1, family_name_2, family_name) of one family-name text."""
+    groups = _groups(_tokens(text), conjunctions_after=1)
+    if not groups:
+        return None, None, None
+    return groups[0], _join(groups[1:]), _join(groups)
+
+
+def _split_commaed(family_part: str, given_part: str) -> tuple[str | None, ...]:
+    """LAST, FIRST MIDDLE: the first group after the comma is the given name, with any
+    particle-led groups right after it (MARIA DE LOS ANGELES); the rest is middle."""
+    family = _groups(_tokens(family_part), conjunctions_after=1)
+    firsts = _groups(_tokens(given_part), conjunctions_after=_NEVER)
+    cut = 1
+    while cut < len(firsts) and _particle_led(firsts[cut]):
+        cut += 1
+    return _join(firsts[:cut]), _join(firsts[cut:]), _join(family)
+
+
+def _split_unmarked(groups: list[str]) -> tuple[str | None, ...]:
+    """FIRST [MIDDLE...] LAST1 [LAST2] without a comma (Spanish order by default).
+
+    One group: a surname if it is a known surname and no known given name, else given.
+    The given name takes following DEL CARMEN style groups. Of the remaining groups,
+    leading given-like ones are middle names (JUAN CARLOS LOPEZ); with three or more
+    left, all but the last two are middle (FIRST MIDDLE LAST1 LAST2) unless the first of
+    them is clearly a surname (JUAN LOPEZ GARCIA MARTINEZ). With two left and no
+    evidence, both are surnames: the Hispanic default.
+    """
+    if not groups:
+        return None, None, None
+    if len(groups) == 1:
+        if _surname_like(groups[0]) and not _given_like(groups[0]):
+            return None, None, groups[0]
+        return groups[0], None, None
+    cut = 1
+    while cut < len(groups) - 1 and _particle_led(groups[cut]) and _given_like(groups[cut]):
+        cut += 1
+    given, rest = groups[:cut], groups[cut:]
+    leading = 0
+    while leading < len(rest) - 1 and _given_like(rest[leading]):
+        leading += 1
+    if len(rest) >= 3:
+        middle_count = 0 if _surname_like(rest[0]) else max(leading, len(rest) - 2)
+    else:
+        middle_count = leading
+    return _join(given), _join(rest[:middle_count]), _join(rest[middle_count:])
+
+
+def _split_full(text: str) -> tuple[str | None, ...]:
+    """(given, middle, family) of one full-name text."""
+    text = ascii_upper(text)  # a fullwidth or Arabic comma is a comma too
+    if "," in text:
+        family_part, _, given_part = text.partition(",")
+        return _split_commaed(family_part, given_part)
+    return _split_unmarked(_groups(_tokens(text), conjunctions_after=2))
+
+
+def _second_given(tokens: list[str]) -> str | None:
+    """The next distinctive token after a compound head: no particle, no initial."""
+    for token in tokens:
+        if token not in PARTICLES and token not in CONJUNCTIONS and len(token) > 1:
+            return formal_given_name(token).split(" ", 1)[0]
+    return None
+
+
+def _canonical(tokens: list[str]) -> tuple[str | None, bool]:
+    """(canonical given name from these tokens alone, whether a second token may follow).
+
+    The flag is True when the head is a compound head and the tokens hold no second
+    distinctive token, so the middle name's first token completes it.
+    """
+    if not tokens:
+        return None, False
+    head = formal_given_name(tokens[0])
+    if " " in head or head not in COMPOUND_HEADS:
+        return head, False
+    second = _second_given(tokens[1:])
+    if second is None:
+        return head, True
+    return f"{head} {second}", False
+
+
+# Everything one part of a name yields, computed once per distinct raw value.
+# Phonetic keys are added later, once per distinct token (tokens repeat far more).
+GivenFields = tuple[str | None, str | None, bool]
+MiddleFields = tuple[str | None, str | None, str | None]
+FamilyFields = tuple[str | None, str | None, str | None]
+_NO_GIVEN: Final[GivenFields] = (None, None, False)
+_NO_MIDDLE: Final[MiddleFields] = (None, None, None)
+_NO_FAMILY: Final[FamilyFields] = (None, None, None)
+
+
+def _given_fields(text: str | None) -> GivenFields:
+    """(given name, canonical, whether a middle token may complete the canonical)."""
+    if text is None:
+        return _NO_GIVEN
+    tokens = _tokens(text)
+    canonical, open_head = _canonical(tokens)
+    return _join(tokens), canonical, open_head
+
+
+def _middle_fields(text: str | None) -> MiddleFields:
+    """(middle name, token completing an open head, canonical when no given name)."""
+    if text is None:
+        return _NO_MIDDLE
+    tokens = _tokens(text)
+    return _join(tokens), _second_given(tokens), _canonical(tokens)[0]
+
+
+def _family_fields(text: str | None) -> FamilyFields:
+    """(family name 1, family name 2, family name)."""
+    return _NO_FAMILY if text is None else _parse_family(text)
+
+
+def _phonetic_tokens(text: str) -> str | None:
+    cleaned = clean_text(text, keep_digits=False)
+    if cleaned is None:
+        return None
+    return _join([k for k in (phonetic_code(t) for t in cleaned.split()) if k])
+
+
+# --- public, vectorized ------------------------------------------------------------
+
+
+def phonetic_key(values: pd.Series) -> pd.Series:
+    """`phonetic_code` of each token of each value, space-joined; None when empty."""
+    return pd.Series(map_unique(values, _phonetic_tokens), index=values.index, dtype=object)
+
+
+def canonical_given_name(values: pd.Series) -> pd.Series:
+    """Canonical form of given-name texts (PEPE -> JOSE, MA DEL CARMEN -> MARIA CARMEN)."""
+    canonical = map_unique(values, lambda text: _canonical(_tokens(text))[0])
+    return pd.Series(canonical, index=values.index, dtype=object)
+
+
+def split_family_names(family: pd.Series) -> pd.DataFrame:
+    """Family-name texts -> first surname and the other surname(s)."""
+    first, second, _ = map_unique_columns(family, _parse_family, 3)
+    return pd.DataFrame({C.FAMILY_NAME_1: first, C.FAMILY_NAME_2: second}, index=family.index)
+
+
+def split_full_name(full: pd.Series) -> pd.DataFrame:
+    """Full-name texts -> normalized given, middle and family (both surnames) texts."""
+    given, middle, family = map_unique_columns(full, _split_full, 3)
+    return pd.DataFrame(
+        {SPLIT_GIVEN: given, SPLIT_MIDDLE: middle, SPLIT_FAMILY: family}, index=full.index
+    )
+
+
+class _Part:
+    """One name part per row, stored as an id into one fields tuple per distinct value.
+
+    Keeping ids instead of strings lets later steps work per distinct combination
+    (given x middle, ... x family) with integer factorization, never per row in Python.
+    """
+
+    def __init__(self, ids: np.ndarray, rows: list[tuple[Any, ...]]) -> None:
+        self.ids = ids  # intp, >= 0
+        self.rows = rows  # rows[0] is the all-null tuple
+
+    @classmethod
+    def parse(
+        cls, values: pd.Series | np.ndarray | None, func: Any, empty: tuple[Any, ...], n: int
+    ) -> _Part:
+        if values is None:
+            return cls(np.zeros(n, dtype=np.intp), [empty])
+        codes, uniques = factorize(values)
+        rows = [empty, *(func(v if isinstance(v, str) else str(v)) for v in uniques)]
+        return cls(codes + 1, rows)
+
+    def replace(self, mask: np.ndarray, other: _Part) -> None:
+        """Take `other` (parsed from the rows under `mask`) for those rows."""
+        self.ids[mask] = other.ids + len(self.rows)
+        self.rows.extend(other.rows)
+
+    def table(self, field: int) -> np.ndarray:
+        table = np.empty(len(self.rows), dtype=object)
+        table[:] = [row[field] for row in self.rows]
+        return table
+
+    def column(self, field: int) -> np.ndarray:
+        return self.table(field)[self.ids]
+
+    def present(self, field: int) -> np.ndarray:
+        """Boolean per row: the field is not null."""
+        return np.array([row[field] is not None for row in self.rows], dtype=bool)[self.ids]
+
+
+def _pairs(left: np.ndarray, right: np.ndarray, right_size: int) -> tuple[np.ndarray, ...]:
+    """Codes of each row's (left, right) id pair, and each distinct pair's two ids."""
+    codes, keys = pd.factorize(left.astype(np.int64) * right_size + right)
+    return codes, keys // right_size, keys % right_size
+
+
+def _family_from_columns(family_1: pd.Series | None, family_2: pd.Series | None, n: int) -> _Part:
+    """FAMILY_NAME_1 / _2 columns read as one family name, in column order, so a source
+    that splits surnames and one that joins them agree."""
+
+    def distinct(values: pd.Series | None) -> tuple[np.ndarray, list[object]]:
+        if values is None:
+            return np.zeros(n, dtype=np.intp), [None]
+        codes, uniques = factorize(values)
+        return codes + 1, [None, *uniques]
+
+    (ids_1_per_row, firsts), (ids_2_per_row, seconds) = distinct(family_1), distinct(family_2)
+    codes, ids_1, ids_2 = _pairs(ids_1_per_row, ids_2_per_row, len(seconds))
+    rows = [_NO_FAMILY]
+    for i, j in zip(ids_1, ids_2, strict=True):
+        parts = [str(t) for t in (firsts[i], seconds[j]) if t is not None]
+        rows.append(_family_fields(" ".join(parts)) if parts else _NO_FAMILY)
+    return _Part(codes + 1, rows)
+
+
+class _PhoneticMemo:
+    """`phonetic_code` once per distinct token within one call (no global cache)."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, str | None] = {}
+
+    def key(self, token: str) -> str | None:
+        if token not in self._keys:
+            self._keys[token] = phonetic_code(token) or None
+        return self._keys[token]
+
+    def of_tokens(self, names: np.ndarray, *, first: bool) -> np.ndarray:
+        """Key of each name's first (given) or last (surname: DE LA CRUZ -> CRUZ) token."""
+        out = np.empty(len(names), dtype=object)
+        out[:] = [
+            None
+            if name is None
+            else self.key(name.split(" ", 1)[0] if first else name.rsplit(" ", 1)[-1])
+            for name in names
+        ]
+        return out
+
+
+def _aligned_index(inputs: dict[str, pd.Series | None], index: pd.Index | None) -> pd.Index:
+    given = {name: s for name, s in inputs.items() if s is not None}
+    if index is None:
+        if not given:
+            raise DataContractError(
+                "standardize_names needs at least one name column or an explicit index"
+            )
+        index = next(iter(given.values())).index
+    misaligned = [name for name, s in given.items() if not s.index.equals(index)]
+    if misaligned:
+        raise DataContractError(
+            f"name columns {misaligned} do not share the records' index; "
+            "pass Series taken from one frame"
+        )
+    return index
+
+
+def standardize_names(
+    *,
+    given: pd.Series | None = None,
+    middle: pd.Series | None = None,
+    family: pd.Series | None = None,
+    family_1: pd.Series | None = None,
+    family_2: pd.Series | None = None,
+    full: pd.Series | None = None,
+    index: pd.Index | None = None,
+) -> pd.DataFrame:
+    """The `NAME_COLUMNS` of each row (object columns, None for null); see module rules.
+
+    Any input may be None. The inputs given must share one index (that of the records),
+    which the result keeps; `index` is required when every input is None.
+    """
+    inputs = {
+        "given": given,
+        "middle": middle,
+        "family": family,
+        "family_1": family_1,
+        "family_2": family_2,
+        "full": full,
+    }
+    index = _aligned_index(inputs, index)
+    n = len(index)
+    g = _Part.parse(given, _given_fields, _NO_GIVEN, n)
+    m = _Part.parse(middle, _middle_fields, _NO_MIDDLE, n)
+    f = _Part.parse(family, _family_fields, _NO_FAMILY, n)
+    if family_1 is not None or family_2 is not None:
+        from_columns = _family_from_columns(family_1, family_2, n)
+        use = from_columns.present(2)
+        f.replace(use, _Part(from_columns.ids[use], from_columns.rows))
+    if full is not None:
+        use = ~g.present(0) & ~m.present(0) & ~f.present(2)
+        if use.any():
+            split = _Part.parse(np.asarray(full, dtype=object)[use], _split_full, (None,) * 3, 0)
+            for part, func, empty, k in (
+                (g, _given_fields, _NO_GIVEN, 0),
+                (m, _middle_fields, _NO_MIDDLE, 1),
+                (f, _family_fields, _NO_FAMILY, 2),
+            ):
+                rows = [empty if r[k] is None else func(r[k]) for r in split.rows]
+                part.replace(use, _Part(split.ids, rows))
+
+    # canonical given name, once per distinct (given, middle) pair
+    gm_codes, gm_g, gm_m = _pairs(g.ids, m.ids, len(m.rows))
+    canonical = np.empty(len(gm_g), dtype=object)
+    for k, (i, j) in enumerate(zip(gm_g, gm_m, strict=True)):
+        text, head, open_head = g.rows[i]
+        if text is None:
+            head = m.rows[j][2]
+        elif open_head and m.rows[j][1] is not None:
+            head = f"{head} {m.rows[j][1]}"
+        canonical[k] = head
+
+    # full name, once per distinct (given, middle, family) triple
+    full_codes, full_gm, full_f = _pairs(gm_codes, f.ids, len(f.rows))
+    full_name = np.empty(len(full_gm), dtype=object)
+    for k, (pair, f_id) in enumerate(zip(full_gm, full_f, strict=True)):
+        parts = (g.rows[gm_g[pair]][0], m.rows[gm_m[pair]][0], f.rows[f_id][2])
+        full_name[k] = _join([p for p in parts if p is not None])
+
+    keys = _PhoneticMemo()
+    return pd.DataFrame(
+        {
+            C.GIVEN_NAME: g.column(0),
+            C.MIDDLE_NAME: m.column(0),
+            C.FAMILY_NAME: f.column(2),
+            C.FAMILY_NAME_1: f.column(0),
+            C.FAMILY_NAME_2: f.column(1),
+            C.GIVEN_NAME_CANONICAL: canonical[gm_codes],
+            C.FULL_NAME: full_name[full_codes],
+            C.GIVEN_PHONETIC: keys.of_tokens(canonical, first=True)[gm_codes],
+            C.FAMILY_1_PHONETIC: keys.of_tokens(f.table(0), first=False)[f.ids],
+            C.FAMILY_2_PHONETIC: keys.of_tokens(f.table(1), first=False)[f.ids],
+        },
+        index=index,
+    )

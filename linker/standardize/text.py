@@ -1,0 +1,163 @@
+"""Shared text helpers: one way to turn any extract text into comparable ASCII.
+
+Extracts arrive in every script and encoding (José, NÚÑEZ, Олена, 王小明). Comparisons
+and blocking need one spelling per value, so text is transliterated with unidecode
+(never emptied: Cyrillic and Chinese become Latin letters), upper-cased, stripped of
+punctuation and whitespace-collapsed. Apostrophes are deleted rather than spaced
+(O'BRIEN -> OBRIEN, D'ANGELO -> DANGELO) because officers write the same name with and
+without them; every other punctuation mark, hyphens included, separates tokens.
+
+Values repeat heavily (a million rows hold a few thousand names), so the Series
+helpers do the per-value work once per distinct value (`map_unique`) and map back.
+
+`phonetic_code` is here too: a spelling key for Spanish-speaking data that names,
+cities or streets can share.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from unidecode import unidecode
+
+_APOSTROPHES = re.compile(r"['`]")
+_NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
+_NOT_ALPHA = re.compile(r"[^A-Z]+")
+
+
+def ascii_upper(text: str) -> str:
+    """Transliterate to ASCII and upper-case, deleting apostrophes; punctuation stays."""
+    return _APOSTROPHES.sub("", unidecode(text).upper())
+
+
+def clean_text(text: str, *, keep_digits: bool = True) -> str | None:
+    """One value as upper-case ASCII tokens separated by single spaces; None when empty.
+
+    Digits are kept for general text (street numbers); names drop them.
+    """
+    pattern = _NOT_ALNUM if keep_digits else _NOT_ALPHA
+    cleaned = pattern.sub(" ", ascii_upper(text)).strip()
+    return cleaned or None
+
+
+def factorize(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (-1 for null) and distinct values, exact for any string.
+
+    pandas hashes an all-string object array with a C-string table that stops at the
+    first NUL, so "A" and "A\\x00B" would share a code; one trailing None makes it use
+    the Python-object table, which is exact (and no slower).
+    """
+    array = np.asarray(values, dtype=object)
+    sentinel = np.array([None], dtype=object)
+    codes, uniques = pd.factorize(np.concatenate([array, sentinel]), use_na_sentinel=True)
+    return codes[:-1], np.asarray(uniques, dtype=object)
+
+
+def map_unique(values: pd.Series | np.ndarray, func: Callable[[str], Any]) -> np.ndarray:
+    """Apply `func` once per distinct non-null value; object array aligned with `values`.
+
+    Nulls (None, NaN, pd.NA, NaT) map to None without calling `func`. Non-string values
+    are passed as `str(value)`, so a stray number in a text column never raises.
+    """
+    codes, uniques = factorize(values)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    for i, value in enumerate(uniques):
+        mapped[i] = func(value if isinstance(value, str) else str(value))
+    mapped[-1] = None  # code -1 (null) indexes the last slot
+    return mapped[codes]
+
+
+def map_unique_columns(
+    values: pd.Series | np.ndarray, func: Callable[[str], Sequence[Any]], width: int
+) -> list[np.ndarray]:
+    """Like `map_unique` for a `func` returning `width` results: one object array each.
+
+    Avoids materializing a tuple per row when one parse yields several fields.
+    """
+    codes, uniques = factorize(values)
+    tables = [np.empty(len(uniques) + 1, dtype=object) for _ in range(width)]
+    for i, value in enumerate(uniques):
+        results = func(value if isinstance(value, str) else str(value))
+        for table, result in zip(tables, results, strict=True):
+            table[i] = result
+    for table in tables:
+        table[-1] = None
+    return [table[codes] for table in tables]
+
+
+def normalize_text(values: pd.Series, *, keep_digits: bool = True) -> pd.Series:
+    """Upper-case ASCII, accents stripped, punctuation dropped, whitespace collapsed.
+
+    Returns an object Series with the same index; null, empty or punctuation-only
+    values become None. Stable contract: other normalizers build on it.
+
+    >>> normalize_text(pd.Series(["  José  Núñez ", "O'Brien", "Pérez-López", ""])).tolist()
+    ['JOSE NUNEZ', 'OBRIEN', 'PEREZ LOPEZ', None]
+    """
+
+    def clean(text: str) -> str | None:
+        return clean_text(text, keep_digits=keep_digits)
+
+    return pd.Series(map_unique(values, clean), index=values.index, dtype=object)
+
+
+def phonetic_code(word: str) -> str:
+    """Spelling key of one upper-case A-Z token, robust to Spanish spelling variation.
+
+    Why not metaphone / NYSIIS: both drop or flatten vowels, and Spanish spells vowels
+    as they sound, so they are what separates GARCIA from GARZA (both GRS in metaphone).
+    This key keeps vowels and folds the consonant spellings Spanish speakers and US
+    clerks mix up: B/V/W -> B; C before E/I/Y, Z and S -> S; QU, K and hard C -> K;
+    G before E/I and J -> J (GU before E/I -> G); initial X -> J (XIMENEZ), other X ->
+    KS; LL and consonant Y -> Y, a Y that is not before a vowel -> I; silent H dropped
+    (CH, SH -> X; PH -> F; TH -> T); repeated letters collapsed.
+    """
+    out: list[str] = []
+    i, n = 0, len(word)
+    while i < n:
+        c = word[i]
+        nxt = word[i + 1] if i + 1 < n else ""
+        nxt2 = word[i + 2] if i + 2 < n else ""
+        code, step = c, 1
+        if c == "Y":
+            code = "Y" if nxt in "AEIOU" and nxt else "I"
+        elif c in "VW":
+            code = "B"
+        elif c == "C":
+            if nxt == "H":
+                code, step = "X", 2
+            elif nxt and nxt in "EIY":
+                code = "S"
+            elif nxt == "C" and nxt2 and nxt2 in "EIY":
+                code, step = "KS", 2
+            else:
+                code, step = "K", 2 if nxt == "K" else 1
+        elif c == "S" and nxt == "H":
+            code, step = "X", 2
+        elif c == "Z":
+            code = "S"
+        elif c == "Q":
+            code, step = "K", 2 if nxt == "U" else 1
+        elif c == "G":
+            if nxt == "U" and nxt2 and nxt2 in "EI":
+                code, step = "G", 2
+            elif nxt and nxt in "EIY":
+                code = "J"
+        elif c == "H":
+            code = ""
+        elif c == "P" and nxt == "H":
+            code, step = "F", 2
+        elif c == "T" and nxt == "H":
+            step = 2
+        elif c == "L" and nxt == "L":
+            code, step = "Y", 2
+        elif c == "X":
+            code = "J" if i == 0 else "KS"
+        out.append(code)
+        i += step
+    key = "".join(out)
+    return "".join(ch for j, ch in enumerate(key) if j == 0 or ch != key[j - 1])

@@ -63,13 +63,26 @@ def run_em(
     tol: float,
     m_floor: float,
     u_floor: float,
+    u_pseudo_counts: Mapping[str, np.ndarray] | None = None,
+    fixed_posterior: np.ndarray | None = None,
 ) -> EMOutcome:
     """Run EM from (m, u, prior) over patterns; stop when no parameter moves by ``tol``.
 
     ``gammas`` maps each comparison to its gamma per pattern, ``counts`` the number of
     pairs per pattern (float64). Only the named comparisons' m / u, and lambda when
     ``train_prior``, are updated; the rest stay as given.
+
+    Two ways to keep EM identifiable on candidate pairs that are nearly all matches or
+    full of look-alike non-matches (relatives):
+    ``u_pseudo_counts`` adds, per comparison, pseudo-pairs to the non-match tallies (a
+    Dirichlet prior on u, e.g. u from random sampling times a weight), so u stays near
+    the population's where the data hold few non-matches; ``fixed_posterior`` holds per
+    pattern a known match probability (0 or 1 for labelled pairs, NaN where unknown),
+    which the E-step keeps instead of computing.
     """
+    clamp = None
+    if fixed_posterior is not None:
+        clamp = ~np.isnan(fixed_posterior)
     names = list(gammas)
     index = {name: gammas[name].astype(np.intp) + 1 for name in names}  # null -> slot 0
     m = {name: np.array(m[name], dtype=np.float64) for name in names}
@@ -88,6 +101,8 @@ def run_em(
             log_u += log_u_table[index[name]]
         log_likelihood = float(np.dot(counts, log_u + np.logaddexp(0.0, log_odds)))
         posterior = np.exp(-np.logaddexp(0.0, -log_odds))
+        if clamp is not None and fixed_posterior is not None:
+            posterior = np.where(clamp, fixed_posterior, posterior)
         match_mass = counts * posterior
         non_match_mass = counts - match_mass
 
@@ -103,7 +118,10 @@ def run_em(
                 change = max(change, float(np.max(np.abs(new_m - m[name]))))
                 m[name] = new_m
         for name in train_u:
-            new_u = _level_frequencies(index[name], non_match_mass, len(u[name]), u_floor)
+            pseudo = None if u_pseudo_counts is None else u_pseudo_counts.get(name)
+            new_u = _level_frequencies(
+                index[name], non_match_mass, len(u[name]), u_floor, pseudo
+            )
             if new_u is not None:
                 change = max(change, float(np.max(np.abs(new_u - u[name]))))
                 u[name] = new_u
@@ -117,10 +135,16 @@ def run_em(
 
 
 def _level_frequencies(
-    index: np.ndarray, mass: np.ndarray, levels: int, floor: float
+    index: np.ndarray,
+    mass: np.ndarray,
+    levels: int,
+    floor: float,
+    pseudo: np.ndarray | None = None,
 ) -> np.ndarray | None:
-    """Share of ``mass`` at each non-null level; None when no mass is on any level."""
+    """Share of ``mass`` (plus pseudo-counts) at each non-null level; None when empty."""
     tally = np.bincount(index, weights=mass, minlength=levels + 1)[1:]
+    if pseudo is not None:
+        tally = tally + pseudo
     denominator = float(tally.sum())
     if denominator <= 0.0:
         return None

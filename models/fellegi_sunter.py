@@ -159,6 +159,8 @@ class FellegiSunterModel:
         tol: float = 1e-6,
         comparisons_to_train: Sequence[str] | None = None,
         train_prior: bool = True,
+        u_prior_weight: float = 0.0,
+        labels: str | None = None,
     ) -> EMResult:
         """Estimate m (and lambda; u too unless ``fix_u``) by EM over distinct patterns.
 
@@ -166,6 +168,13 @@ class FellegiSunterModel:
         column (see :func:`models.gammas.pattern_counts`). Comparisons outside
         ``comparisons_to_train`` keep their m and u (use it to leave out the comparisons
         a blocking rule forced to agree, as Splink does).
+
+        With ``fix_u=False``, u is estimated among the candidate pairs themselves, where
+        non-matches are harder than random pairs (relatives, namesakes). Then
+        ``u_prior_weight`` keeps the current u (e.g. from random sampling) as a prior
+        worth that many pairs, and ``labels`` names a column of ``pattern_counts``
+        holding known match probabilities per pattern (1 match, 0 non-match, NaN
+        unknown) that EM keeps fixed: semi-supervised EM.
         """
         if COUNT not in pattern_counts:
             raise DataContractError(
@@ -202,6 +211,16 @@ class FellegiSunterModel:
             tol=tol,
             m_floor=self.settings.m_floor,
             u_floor=self.settings.u_floor,
+            u_pseudo_counts=(
+                {name: self.u[name] * u_prior_weight for name in names}
+                if u_prior_weight > 0
+                else None
+            ),
+            fixed_posterior=(
+                pattern_counts[labels].to_numpy(dtype=np.float64, na_value=np.nan)
+                if labels is not None
+                else None
+            ),
         )
         model = replace(self, m=outcome.m, u=outcome.u, prior=outcome.prior)
         return EMResult(model, outcome.history, outcome.converged)

@@ -1,0 +1,220 @@
+"""Per-record features prepared once, so comparing millions of pairs is array lookups.
+
+Comparing a pair means looking up both records' values. Doing that with strings for
+every pair is slow, so every column compared for equality is factorized once into int32
+codes (-1 = null), and columns compared *across* each other (a given name against a
+family name, to catch first/last swaps) share one code space. Fuzzy comparisons need
+text, kept as object arrays with "" for null. `PairFeatures` then gathers both sides for
+a batch of pairs by integer indexing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from linker import columns as C
+
+# Derived columns (not canonical fields): computed here, used by comparisons and blocking.
+FAMILY_SORTED = "family_sorted"  # both surnames sorted: order-insensitive equality
+GIVEN_FULL = "given_full"  # given + middle names: token-set comparison
+SELF_REF = "self_ref"  # "<source>:<record_key>", what a cross_reference cites
+PHONE_LAST7 = "phone_last7"
+DOB_LOOSE = "dob_loose"  # "YYYY-MM-DD" when full, "YYYY" otherwise (for typo checks)
+
+# Groups of columns sharing one code space (compared across each other).
+JOINT_GROUPS: tuple[tuple[str, ...], ...] = (
+    (C.GIVEN_NAME_CANONICAL, C.FAMILY_NAME_1, C.FAMILY_NAME_2),
+    (C.CROSS_REFERENCE, SELF_REF),
+    (C.GIVEN_PHONETIC, C.FAMILY_1_PHONETIC, C.FAMILY_2_PHONETIC),
+)
+SINGLE_CODED: tuple[str, ...] = (
+    C.SOURCE,
+    FAMILY_SORTED,
+    C.DOB,
+    C.A_NUMBER,
+    C.DOCUMENT_ID,
+    C.PERSON_ID,
+    C.SEX,
+    C.COUNTRY,
+    C.ADDRESS_KEY,
+    C.POSTAL_CODE,
+    C.CITY,
+    C.STATE,
+    C.PHONE,
+    PHONE_LAST7,
+    C.FAMILY_GROUP,
+    C.ROW_KEY,
+)
+TEXT_COLUMNS: tuple[str, ...] = (
+    C.GIVEN_NAME,
+    GIVEN_FULL,
+    C.FAMILY_NAME_1,
+    C.FAMILY_NAME,
+    C.ADDRESS,
+    C.DOB,
+    C.A_NUMBER,
+    C.DOCUMENT_ID,
+)
+NUMERIC_COLUMNS: tuple[str, ...] = (C.DOB_YEAR, C.DOB_MONTH, C.DOB_DAY)
+
+
+@dataclass(frozen=True)
+class RecordFeatures:
+    """Columns of the records as codes, text and numbers, indexed by record position."""
+
+    n: int
+    codes: dict[str, np.ndarray]
+    text_codes: dict[str, np.ndarray]  # per text column: codes into `uniques`
+    uniques: dict[str, np.ndarray]  # per text column: its distinct values, by code
+    numbers: dict[str, np.ndarray]  # float64 with NaN for null
+    dob_quality: np.ndarray  # object array of DOB_QUALITY values
+    frequencies: dict[str, np.ndarray] = field(default_factory=dict)  # per code: share
+
+    def frequency(self, column: str, codes: np.ndarray) -> np.ndarray:
+        """Share of records holding each code's value (NaN for null codes)."""
+        table = self.frequencies[column]
+        out = np.full(len(codes), np.nan)
+        ok = codes >= 0
+        out[ok] = table[codes[ok]]
+        return out
+
+
+def derive_columns(records: pd.DataFrame) -> pd.DataFrame:
+    """The derived columns above, for a records frame (a new frame; input untouched)."""
+    f1 = records[C.FAMILY_NAME_1].astype(object)
+    f2 = records[C.FAMILY_NAME_2].astype(object)
+    lo = f1.where(f2.isna() | (f1 <= f2), f2)
+    hi = f2.where(f2.isna() | (f1 <= f2), f1)
+    family_sorted = lo.where(hi.isna(), lo + " " + hi)
+    given = records[C.GIVEN_NAME].astype(object)
+    middle = records[C.MIDDLE_NAME].astype(object)
+    given_full = given.where(middle.isna(), given.fillna("") + " " + middle).str.strip()
+    phone = records[C.PHONE].astype(object)
+    year = records[C.DOB_YEAR].astype("Int64").astype(str).where(records[C.DOB_YEAR].notna())
+    return pd.DataFrame(
+        {
+            FAMILY_SORTED: family_sorted,
+            GIVEN_FULL: given_full.where(given_full.str.len() > 0),
+            SELF_REF: records[C.SOURCE].astype(str) + ":" + records[C.RECORD_KEY].astype(str),
+            PHONE_LAST7: phone.str[-7:].where(phone.str.len() >= 7),
+            DOB_LOOSE: records[C.DOB].astype(object).where(records[C.DOB].notna(), year),
+        },
+        index=records.index,
+    )
+
+
+def prepare_features(records: pd.DataFrame) -> RecordFeatures:
+    """Factorize, gather text and numbers once. `records` must be ordered by RECORD_ID."""
+    ids = records[C.RECORD_ID].to_numpy()
+    if not np.array_equal(ids, np.arange(len(records))):
+        raise ValueError("records must be ordered by record_id 0..n-1 before linkage")
+    frame = pd.concat([records, derive_columns(records)], axis=1)
+    codes: dict[str, np.ndarray] = {}
+    frequencies: dict[str, np.ndarray] = {}
+    for group in JOINT_GROUPS:
+        codes.update(_joint_codes(frame, group))
+    for col in SINGLE_CODED:
+        codes[col], uniques = pd.factorize(frame[col], use_na_sentinel=True)
+        codes[col] = codes[col].astype(np.int32)
+    for col, col_codes in codes.items():
+        counts = np.bincount(col_codes[col_codes >= 0], minlength=int(col_codes.max()) + 1)
+        frequencies[col] = counts / max(len(records), 1)
+    text_codes: dict[str, np.ndarray] = {}
+    uniques: dict[str, np.ndarray] = {}
+    for col in TEXT_COLUMNS:
+        col_codes, values = pd.factorize(frame[col], use_na_sentinel=True)
+        text_codes[col] = col_codes.astype(np.int32)
+        uniques[col] = np.asarray(values, dtype=object)
+    numbers = {
+        col: frame[col].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        for col in NUMERIC_COLUMNS
+    }
+    return RecordFeatures(
+        n=len(records),
+        codes=codes,
+        text_codes=text_codes,
+        uniques=uniques,
+        numbers=numbers,
+        dob_quality=frame[C.DOB_QUALITY].astype(object).to_numpy(),
+        frequencies=frequencies,
+    )
+
+
+def _joint_codes(frame: pd.DataFrame, cols: Sequence[str]) -> dict[str, np.ndarray]:
+    stacked = pd.concat([frame[c].astype(object) for c in cols], ignore_index=True)
+    all_codes, _ = pd.factorize(stacked, use_na_sentinel=True)
+    n = len(frame)
+    return {c: all_codes[i * n : (i + 1) * n].astype(np.int32) for i, c in enumerate(cols)}
+
+
+@dataclass(frozen=True)
+class PairFeatures:
+    """Both sides of a batch of pairs, gathered lazily from RecordFeatures."""
+
+    records: RecordFeatures
+    left: np.ndarray  # record positions
+    right: np.ndarray
+    _cache: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+    def code(self, column: str, side: str) -> np.ndarray:
+        return self._take("code", column, side, self.records.codes[column])
+
+    def text(self, column: str, side: str) -> np.ndarray:
+        """Values of a text column for one side, "" for null."""
+        values = np.append(self.records.uniques[column], "")
+        return values[self.text_code(column, side)]  # code -1 picks the trailing ""
+
+    def text_code(self, column: str, side: str) -> np.ndarray:
+        return self._take("text", column, side, self.records.text_codes[column])
+
+    def similarity(
+        self, column: str, scorer: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    ) -> np.ndarray:
+        """`scorer` over both sides' values, computed once per distinct pair of values.
+
+        Candidate pairs repeat the same value pairs heavily (common names, shared
+        addresses), so scoring distinct (left, right) code pairs and scattering the
+        result back is several times faster than scoring every pair. Null sides score 0.
+        """
+        left, right = self.text_code(column, "l"), self.text_code(column, "r")
+        out = np.zeros(len(left), dtype=np.float64)
+        both = (left >= 0) & (right >= 0)
+        if not both.any():
+            return out
+        width = np.int64(len(self.records.uniques[column]) + 1)
+        keys = left[both].astype(np.int64) * width + right[both]
+        inverse, distinct = pd.factorize(keys)
+        values = self.records.uniques[column]
+        scores = scorer(values[distinct // width], values[distinct % width])
+        out[both] = np.asarray(scores, dtype=np.float64)[inverse]
+        return out
+
+    def number(self, column: str, side: str) -> np.ndarray:
+        return self._take("num", column, side, self.records.numbers[column])
+
+    def quality(self, side: str) -> np.ndarray:
+        return self._take("q", C.DOB_QUALITY, side, self.records.dob_quality)
+
+    def _take(self, kind: str, column: str, side: str, source: np.ndarray) -> np.ndarray:
+        key = (f"{kind}:{column}", side)
+        if key not in self._cache:
+            self._cache[key] = source[self.left if side == "l" else self.right]
+        return self._cache[key]
+
+    # -- common predicates ------------------------------------------------------------
+    def either_null(self, column: str) -> np.ndarray:
+        get = self.code if column in self.records.codes else self.text_code
+        return (get(column, "l") < 0) | (get(column, "r") < 0)
+
+    def equal(self, column: str, other: str | None = None) -> np.ndarray:
+        """Left `column` equals right `other` (default the same column); never for nulls."""
+        a = self.code(column, "l")
+        b = self.code(other or column, "r")
+        return (a == b) & (a >= 0)

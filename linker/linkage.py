@@ -1,0 +1,225 @@
+"""Compare, train and score: from canonical records to scored candidate pairs.
+
+The stages are plain functions over arrays so they can run per partition elsewhere:
+`compare_pairs` turns pair ids into comparison levels, `train_model` estimates u from
+random pairs and m and lambda by EM on the candidate pairs' level patterns, and
+`score_pairs` adds match weights and probabilities. Pairs are handled in batches so the
+memory of a million-record run stays bounded by the batch, not by all pairs' strings.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from linker import columns as C
+from linker.comparisons import DomainComparison, comparison, comparisons_for
+from linker.errors import DataContractError
+from linker.features import PairFeatures, RecordFeatures
+from linker.rules import CONTRADICTION, RuleSettings, contradictions
+from models import FellegiSunterModel, pattern_counts
+
+logger = logging.getLogger(__name__)
+
+LABEL = "known_match"  # pattern_counts column: 0 known non-match, NaN unknown
+Progress = Callable[[str, int, int], None]  # stage, done, total
+
+
+@dataclass(frozen=True)
+class ModelSettingsForRun:
+    """How the model is estimated for a run."""
+
+    u_sample_pairs: int = 1_000_000
+    em_max_iter: int = 200
+    u_prior_share: float = 0.05  # random-sampling u counts as this share of the pairs
+    fix_u: bool = False
+    seed: int = 20211
+    rules: RuleSettings = field(default_factory=RuleSettings)
+
+
+def choose_comparisons(records: pd.DataFrame) -> list[DomainComparison]:
+    """The comparisons whose columns carry data in these records."""
+    available = {c for c in records.columns if records[c].notna().any()}
+    chosen = comparisons_for(available)
+    if not any(c.name in ("given_name", "family_name") for c in chosen):
+        raise DataContractError(
+            "the records have no usable name (given or family name is empty everywhere): "
+            "map given_name/family_name or full_name in the mapping; linking on dates or "
+            "addresses alone would merge strangers"
+        )
+    return chosen
+
+
+def compare_pairs(
+    features: RecordFeatures,
+    left: np.ndarray,
+    right: np.ndarray,
+    comparisons: Sequence[DomainComparison],
+) -> pd.DataFrame:
+    """int8 gamma columns, one per comparison, for aligned arrays of record positions."""
+    pairs = PairFeatures(features, left, right)
+    return pd.DataFrame({c.spec.gamma_column: c.gammas(pairs) for c in comparisons})
+
+
+def term_frequencies(
+    features: RecordFeatures,
+    left: np.ndarray,
+    right: np.ndarray,
+    comparisons: Sequence[DomainComparison],
+) -> dict[str, np.ndarray]:
+    pairs = PairFeatures(features, left, right)
+    out = {}
+    for c in comparisons:
+        tf = c.term_frequencies(pairs)
+        if tf is not None:
+            out[c.name] = tf
+    return out
+
+
+def year_gaps(features: RecordFeatures, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    years = features.numbers[C.DOB_YEAR]
+    return np.abs(years[left] - years[right])
+
+
+def compare_in_batches(
+    features: RecordFeatures,
+    pairs: pd.DataFrame,
+    comparisons: Sequence[DomainComparison],
+    *,
+    batch: int = 2_000_000,
+    rules: RuleSettings | None = None,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Gammas and the contradiction rule per candidate pair, batch by batch."""
+    left_all = pairs[C.RECORD_ID_L].to_numpy()
+    right_all = pairs[C.RECORD_ID_R].to_numpy()
+    parts = []
+    for start in range(0, len(pairs), batch):
+        stop = min(start + batch, len(pairs))
+        left, right = left_all[start:stop], right_all[start:stop]
+        gammas = compare_pairs(features, left, right, comparisons)
+        gammas[CONTRADICTION] = contradictions(gammas, year_gaps(features, left, right), rules)
+        parts.append(gammas)
+        if progress is not None:
+            progress("compare", stop, len(pairs))
+    if not parts:
+        empty = {c.spec.gamma_column: pd.Series(dtype="int8") for c in comparisons}
+        return pd.DataFrame(empty | {CONTRADICTION: pd.Series(dtype=object)})
+    return pd.concat(parts, ignore_index=True)
+
+
+def random_pairs(
+    n: int, count: int, seed: int, groups: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random distinct record pairs (across groups when `groups` is given)."""
+    rng = np.random.default_rng(seed)
+    left = rng.integers(0, n, size=count)
+    right = rng.integers(0, n, size=count)
+    keep = left != right
+    if groups is not None:
+        keep &= groups[left] != groups[right]
+    return left[keep], right[keep]
+
+
+def train_model(
+    features: RecordFeatures,
+    gammas: pd.DataFrame,
+    comparisons: Sequence[DomainComparison],
+    settings: ModelSettingsForRun,
+    *,
+    link_only: bool = False,
+) -> FellegiSunterModel:
+    """u from random pairs; m and lambda by EM on the candidate pairs' level patterns.
+
+    Pairs a hard rule calls "not one person" are left out of EM: they are known
+    non-matches, and most are relatives whose shared surname, address and phone would
+    teach EM that a family is a person.
+    """
+    specs = [c.spec for c in comparisons]
+    model = FellegiSunterModel.initial(specs, prior=0.05)
+    groups = features.codes[C.SOURCE] if link_only else None
+    sample = min(settings.u_sample_pairs, max(features.n * (features.n - 1) // 2, 1))
+    left, right = random_pairs(features.n, sample, settings.seed, groups)
+    model = model.estimate_u_random_sampling(compare_pairs(features, left, right, comparisons))
+    columns = [s.gamma_column for s in specs]
+    # Semi-supervised EM: pairs a hard rule rejects are known non-matches; u is learned
+    # among the candidates (relatives and namesakes are harder than random pairs) with
+    # the random-sampling u as a prior worth a share of the pairs, which keeps EM sane
+    # when candidates are nearly all matches (FEBRL 1) or crowded with relatives.
+    rejected = (gammas[CONTRADICTION] != "").to_numpy()
+    parts = []
+    for known, label in ((rejected, 0.0), (~rejected, np.nan)):
+        if known.any():
+            part = pattern_counts(gammas.loc[known, columns])
+            part[LABEL] = label
+            parts.append(part)
+    counts = pd.concat(parts, ignore_index=True)
+    names = [s.name for s in specs if (gammas[s.gamma_column] >= 0).any()]
+    result = model.fit_em(
+        counts,
+        max_iter=settings.em_max_iter,
+        comparisons_to_train=names,
+        fix_u=settings.fix_u,
+        u_prior_weight=settings.u_prior_share * len(gammas),
+        labels=LABEL,
+    )
+    if not result.converged:
+        logger.warning("EM stopped after %d iterations before converging", len(result.history))
+    return result.model
+
+
+def rebuild_comparisons(model: FellegiSunterModel) -> list[DomainComparison]:
+    """The registered comparisons a saved model was trained with, checked level by level."""
+    chosen = []
+    for spec in model.comparisons:
+        registered = comparison(spec.name)
+        if registered.spec.levels != spec.levels:
+            raise DataContractError(
+                f"model comparison {spec.name!r} has levels that differ from this version's; "
+                "retrain the model (drop --model) or use the version that trained it"
+            )
+        chosen.append(registered)
+    return chosen
+
+
+def score_pairs(
+    model: FellegiSunterModel,
+    features: RecordFeatures,
+    pairs: pd.DataFrame,
+    gammas: pd.DataFrame,
+    comparisons: Sequence[DomainComparison],
+    *,
+    batch: int = 2_000_000,
+) -> pd.DataFrame:
+    """MATCH_WEIGHT and MATCH_PROBABILITY per pair, term frequencies applied."""
+    left_all = pairs[C.RECORD_ID_L].to_numpy()
+    right_all = pairs[C.RECORD_ID_R].to_numpy()
+    columns = [c.spec.gamma_column for c in comparisons]
+    parts = []
+    for start in range(0, len(pairs), batch):
+        stop = min(start + batch, len(pairs))
+        tf = term_frequencies(features, left_all[start:stop], right_all[start:stop], comparisons)
+        chunk = gammas.iloc[start:stop][columns].reset_index(drop=True)
+        parts.append(model.score(chunk, tf=tf))
+    if not parts:
+        return pd.DataFrame(
+            {C.MATCH_WEIGHT: pd.Series(dtype=float), C.MATCH_PROBABILITY: pd.Series(dtype=float)}
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def explain_pairs(
+    model: FellegiSunterModel,
+    features: RecordFeatures,
+    left: np.ndarray,
+    right: np.ndarray,
+    comparisons: Sequence[DomainComparison],
+) -> pd.DataFrame:
+    """Each comparison's contribution to the match weight, for a few pairs (UI, report)."""
+    gammas = compare_pairs(features, left, right, comparisons)
+    tf = term_frequencies(features, left, right, comparisons)
+    return pd.concat([gammas, model.explain(gammas, tf=tf)], axis=1)

@@ -1,0 +1,290 @@
+"""The batch: extracts in, entities with A-numbers, a review queue and a report out.
+
+Stages run in order, each timed and reported to `progress`: standardize, block,
+compare, train (or load the model), score, cluster, recover A-numbers, queue for review,
+write. Outputs are written to a temporary folder and moved into place at the end, so a
+failed run never leaves half-written files over a good run's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from linker import columns as C
+from linker.anumber_recovery import recover_a_numbers
+from linker.blocking_rules import DEFAULT_MAX_BLOCK_SIZE, block_records
+from linker.cluster import ClusterSettings, cluster_records
+from linker.decisions import Constraints, read_decisions, resolve_decisions
+from linker.errors import DataContractError
+from linker.features import prepare_features
+from linker.linkage import (
+    ModelSettingsForRun,
+    choose_comparisons,
+    compare_in_batches,
+    explain_pairs,
+    rebuild_comparisons,
+    score_pairs,
+    train_model,
+)
+from linker.mapping import Mapping
+from linker.review_queue import build_review_queue
+from linker.rules import CONTRADICTION
+from linker.standardize import standardize_mapping
+from models import FellegiSunterModel
+
+Progress = Callable[[str, int, int], None]
+ENTITY_COLUMNS = (
+    C.SOURCE,
+    C.RECORD_KEY,
+    C.ENTITY_ID,
+    C.A_NUMBER,
+    "a_number_original",
+    "a_number_source",
+)
+
+
+@dataclass(frozen=True)
+class ReconcileSettings:
+    """What an analyst may tune; the defaults suit the agencies' extracts."""
+
+    threshold: float = 0.5  # match probability at which two records link
+    review_band: tuple[float, float] = (0.2, 0.95)  # probabilities sent to review
+    max_block_size: int = DEFAULT_MAX_BLOCK_SIZE
+    batch_pairs: int = 2_000_000
+    link_only: bool = False  # never link two records of one source (two clean files)
+    model: ModelSettingsForRun = field(default_factory=ModelSettingsForRun)
+
+
+@dataclass
+class ReconcileResult:
+    records: pd.DataFrame
+    entities: pd.DataFrame
+    pairs: pd.DataFrame
+    review_queue: pd.DataFrame
+    model: FellegiSunterModel
+    stage_seconds: dict[str, float]
+    counts: dict[str, int]
+    warnings: list[str]
+    rejects: pd.DataFrame
+
+
+@contextmanager
+def _stage(name: str, seconds: dict[str, float], progress: Progress | None) -> Iterator[None]:
+    started = time.perf_counter()
+    if progress is not None:
+        progress(name, 0, 1)
+    yield
+    seconds[name] = round(time.perf_counter() - started, 3)
+    if progress is not None:
+        progress(name, 1, 1)
+
+
+def reconcile(
+    mapping: Mapping,
+    *,
+    settings: ReconcileSettings | None = None,
+    decisions_path: Path | None = None,
+    model_path: Path | None = None,
+    progress: Progress | None = None,
+) -> ReconcileResult:
+    """Run the whole batch in memory and return everything the outputs are made from."""
+    settings = settings or ReconcileSettings()
+    seconds: dict[str, float] = {}
+    warnings: list[str] = []
+    with _stage("standardize", seconds, progress):
+        records, rejects, summary = standardize_mapping(mapping)
+        records = records.sort_values(C.RECORD_ID).reset_index(drop=True)
+    if records.empty:
+        raise DataContractError("no readable records in any extract: nothing to link")
+    constraints = _constraints(decisions_path, records, warnings)
+    with _stage("block", seconds, progress):
+        blocked = block_records(
+            records, max_block_size=settings.max_block_size, link_only=settings.link_only
+        )
+        pairs = _with_decided_pairs(blocked.pairs, constraints)
+        for stat in blocked.stats:
+            if stat.oversized_blocks:
+                warnings.append(
+                    f"blocking rule {stat.name}: {stat.oversized_blocks} oversized block(s) "
+                    f"({stat.oversized_records} records) skipped"
+                )
+    with _stage("compare", seconds, progress):
+        features = prepare_features(records)
+        if model_path is not None:
+            model = FellegiSunterModel.load(model_path)
+            comparisons = rebuild_comparisons(model)
+        else:
+            comparisons = choose_comparisons(records)
+        gammas = compare_in_batches(
+            features, pairs, comparisons, batch=settings.batch_pairs, rules=settings.model.rules
+        )
+    with _stage("train", seconds, progress):
+        if model_path is None:
+            model = train_model(
+                features, gammas, comparisons, settings.model, link_only=settings.link_only
+            )
+    with _stage("score", seconds, progress):
+        scores = score_pairs(
+            model, features, pairs, gammas, comparisons, batch=settings.batch_pairs
+        )
+        scored = pd.concat([pairs.reset_index(drop=True), gammas, scores], axis=1)
+    with _stage("cluster", seconds, progress):
+        cannot = scored.loc[scored[CONTRADICTION] != "", [C.RECORD_ID_L, C.RECORD_ID_R]]
+        cannot = pd.concat([cannot, constraints.cannot_link], ignore_index=True)
+        clustered = cluster_records(
+            records,
+            scored[[C.RECORD_ID_L, C.RECORD_ID_R, C.MATCH_WEIGHT, C.MATCH_PROBABILITY]],
+            settings=ClusterSettings(threshold=settings.threshold),
+            cannot_link=cannot,
+            must_link=constraints.must_link,
+        )
+        recovered = recover_a_numbers(records, clustered.entities)
+    with _stage("review", seconds, progress):
+        queue = build_review_queue(
+            scored, records, recovered, band=settings.review_band, decided=constraints.decided
+        )
+    entities = _entities_table(records, recovered)
+    counts = _counts(records, scored, entities, queue, summary.rejects)
+    counts["decisions_unknown_records"] = constraints.unknown
+    return ReconcileResult(
+        records=records,
+        entities=entities,
+        pairs=scored,
+        review_queue=queue,
+        model=model,
+        stage_seconds=seconds,
+        counts=counts,
+        warnings=warnings,
+        rejects=rejects,
+    )
+
+
+def _constraints(path: Path | None, records: pd.DataFrame, warnings: list[str]) -> Constraints:
+    if path is None:
+        empty = pd.DataFrame({C.RECORD_ID_L: [], C.RECORD_ID_R: []}, dtype="int64")
+        return Constraints(empty, empty, empty.assign(decision=[]), 0, ())
+    constraints = resolve_decisions(read_decisions(path), records)
+    if constraints.unknown:
+        warnings.append(
+            f"{constraints.unknown} decision(s) name records not in these extracts and were "
+            f"not applied (e.g. {', '.join(constraints.unknown_examples)})"
+        )
+    return constraints
+
+
+def _with_decided_pairs(pairs: pd.DataFrame, constraints: Constraints) -> pd.DataFrame:
+    """Reviewed pairs are scored too (so their evidence shows), even if blocking missed them."""
+    decided = constraints.decided[[C.RECORD_ID_L, C.RECORD_ID_R]]
+    if decided.empty:
+        return pairs
+    extra = decided.assign(rule=np.int8(-1))
+    merged = pd.concat([pairs, extra], ignore_index=True)
+    return merged.drop_duplicates([C.RECORD_ID_L, C.RECORD_ID_R]).reset_index(drop=True)
+
+
+def _entities_table(records: pd.DataFrame, recovered: pd.DataFrame) -> pd.DataFrame:
+    by_id = recovered.set_index(C.RECORD_ID).reindex(records[C.RECORD_ID])
+    return pd.DataFrame(
+        {
+            C.RECORD_ID: records[C.RECORD_ID].to_numpy(),
+            C.SOURCE: records[C.SOURCE].to_numpy(),
+            C.RECORD_KEY: records[C.RECORD_KEY].to_numpy(),
+            C.ENTITY_ID: by_id[C.ENTITY_ID].to_numpy(),
+            C.A_NUMBER: by_id["entity_a_number"].to_numpy(),
+            "a_number_original": records[C.A_NUMBER].to_numpy(),
+            "a_number_source": by_id["a_number_source"].to_numpy(),
+        }
+    )
+
+
+def _counts(
+    records: pd.DataFrame,
+    scored: pd.DataFrame,
+    entities: pd.DataFrame,
+    queue: pd.DataFrame,
+    reject_count: int,
+) -> dict[str, int]:
+    lacked = entities["a_number_original"].isna()
+    got = lacked & entities[C.A_NUMBER].notna()
+    entity_sources = entities.groupby(C.ENTITY_ID)[C.SOURCE].nunique()
+    return {
+        "records": len(records),
+        "pairs_compared": len(scored),
+        "entities": int(entities[C.ENTITY_ID].nunique()),
+        "records_without_a_number": int(lacked.sum()),
+        "a_numbers_recovered": int(got.sum()),
+        "a_number_conflicts": int((entities["a_number_source"] == "conflict").sum()),
+        "entities_across_agencies": int((entity_sources > 1).sum()),
+        "review_queue": len(queue),
+        "rejects": reject_count,
+    }
+
+
+def write_outputs(
+    result: ReconcileResult,
+    out_dir: Path,
+    *,
+    report_html: str | None = None,
+) -> None:
+    """entities.csv, pairs.parquet, review_queue.csv, model.json, rejects.csv, report.html."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".reconcile-", dir=out_dir))
+    try:
+        result.entities[list(ENTITY_COLUMNS)].to_csv(tmp / "entities.csv", index=False)
+        pairs = result.pairs
+        src, keys = result.records[C.SOURCE].to_numpy(), result.records[C.RECORD_KEY].to_numpy()
+        left, right = pairs[C.RECORD_ID_L].to_numpy(), pairs[C.RECORD_ID_R].to_numpy()
+        pairs.assign(
+            left_source=src[left],
+            left_record_key=keys[left],
+            right_source=src[right],
+            right_record_key=keys[right],
+        ).to_parquet(tmp / "pairs.parquet", index=False)
+        result.review_queue.to_csv(tmp / "review_queue.csv", index=False)
+        result.model.save(tmp / "model.json")
+        result.rejects.to_csv(tmp / "rejects.csv", index=False)
+        summary = {
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "stage_seconds": result.stage_seconds,
+            "counts": result.counts,
+            "warnings": result.warnings,
+        }
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        if report_html is not None:
+            (tmp / "report.html").write_text(report_html, encoding="utf-8")
+        for item in tmp.iterdir():
+            os.replace(item, out_dir / item.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def example_pair(result: ReconcileResult) -> tuple[int, int] | None:
+    """The pair the report explains: the top of the review queue, else a median link."""
+    if len(result.review_queue):
+        row = result.review_queue.iloc[0]
+    else:
+        linked = result.pairs[result.pairs[C.MATCH_PROBABILITY] >= 0.5]
+        if linked.empty:
+            return None
+        row = linked.iloc[len(linked) // 2]
+    return int(row[C.RECORD_ID_L]), int(row[C.RECORD_ID_R])
+
+
+def explain_example(result: ReconcileResult, pair: tuple[int, int]) -> pd.Series:
+    """Each comparison's contribution to one pair's match weight."""
+    features = prepare_features(result.records)
+    comparisons = rebuild_comparisons(result.model)
+    left, right = np.array([pair[0]]), np.array([pair[1]])
+    return explain_pairs(result.model, features, left, right, comparisons).iloc[0]

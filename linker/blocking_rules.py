@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from blocking import BlockingResult, BlockingRule, generate_pairs
+from blocking import BlockingResult, BlockingRule, SortedNeighbourhoodRule, generate_pairs
 from linker import columns as C
 from linker.features import FAMILY_SORTED, SELF_REF, derive_columns
 
@@ -57,6 +57,7 @@ def blocking_frame(records: pd.DataFrame) -> pd.DataFrame:
             ANY_SURNAME_2: fam2.where(fam2.notna(), fam1),
             NAME_PAIR: name_pair,
             GIVEN_INITIAL: records[C.GIVEN_NAME].astype(object).str[:1],
+            C.GIVEN_NAME: records[C.GIVEN_NAME],
             C.DOB: records[C.DOB],
             C.DOB_YEAR: records[C.DOB_YEAR],
             DOB_MONTH_DAY_UNORDERED: md,
@@ -68,7 +69,7 @@ def blocking_frame(records: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-DEFAULT_RULES: tuple[BlockingRule, ...] = (
+DEFAULT_RULES: tuple[BlockingRule | SortedNeighbourhoodRule, ...] = (
     BlockingRule("a_number", (C.A_NUMBER,)),
     BlockingRule("document_id", (C.DOCUMENT_ID,)),
     BlockingRule("person_id", (C.PERSON_ID,)),
@@ -90,12 +91,14 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
     # Every name garbled: the date with the place, or the house number with the place.
     BlockingRule("dob_postcode", (C.DOB, C.POSTAL_CODE)),
     BlockingRule("house_postcode_year", (C.ADDRESS_NUMBER, C.POSTAL_CODE, C.DOB_YEAR)),
+    # Typos late in a name with no usable date: neighbours in name order.
+    SortedNeighbourhoodRule("name_neighbourhood", (FAMILY_SORTED, C.GIVEN_NAME), window=4),
 )
 
 
 def block_records(
     records: pd.DataFrame,
-    rules: tuple[BlockingRule, ...] = DEFAULT_RULES,
+    rules: tuple[BlockingRule | SortedNeighbourhoodRule, ...] = DEFAULT_RULES,
     *,
     max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
     link_only: bool = False,
@@ -105,7 +108,7 @@ def block_records(
     `link_only` drops pairs inside one source (linking two files, as FEBRL 4).
     """
     frame = blocking_frame(records)
-    usable = tuple(r for r in rules if all(frame[k].notna().any() for k in r.keys))
+    usable = tuple(r for r in rules if all(frame[k].notna().any() for k in r.columns))
     return generate_pairs(
         frame,
         usable,

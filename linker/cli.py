@@ -141,6 +141,226 @@ def standardize(mapping: Path, out_dir: Path, chunk_rows: int, quiet: bool) -> N
         click.echo(f"{summary.rejects:,} rows set aside -> {out_dir / 'rejects.csv'}")
 
 
+class _StageProgress:
+    """One tqdm bar per batch stage, on stderr; closed with the stage's time."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bars: dict[str, tqdm] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        bar = self.bars.get(stage)
+        if bar is None:
+            bar = self.bars[stage] = tqdm(desc=f"{stage:<12}", total=total, leave=True)
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+@main.command("reconcile")
+@click.argument("mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for entities.csv, pairs.parquet, report.html ...",
+)
+@click.option(
+    "--decisions",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Reviewer decisions CSV: applied as must-link / cannot-link.",
+)
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A model.json from an earlier run: score with it, no EM.",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    default=0.5,
+    show_default=True,
+    help="Match probability at which records link.",
+)
+@click.option(
+    "--review-band",
+    nargs=2,
+    type=click.FloatRange(0.0, 1.0),
+    default=(0.2, 0.95),
+    show_default=True,
+    help="Probabilities (low high) of the pairs sent to review.",
+)
+@click.option(
+    "--link-only",
+    is_flag=True,
+    help="Never link two records of the same source (linking clean files).",
+)
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@_errors_to_click
+def reconcile_command(
+    mapping: Path,
+    out_dir: Path,
+    decisions: Path | None,
+    model_path: Path | None,
+    threshold: float,
+    review_band: tuple[float, float],
+    link_only: bool,
+    quiet: bool,
+) -> None:
+    """Run the whole batch: standardize, block, score, cluster, recover A-numbers, report.
+
+    Writes entities.csv (one row per record with its entity and A-number), pairs.parquet,
+    review_queue.csv (uncertain pairs, most consequential first), model.json,
+    rejects.csv, summary.json and report.html into OUT.
+
+    Example:
+
+        linker reconcile sample/mapping.toml --out run/ --decisions decisions.csv
+    """
+    from linker.mapping import load_mapping
+    from linker.reconcile import ReconcileSettings, reconcile, write_outputs
+    from linker.run_report import build_report
+
+    settings = ReconcileSettings(
+        threshold=threshold, review_band=(review_band[0], review_band[1]), link_only=link_only
+    )
+    progress = _StageProgress(quiet)
+    try:
+        result = reconcile(
+            load_mapping(mapping),
+            settings=settings,
+            decisions_path=decisions,
+            model_path=model_path,
+            progress=progress,
+        )
+    finally:
+        progress.close()
+    html = build_report(result, str(mapping), threshold, settings.review_band)
+    write_outputs(result, out_dir, report_html=html)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    c = result.counts
+    click.echo(
+        f"{c['records']:,} records -> {c['entities']:,} entities "
+        f"({c['entities_across_agencies']:,} across agencies); "
+        f"{c['pairs_compared']:,} pairs compared"
+    )
+    click.echo(
+        f"A-numbers recovered for {c['a_numbers_recovered']:,} of "
+        f"{c['records_without_a_number']:,} records without one; "
+        f"{c['a_number_conflicts']:,} conflicts; {c['review_queue']:,} pairs to review; "
+        f"{c['rejects']:,} rows rejected"
+    )
+    timing = ", ".join(f"{k} {v:.1f}s" for k, v in result.stage_seconds.items())
+    click.echo(f"time: {timing}; total {sum(result.stage_seconds.values()):.1f}s")
+    click.echo(f"outputs in {out_dir}/ (open {out_dir / 'report.html'})")
+
+
+@main.command("evaluate")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--truth",
+    "truth_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="Folder with records.csv (and persons.csv).",
+)
+@_errors_to_click
+def evaluate_command(run_dir: Path, truth_dir: Path) -> None:
+    """Score a run against ground truth: pairwise and B-cubed precision, recall, F1, and
+    A-number recovery (correct and wrong assignments).
+
+    Example:
+
+        linker evaluate run/ --truth sample/truth
+    """
+    import json
+
+    import pandas as pd
+
+    from linker.evaluate import evaluate_a_numbers, evaluate_entities, format_evaluation
+
+    entities_path = run_dir / "entities.csv"
+    truth_path = truth_dir / "records.csv"
+    for path in (entities_path, truth_path):
+        if not path.is_file():
+            raise DataContractError(f"{path} not found")
+    predicted = pd.read_csv(entities_path, dtype=str, keep_default_na=False)
+    truth = pd.read_csv(truth_path, dtype=str, keep_default_na=False)
+    result: dict[str, object] = {"entities": evaluate_entities(predicted, truth)}
+    persons_path = truth_dir / "persons.csv"
+    if "a_number_original" in predicted.columns:
+        persons = (
+            pd.read_csv(persons_path, dtype=str, keep_default_na=False)
+            if persons_path.is_file()
+            else None
+        )
+        result["a_numbers"] = evaluate_a_numbers(predicted, truth, truth_persons=persons)
+    (run_dir / "evaluation.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    click.echo(format_evaluation(result))
+
+
+@main.command("blocking")
+@click.argument("mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--truth",
+    "truth_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Truth folder: also print the blocking recall.",
+)
+@click.option("--link-only", is_flag=True, help="Only pairs across sources.")
+@_errors_to_click
+def blocking_command(mapping: Path, truth_dir: Path | None, link_only: bool) -> None:
+    """Show what the blocking rules do on MAPPING's extracts: pairs per rule, cumulative
+    pairs, oversized blocks skipped, and (with --truth) the share of true pairs kept.
+
+    Example:
+
+        linker blocking sample/mapping.toml --truth sample/truth
+    """
+    import pandas as pd
+
+    from blocking import blocking_recall, true_pairs_from_clusters
+    from linker import columns as C
+    from linker.blocking_rules import block_records
+    from linker.mapping import load_mapping
+    from linker.standardize import standardize_mapping
+
+    records, _, _ = standardize_mapping(load_mapping(mapping))
+    result = block_records(records, link_only=link_only)
+    table = result.stats_frame()[
+        ["name", "pairs", "new_pairs", "cumulative_pairs", "oversized_blocks"]
+    ]
+    click.echo(table.to_string(index=False))
+    n = len(records)
+    click.echo(f"\n{len(result.pairs):,} candidate pairs of {n * (n - 1) // 2:,} possible")
+    if truth_dir is not None:
+        truth = pd.read_csv(truth_dir / "records.csv", dtype=str, keep_default_na=False)
+        merged = records[[C.RECORD_ID, C.SOURCE, C.RECORD_KEY]].merge(
+            truth.rename(columns={"person_id": "_person"}),
+            on=[C.SOURCE, C.RECORD_KEY],
+            how="left",
+        )
+        person = pd.factorize(merged["_person"].fillna("?" + merged[C.RECORD_KEY]))[0]
+        true_pairs = true_pairs_from_clusters(merged[C.RECORD_ID], person)
+        if link_only:
+            src = records[C.SOURCE].to_numpy()
+            keep = src[true_pairs[C.RECORD_ID_L]] != src[true_pairs[C.RECORD_ID_R]]
+            true_pairs = true_pairs[keep]
+        recall = blocking_recall(result.pairs, true_pairs)
+        click.echo(f"blocking recall: {recall:.4f} of {len(true_pairs):,} true pairs")
+
+
 @main.command("demo")
 @click.option(
     "--out",

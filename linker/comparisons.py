@@ -187,29 +187,23 @@ def family_name(p: PairFeatures) -> LevelArrays:
 
 @register(
     "dob",
-    (
-        "exact",
-        "day_month_swapped",
-        "one_digit_typo",
-        "partial_agrees",
-        "within_a_year",
-        "same_year",
-    ),
+    ("exact", "day_month_swapped", "one_digit_typo", "partial_agrees", "partial_within_a_year"),
     needs=(C.DOB_YEAR,),
 )
 def dob(p: PairFeatures) -> LevelArrays:
+    """Two full dates that differ beyond a typo or a day/month swap fall to "else": a
+    namesake born the same year is the usual false match, and only full dates can tell
+    them apart. Partial dates (1 January placeholders, estimates, a year alone) agree
+    when every part both sides know is equal; an estimate is allowed a year either way.
+    """
     yl, yr = p.number(C.DOB_YEAR, "l"), p.number(C.DOB_YEAR, "r")
     ml, mr = p.number(C.DOB_MONTH, "l"), p.number(C.DOB_MONTH, "r")
     dl, dr = p.number(C.DOB_DAY, "l"), p.number(C.DOB_DAY, "r")
     null = np.isnan(yl) | np.isnan(yr)
-    full_l = p.quality("l") == "full"
-    full_r = p.quality("r") == "full"
-    both_full = full_l & full_r
+    both_full = (p.quality("l") == "full") & (p.quality("r") == "full")
     same_year = yl == yr
     swapped = both_full & same_year & (ml == dr) & (dl == mr) & (ml != dl)
     typo = both_full & (p.similarity(C.DOB, transpositions) == 1)
-    # A partial date (placeholder, estimate, year or year-month) agrees when every part
-    # both sides know is equal; an estimate is allowed a year either way.
     partial = ~both_full
     months_agree = np.isnan(ml) | np.isnan(mr) | (ml == mr)
     estimated = (p.quality("l") == "estimated") | (p.quality("r") == "estimated")
@@ -220,8 +214,7 @@ def dob(p: PairFeatures) -> LevelArrays:
         swapped,
         typo,
         partial_agrees,
-        year_gap <= 1,
-        same_year,
+        partial & (year_gap <= 1),
     ], null
 
 

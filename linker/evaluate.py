@@ -168,7 +168,9 @@ def evaluate_a_numbers(
         truth_a = person_a_numbers(truth_records, truth_persons=truth_persons, records=records)
     # Look up each distinct person once, then spread to the records by code.
     where = pd.Index(truth_a.index).get_indexer(persons)
-    per_person = np.where(where >= 0, truth_a.to_numpy(dtype=np.int64, na_value=0)[where], 0)
+    # A trailing 0 is what a person without a known A-number (index -1) looks up.
+    table = np.append(truth_a.to_numpy(dtype=np.int64, na_value=0), 0)
+    per_person = table[where]
     true_a = per_person[person]
 
     missing = original_a == 0

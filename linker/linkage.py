@@ -142,7 +142,10 @@ def train_model(
     specs = [c.spec for c in comparisons]
     model = FellegiSunterModel.initial(specs, prior=0.05)
     groups = features.codes[C.SOURCE] if link_only else None
-    sample = min(settings.u_sample_pairs, max(features.n * (features.n - 1) // 2, 1))
+    # Enough random pairs to see rare agreements (an exact date of birth is ~1 in 10^4),
+    # scaled down for small files where a million pairs would be most of all pairs.
+    wanted = min(settings.u_sample_pairs, max(200_000, 50 * features.n))
+    sample = min(wanted, max(features.n * (features.n - 1) // 2, 1))
     left, right = random_pairs(features.n, sample, settings.seed, groups)
     model = model.estimate_u_random_sampling(compare_pairs(features, left, right, comparisons))
     columns = [s.gamma_column for s in specs]

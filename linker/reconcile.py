@@ -143,8 +143,15 @@ def reconcile(
     with _stage("cluster", seconds, progress):
         cannot = scored.loc[scored[CONTRADICTION] != "", [C.RECORD_ID_L, C.RECORD_ID_R]]
         cannot = pd.concat([cannot, constraints.cannot_link], ignore_index=True)
+        # Linking clean files (link-only) also means no file holds a person twice: each
+        # record is then its own agency person, so two of one source never merge.
+        people = (
+            records.assign(**{C.PERSON_ID: records[C.SOURCE] + ":" + records[C.RECORD_KEY]})
+            if settings.link_only
+            else records
+        )
         clustered = cluster_records(
-            records,
+            people,
             scored[[C.RECORD_ID_L, C.RECORD_ID_R, C.MATCH_WEIGHT, C.MATCH_PROBABILITY]],
             settings=ClusterSettings(threshold=settings.threshold),
             cannot_link=cannot,

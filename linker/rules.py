@@ -59,6 +59,15 @@ def identifier_agrees(gammas: pd.DataFrame) -> np.ndarray:
     )
 
 
+def near_identifier_with_surname(gammas: pd.DataFrame) -> np.ndarray:
+    """A one-character typo of an identifier plus the same surname(s): a typist's error
+    on one person's document, not two people who happen to share both."""
+    near = _level_at_least(gammas, "a_number", "one_digit_typo") | _level_at_least(
+        gammas, "document_id", "one_character_typo"
+    )
+    return near & _level_at_least(gammas, "family_name", "first_surname")
+
+
 def contradictions(
     gammas: pd.DataFrame, year_gap: np.ndarray, settings: RuleSettings | None = None
 ) -> np.ndarray:
@@ -68,7 +77,7 @@ def contradictions(
     """
     settings = settings or RuleSettings()
     fired = np.full(len(gammas), "", dtype=object)
-    protected = identifier_agrees(gammas)
+    protected = identifier_agrees(gammas) | near_identifier_with_surname(gammas)
     if settings.a_numbers_differ:
         # Two valid A-numbers more than one digit apart belong to two people.
         fired[_is_else(gammas, "a_number") & (fired == "")] = "a_numbers_differ"

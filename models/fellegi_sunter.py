@@ -74,11 +74,17 @@ class FellegiSunterModel:
     u: Mapping[str, np.ndarray]
     prior: float
     settings: ModelSettings = field(default_factory=ModelSettings)
+    # u among random pairs, kept when EM re-estimates u among candidate pairs: the
+    # term-frequency adjustment compares a value's frequency with this population
+    # average, not with the candidates' (where blocking made agreement common).
+    u_random: Mapping[str, np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "comparisons", tuple(self.comparisons))
         object.__setattr__(self, "m", frozen_arrays(self.m))
         object.__setattr__(self, "u", frozen_arrays(self.u))
+        if self.u_random is not None:
+            object.__setattr__(self, "u_random", frozen_arrays(self.u_random))
         problems = parameter_problems(self)
         if problems:
             raise ConfigError(problems)
@@ -148,7 +154,7 @@ class FellegiSunterModel:
                 f"cannot estimate u for {all_null}: the comparison is null on every random "
                 "pair; sample more pairs, check the columns it reads are filled, or drop it"
             )
-        return replace(self, u=u)
+        return replace(self, u=u, u_random=u)
 
     def fit_em(
         self,
@@ -339,7 +345,8 @@ class FellegiSunterModel:
         adjust = np.zeros(len(g))
         mask = np.isin(g, comparison.tf_gammas) & ~np.isnan(tf)
         clipped = np.clip(tf[mask], self.settings.tf_minimum_u, 1.0)
-        adjust[mask] = np.log2(self.u[comparison.name][g[mask]]) - np.log2(clipped)
+        base = self.u_random if self.u_random is not None else self.u
+        adjust[mask] = np.log2(base[comparison.name][g[mask]]) - np.log2(clipped)
         return adjust
 
     def _tf_arrays(self, tf: Mapping[str, Any], n: int) -> dict[str, np.ndarray]:
@@ -370,8 +377,8 @@ class FellegiSunterModel:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FellegiSunterModel:
-        comparisons, m, u, prior, settings = serialization.model_parts_from_json(data)
-        return cls(comparisons, m, u, prior, ModelSettings.from_json(settings))
+        comparisons, m, u, prior, settings, u_random = serialization.model_parts_from_json(data)
+        return cls(comparisons, m, u, prior, ModelSettings.from_json(settings), u_random)
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")

@@ -33,6 +33,7 @@ MODEL_KIND: Final = "fellegi_sunter"
 FORMAT_VERSION: Final = 1
 M_KEY: Final = "m_probability"
 U_KEY: Final = "u_probability"
+U_RANDOM_KEY: Final = "u_random_probability"  # u among random pairs (tf baseline)
 _TOP_KEYS = frozenset({"model", "version", "prior", "settings", "comparisons"})
 
 
@@ -46,6 +47,8 @@ def model_to_json(model: FellegiSunterModel) -> dict[str, Any]:
                 gamma = next(non_null)
                 level_json[M_KEY] = float(model.m[comparison.name][gamma])
                 level_json[U_KEY] = float(model.u[comparison.name][gamma])
+                if model.u_random is not None:
+                    level_json[U_RANDOM_KEY] = float(model.u_random[comparison.name][gamma])
         comparisons.append(spec)
     return {
         "model": MODEL_KIND,
@@ -58,8 +61,15 @@ def model_to_json(model: FellegiSunterModel) -> dict[str, Any]:
 
 def model_parts_from_json(
     data: Mapping[str, Any],
-) -> tuple[tuple[Comparison, ...], dict[str, np.ndarray], dict[str, np.ndarray], float, dict]:
-    """(comparisons, m, u, prior, settings dict), reporting every problem at once."""
+) -> tuple[
+    tuple[Comparison, ...],
+    dict[str, np.ndarray],
+    dict[str, np.ndarray],
+    float,
+    dict,
+    dict[str, np.ndarray] | None,
+]:
+    """(comparisons, m, u, prior, settings dict, u_random or None), all problems at once."""
     if not isinstance(data, Mapping):
         raise ConfigError(f"a model must be a JSON object, got {type(data).__name__}")
     problems = [
@@ -83,34 +93,48 @@ def model_parts_from_json(
     if not isinstance(raw_comparisons, list) or not raw_comparisons:
         problems.append("'comparisons' must be a non-empty list")
         raw_comparisons = []
-    comparisons, m, u = [], {}, {}
+    comparisons, m, u, u_random = [], {}, {}, {}
     for i, raw in enumerate(raw_comparisons):
         try:
-            comparison, m_values, u_values = _comparison_from_json(raw, i)
+            comparison, m_values, u_values, random_values = _comparison_from_json(raw, i)
         except ConfigError as e:
             problems.extend(e.problems)
             continue
         comparisons.append(comparison)
         m[comparison.name] = m_values
         u[comparison.name] = u_values
+        if random_values is not None:
+            u_random[comparison.name] = random_values
+    if u_random and len(u_random) != len(comparisons):
+        problems.append(f"{U_RANDOM_KEY!r} must be on every comparison's levels or on none")
     if problems:
         raise ConfigError(problems)
-    return tuple(comparisons), m, u, float(prior), dict(settings)  # type: ignore[arg-type]
+    return (
+        tuple(comparisons),
+        m,
+        u,
+        float(prior),  # type: ignore[arg-type]
+        dict(settings),
+        u_random or None,
+    )
 
 
-def _comparison_from_json(raw: Any, i: int) -> tuple[Comparison, np.ndarray, np.ndarray]:
+def _comparison_from_json(
+    raw: Any, i: int
+) -> tuple[Comparison, np.ndarray, np.ndarray, np.ndarray | None]:
     if not isinstance(raw, Mapping) or not isinstance(raw.get("levels"), list):
         raise ConfigError(f"comparison {i}: must be an object with a 'levels' list")
     name = raw.get("name", f"#{i}")
     specs: list[Any] = []
     m_spec: list[float] = []
     u_spec: list[float] = []
+    random_spec: list[float] = []
     problems: list[str] = []
     for j, level in enumerate(raw["levels"]):
         if not isinstance(level, Mapping):
             specs.append(level)  # Comparison.from_json reports it
             continue
-        spec = {k: v for k, v in level.items() if k not in (M_KEY, U_KEY)}
+        spec = {k: v for k, v in level.items() if k not in (M_KEY, U_KEY, U_RANDOM_KEY)}
         specs.append(spec)
         if spec.get("is_null", False):
             if M_KEY in level or U_KEY in level:
@@ -122,6 +146,10 @@ def _comparison_from_json(raw: Any, i: int) -> tuple[Comparison, np.ndarray, np.
                 problems.append(f"comparison {name!r} level {j}: {key!r} must be a number")
                 value = np.nan
             into.append(float(value))
+        if U_RANDOM_KEY in level:
+            random_spec.append(float(level[U_RANDOM_KEY]))
+    if random_spec and len(random_spec) != len(u_spec):
+        problems.append(f"comparison {name!r}: {U_RANDOM_KEY!r} must be on every level or none")
     try:
         comparison = Comparison.from_json({**raw, "levels": specs})
     except ConfigError as e:
@@ -129,4 +157,5 @@ def _comparison_from_json(raw: Any, i: int) -> tuple[Comparison, np.ndarray, np.
     if problems:
         raise ConfigError(problems)
     # spec order (most similar first) -> gamma order (0 = "else")
-    return comparison, np.array(m_spec[::-1]), np.array(u_spec[::-1])
+    u_random = np.array(random_spec[::-1]) if random_spec else None
+    return comparison, np.array(m_spec[::-1]), np.array(u_spec[::-1]), u_random

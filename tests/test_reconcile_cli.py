@@ -1,0 +1,159 @@
+"""The whole batch through the `linker` command, on a small sample with truth."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from linker.cli import main
+from models import FellegiSunterModel
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sample")
+    run("sample-data", "--people", "1500", "--seed", "5", "--out", str(out))
+    return out
+
+
+@pytest.fixture(scope="module")
+def first_run(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("run")
+    run("reconcile", str(sample / "mapping.toml"), "--out", str(out), "--quiet")
+    return out
+
+
+def test_outputs_are_complete(first_run: Path, sample: Path) -> None:
+    entities = pd.read_csv(first_run / "entities.csv", dtype=str, keep_default_na=False)
+    truth = pd.read_csv(sample / "truth" / "records.csv", dtype=str)
+    assert list(entities.columns[:4]) == ["source", "record_key", "entity_id", "a_number"]
+    assert not entities.duplicated(["source", "record_key"]).any()
+    assert len(entities) == len(truth)  # every record present, exactly once
+    queue = pd.read_csv(first_run / "review_queue.csv")
+    assert {"priority", "left_source", "left_record_key", "match_probability"} <= set(queue)
+    assert queue["priority"].is_monotonic_decreasing
+    pairs = pd.read_parquet(first_run / "pairs.parquet")
+    assert (pairs["record_id_l"] < pairs["record_id_r"]).all()
+    html = (first_run / "report.html").read_text()
+    assert html.count("<svg") >= 3
+    summary = json.loads((first_run / "summary.json").read_text())
+    assert set(summary["stage_seconds"]) >= {"standardize", "block", "compare", "cluster"}
+    FellegiSunterModel.load(first_run / "model.json")
+
+
+def test_accuracy_floors(first_run: Path, sample: Path) -> None:
+    output = run("evaluate", str(first_run), "--truth", str(sample / "truth"))
+    result = json.loads((first_run / "evaluation.json").read_text())
+    pairwise = result["entities"]["pairwise"]
+    assert pairwise["precision"] >= 0.97, output
+    assert pairwise["recall"] >= 0.95, output
+    assert result["entities"]["bcubed"]["f1"] >= 0.97
+    anumbers = result["a_numbers"]
+    assert anumbers["assigned"] > 0 and anumbers["precision"] >= 0.93
+    assert "pairwise" in output
+
+
+def test_rerun_with_saved_model_keeps_entity_ids(first_run: Path, sample: Path,
+                                                 tmp_path: Path) -> None:
+    run("reconcile", str(sample / "mapping.toml"), "--out", str(tmp_path), "--quiet",
+        "--model", str(first_run / "model.json"))
+    before = pd.read_csv(first_run / "entities.csv", dtype=str)
+    after = pd.read_csv(tmp_path / "entities.csv", dtype=str)
+    assert before["entity_id"].tolist() == after["entity_id"].tolist()
+
+
+def write_decisions(path: Path, rows: list[tuple[str, str, str, str, str]]) -> Path:
+    frame = pd.DataFrame(
+        rows,
+        columns=["left_source", "left_record_key", "right_source", "right_record_key",
+                 "decision"],
+    )
+    frame["reviewer"] = "ana"
+    frame["decided_at"] = pd.date_range("2026-01-01", periods=len(frame), freq="h").strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+    frame["note"] = ""
+    frame.to_csv(path, index=False)
+    return path
+
+
+def entity_of(run_dir: Path, source: str, key: str) -> str:
+    entities = pd.read_csv(run_dir / "entities.csv", dtype=str).set_index(["source", "record_key"])
+    return str(entities.loc[(source, key), "entity_id"])
+
+
+def test_decisions_bind_the_next_run(first_run: Path, sample: Path, tmp_path: Path) -> None:
+    entities = pd.read_csv(first_run / "entities.csv", dtype=str)
+    sizes = entities.groupby("entity_id").size()
+    linked = entities[entities["entity_id"].isin(sizes[sizes >= 2].index)].sort_values("entity_id")
+    a, b = linked.iloc[0], linked.iloc[1]
+    assert a["entity_id"] == b["entity_id"]
+    singles = entities[entities["entity_id"].isin(sizes[sizes == 1].index)]
+    c, d = singles.iloc[0], singles.iloc[1]
+    decisions = write_decisions(tmp_path / "d.csv", [
+        (a["source"], a["record_key"], b["source"], b["record_key"], "distinct"),
+        (c["source"], c["record_key"], d["source"], d["record_key"], "match"),
+        ("cbp", "NO-SUCH-KEY", c["source"], c["record_key"], "match"),
+    ])
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["reconcile", str(sample / "mapping.toml"), "--out",
+                                       str(out), "--quiet", "--decisions", str(decisions)])
+    assert result.exit_code == 0, result.output
+    assert entity_of(out, a["source"], a["record_key"]) != entity_of(out, b["source"],
+                                                                     b["record_key"])
+    assert entity_of(out, c["source"], c["record_key"]) == entity_of(out, d["source"],
+                                                                     d["record_key"])
+    assert "1 decision(s) name records not in these extracts" in result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counts"]["decisions_unknown_records"] == 1
+
+
+def test_undo_is_a_newer_row(first_run: Path, sample: Path, tmp_path: Path) -> None:
+    entities = pd.read_csv(first_run / "entities.csv", dtype=str)
+    sizes = entities.groupby("entity_id").size()
+    linked = entities[entities["entity_id"].isin(sizes[sizes >= 2].index)].sort_values("entity_id")
+    a, b = linked.iloc[0], linked.iloc[1]
+    decisions = write_decisions(tmp_path / "d.csv", [
+        (a["source"], a["record_key"], b["source"], b["record_key"], "distinct"),
+        (b["source"], b["record_key"], a["source"], a["record_key"], "unsure"),
+    ])
+    out = tmp_path / "run"
+    run("reconcile", str(sample / "mapping.toml"), "--out", str(out), "--quiet",
+        "--decisions", str(decisions))
+    assert entity_of(out, a["source"], a["record_key"]) == entity_of(out, b["source"],
+                                                                     b["record_key"])
+
+
+def test_mapping_without_a_usable_name_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "x.csv").write_text("K,DOB,SEX\n1,2001-01-01,M\n2,2001-01-01,F\n")
+    (tmp_path / "m.toml").write_text(
+        '[[sources]]\nname = "x"\npath = "x.csv"\nkey = "K"\n'
+        '  [sources.fields]\n  dob = "DOB"\n  sex = "SEX"\n'
+    )
+    result = CliRunner().invoke(main, ["reconcile", str(tmp_path / "m.toml"), "--out",
+                                       str(tmp_path / "o"), "--quiet"])
+    assert result.exit_code == 1
+    assert "no usable name" in result.output
+    assert not (tmp_path / "o" / "entities.csv").exists()
+
+
+def test_bad_decisions_file_names_line_and_column(sample: Path, tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text(
+        "left_source,left_record_key,right_source,right_record_key,decision,reviewer,"
+        "decided_at\ncbp,A,cbp,B,maybe,ana,2026-01-01T00:00:00Z\n"
+    )
+    result = CliRunner().invoke(main, ["reconcile", str(sample / "mapping.toml"), "--out",
+                                       str(tmp_path / "o"), "--quiet", "--decisions",
+                                       str(tmp_path / "d.csv")])
+    assert result.exit_code == 1
+    assert "line 2, column decision" in result.output

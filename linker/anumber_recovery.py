@@ -1,0 +1,192 @@
+"""A-number recovery: give every record of an entity the entity's A-number.
+
+Many CBP, ICE and HHS records carry no A-number (or one too damaged to keep); once a
+record is linked to an entity whose other records carry one, the analyst gets it back.
+The entity's A-number is the most frequent valid A-number among its members; a tie is
+broken by the lexicographically smallest (for nine-digit strings the same as the
+numerically smallest), so the choice is deterministic and does not depend on row order.
+
+An entity whose members carry more than one distinct valid A-number is flagged
+(``a_number_conflict``): clustering allows A-numbers one typo apart into one entity, and
+a must-link may force further apart ones together; a person should look at both.
+
+Per record, ``a_number_source`` says where its entity A-number came from for that record:
+
+| value | the record's own A-number |
+| --- | --- |
+| ``original`` | is the entity's |
+| ``recovered`` | absent (or invalid): the entity's is new for this record |
+| ``conflict`` | valid but different from the entity's |
+| null | the entity has none, or a tie between conflicting ones (left to a reviewer) |
+
+A tie between conflicting A-numbers (two typo variants, one record each) cannot be
+settled from the data: the smallest is shown as the entity's A-number on the records
+that carry one, but a record without one is given none (``entity_a_number`` and
+``a_number_source`` null) rather than possibly someone else's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Final, Literal
+
+import numpy as np
+import pandas as pd
+
+from linker import columns as C
+from linker.errors import DataContractError
+
+# Output columns (not record fields, so not in linker.columns).
+ENTITY_A_NUMBER: Final = "entity_a_number"
+A_NUMBER_SOURCE: Final = "a_number_source"
+A_NUMBER_CONFLICT: Final = "a_number_conflict"
+
+ANumberSource = Literal["original", "recovered", "conflict"]
+A_NUMBER_SOURCES: Final[tuple[ANumberSource, ...]] = ("original", "recovered", "conflict")
+
+A_NUMBER_DIGITS: Final = 9
+
+RECOVERY_COLUMNS: Final = (
+    C.RECORD_ID,
+    C.ENTITY_ID,
+    ENTITY_A_NUMBER,
+    A_NUMBER_SOURCE,
+    A_NUMBER_CONFLICT,
+)
+
+
+@dataclass(frozen=True)
+class RecoverySummary:
+    """Counts for the run report."""
+
+    records: int
+    with_a_number: int  # records carrying a valid A-number of their own
+    without_a_number: int  # records lacking one
+    recovered: int  # of those, given their entity's A-number
+    still_missing: int  # of those, in an entity with no A-number at all
+    conflicting_records: int  # own A-number differs from the entity's
+    entities: int
+    entities_with_a_number: int
+    conflicting_entities: int  # members carry more than one distinct A-number
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def a_numbers_as_int(values: pd.Series) -> np.ndarray:
+    """Valid A-numbers (exactly nine ASCII digits) as int64, -1 for null or invalid.
+
+    Nine-digit strings order like their integers, so the int form also serves the
+    "lexicographically smallest" tie-break. Validation runs on the distinct values only.
+    """
+    codes, uniques = pd.factorize(values.astype(object))
+    as_int = np.array(
+        [
+            int(v)
+            if isinstance(v, str) and len(v) == A_NUMBER_DIGITS and v.isascii() and v.isdigit()
+            else -1
+            for v in uniques
+        ]
+        + [-1],  # code -1 (null) reads the last slot
+        dtype=np.int64,
+    )
+    return as_int[codes]
+
+
+def recover_a_numbers(records: pd.DataFrame, entities: pd.DataFrame) -> pd.DataFrame:
+    """Per record (in the order of ``records``): RECORD_ID, ENTITY_ID, the entity's
+    A-number, where it came from for this record, and whether the entity is conflicted.
+
+    ``records``: RECORD_ID, A_NUMBER (nine digits, or null). ``entities``: RECORD_ID,
+    ENTITY_ID with every record exactly once (``cluster_records(...).entities``).
+    """
+    _require(records, (C.RECORD_ID, C.A_NUMBER), "records")
+    _require(entities, (C.RECORD_ID, C.ENTITY_ID), "entities")
+    entity_ids = _entity_of_each_record(records, entities)
+    codes, names = pd.factorize(entity_ids)
+    own = a_numbers_as_int(records[C.A_NUMBER])
+
+    has = own >= 0
+    counts = (
+        pd.DataFrame({"e": codes[has], "a": own[has]})
+        .value_counts()
+        .rename("n")
+        .reset_index()
+        .sort_values(["e", "n", "a"], ascending=[True, False, True], kind="stable")
+    )
+    best = counts.drop_duplicates("e")
+    runner_up = counts[counts.duplicated("e")].drop_duplicates("e")
+    entity_number = np.full(len(names), -1, dtype=np.int64)
+    entity_number[best["e"].to_numpy()] = best["a"].to_numpy()
+    top, second = np.zeros(len(names), np.int64), np.zeros(len(names), np.int64)
+    top[best["e"].to_numpy()] = best["n"].to_numpy()
+    second[runner_up["e"].to_numpy()] = runner_up["n"].to_numpy()
+    conflicted = np.bincount(counts["e"].to_numpy(), minlength=len(names)) > 1
+    text = np.full(len(names), None, dtype=object)
+    found = entity_number >= 0
+    text[found] = pd.Series(entity_number[found]).astype(str).str.zfill(A_NUMBER_DIGITS)
+
+    theirs = entity_number[codes]
+    # A tie between conflicting A-numbers is not recovered from (see the module doc).
+    held = (conflicted & (top == second))[codes] & (own < 0)
+    source = np.select(
+        [(theirs < 0) | held, own < 0, own == theirs],
+        [np.array(None), np.array("recovered", dtype=object), np.array("original", dtype=object)],
+        default=np.array("conflict", dtype=object),
+    )
+    assigned = text[codes]
+    assigned[held] = None
+    return pd.DataFrame(
+        {
+            C.RECORD_ID: records[C.RECORD_ID].to_numpy(),
+            C.ENTITY_ID: entity_ids,
+            ENTITY_A_NUMBER: assigned,
+            A_NUMBER_SOURCE: source,
+            A_NUMBER_CONFLICT: conflicted[codes],
+        }
+    )
+
+
+def summarize_recovery(recovered: pd.DataFrame) -> RecoverySummary:
+    """Counts over the frame ``recover_a_numbers`` returned."""
+    _require(recovered, RECOVERY_COLUMNS, "recovered")
+    source = recovered[A_NUMBER_SOURCE]
+    had = source.isin(["original", "conflict"]).to_numpy()
+    per_entity = recovered.drop_duplicates(C.ENTITY_ID)
+    return RecoverySummary(
+        records=len(recovered),
+        with_a_number=int(had.sum()),
+        without_a_number=int((~had).sum()),
+        recovered=int((source == "recovered").sum()),
+        still_missing=int(source.isna().sum()),
+        conflicting_records=int((source == "conflict").sum()),
+        entities=len(per_entity),
+        entities_with_a_number=recovered.loc[
+            recovered[ENTITY_A_NUMBER].notna(), C.ENTITY_ID
+        ].nunique(),
+        conflicting_entities=int(per_entity[A_NUMBER_CONFLICT].sum()),
+    )
+
+
+def _require(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataContractError(f"{name} lacks column(s) {missing}; expected {list(columns)}")
+
+
+def _entity_of_each_record(records: pd.DataFrame, entities: pd.DataFrame) -> np.ndarray:
+    """ENTITY_ID aligned to ``records``; every record must be in exactly one entity."""
+    index = pd.Index(entities[C.RECORD_ID])
+    if not index.is_unique:
+        raise DataContractError(f"entities: a {C.RECORD_ID} appears in more than one row")
+    if entities[C.ENTITY_ID].isna().any():
+        raise DataContractError(f"entities: {C.ENTITY_ID} is null in some row")
+    at = index.get_indexer(records[C.RECORD_ID])
+    if (at < 0).any():
+        rows = np.flatnonzero(at < 0)[:5].tolist()
+        raise DataContractError(
+            f"records at row position(s) {rows} have no entity: every record needs one"
+        )
+    if not pd.Index(records[C.RECORD_ID]).is_unique:
+        raise DataContractError(f"records: {C.RECORD_ID} must be unique")
+    return entities[C.ENTITY_ID].to_numpy(dtype=object)[at]

@@ -1,0 +1,204 @@
+"""A-number recovery: the entity's A-number, where it came from, conflicts, the summary."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from linker import columns as C
+from linker.anumber_recovery import (
+    A_NUMBER_CONFLICT,
+    A_NUMBER_SOURCE,
+    ENTITY_A_NUMBER,
+    RECOVERY_COLUMNS,
+    a_numbers_as_int,
+    recover_a_numbers,
+    summarize_recovery,
+)
+from linker.errors import DataContractError
+
+A = "123456789"
+B = "123456780"  # A with a typo in the last digit
+Z = "000000012"
+
+
+def recover(a_numbers, entity_ids):
+    n = len(a_numbers)
+    records = pd.DataFrame(
+        {C.RECORD_ID: np.arange(n), C.A_NUMBER: pd.Series(a_numbers, dtype=object)}
+    )
+    entities = pd.DataFrame({C.RECORD_ID: np.arange(n), C.ENTITY_ID: entity_ids})
+    return recover_a_numbers(records, entities)
+
+
+@pytest.mark.parametrize(
+    ("a_numbers", "entity_a_number", "sources", "conflict"),
+    [
+        # recovered: the record without one gets the entity's
+        ([A, None], [A, A], ["original", "recovered"], False),
+        ([A, A, A], [A, A, A], ["original"] * 3, False),
+        # every kind of absent value, and invalid ones, count as absent
+        (
+            [A, np.nan, pd.NA, "", "  ", "12345", "A12345678"],
+            [A] * 7,
+            ["original"] + ["recovered"] * 6,
+            False,
+        ),
+        # the majority wins; the minority is a conflict
+        ([A, B, A, None], [A] * 4, ["original", "conflict", "original", "recovered"], True),
+        # no member has one: nothing to recover
+        ([None, np.nan], [None, None], [None, None], False),
+        # a tie goes to the lexicographically smallest on the records that carry one
+        ([A, B], [B, B], ["conflict", "original"], True),
+        ([Z, A], [Z, Z], ["original", "conflict"], True),
+        # ... but a record without one gets none from a tie: it could be the wrong person's
+        ([A, B, None], [B, B, None], ["conflict", "original", None], True),
+        # a majority settles it even with two values present
+        ([A, B, B, None], [B] * 4, ["conflict", "original", "original", "recovered"], True),
+    ],
+)
+def test_recovery_table(a_numbers, entity_a_number, sources, conflict):
+    out = recover(a_numbers, ["E1"] * len(a_numbers))
+    assert out[ENTITY_A_NUMBER].tolist() == entity_a_number
+    assert out[A_NUMBER_SOURCE].tolist() == sources
+    assert out[A_NUMBER_CONFLICT].tolist() == [conflict] * len(a_numbers)
+
+
+def test_entities_are_independent_and_records_keep_their_order():
+    records = pd.DataFrame({C.RECORD_ID: [30, 10, 20, 40], C.A_NUMBER: [None, A, Z, None]})
+    entities = pd.DataFrame(  # a different order than the records
+        {C.RECORD_ID: [40, 20, 10, 30], C.ENTITY_ID: ["E3", "E2", "E1", "E1"]}
+    )
+    out = recover_a_numbers(records, entities)
+    assert list(out.columns) == list(RECOVERY_COLUMNS)
+    assert out[C.RECORD_ID].tolist() == [30, 10, 20, 40]
+    assert out[C.ENTITY_ID].tolist() == ["E1", "E1", "E2", "E3"]
+    assert out[ENTITY_A_NUMBER].tolist() == [A, A, Z, None]
+    assert out[A_NUMBER_SOURCE].tolist() == ["recovered", "original", "original", None]
+    assert out[A_NUMBER_CONFLICT].dtype == bool
+
+
+def test_leading_zeros_survive():
+    out = recover([Z, None], ["E1", "E1"])
+    assert out[ENTITY_A_NUMBER].tolist() == [Z, Z]
+
+
+def test_summary_counts():
+    out = recover(
+        [A, None, B, A, None, None, "999999999", None, None, A, B],
+        ["E1", "E1", "E1", "E1", "E2", "E2", "E3", "E3", "E4", "E4", "E4"],
+    )  # E4: a tie, and its first record is held without an A-number
+    summary = summarize_recovery(out)
+    assert summary.to_dict() == {
+        "records": 11,
+        "with_a_number": 6,
+        "without_a_number": 5,
+        "recovered": 2,
+        "still_missing": 3,
+        "conflicting_records": 2,
+        "entities": 4,
+        "entities_with_a_number": 3,
+        "conflicting_entities": 2,
+    }
+
+
+def test_empty_input():
+    out = recover([], [])
+    assert out.empty and list(out.columns) == list(RECOVERY_COLUMNS)
+    assert summarize_recovery(out).records == 0
+
+
+def test_inputs_are_not_mutated():
+    records = pd.DataFrame({C.RECORD_ID: [0, 1], C.A_NUMBER: [A, None]})
+    entities = pd.DataFrame({C.RECORD_ID: [0, 1], C.ENTITY_ID: ["E1", "E1"]})
+    before = records.copy(), entities.copy()
+    recover_a_numbers(records, entities)
+    pd.testing.assert_frame_equal(records, before[0])
+    pd.testing.assert_frame_equal(entities, before[1])
+
+
+@pytest.mark.parametrize(
+    ("records", "entities", "message"),
+    [
+        (
+            {C.RECORD_ID: [0, 1], C.A_NUMBER: [A, None]},
+            {C.RECORD_ID: [0], C.ENTITY_ID: ["E"]},
+            "no entity",
+        ),
+        (
+            {C.RECORD_ID: [0], C.A_NUMBER: [A]},
+            {C.RECORD_ID: [0, 0], C.ENTITY_ID: ["E", "F"]},
+            "more than one",
+        ),
+        ({C.RECORD_ID: [0], C.A_NUMBER: [A]}, {C.RECORD_ID: [0], C.ENTITY_ID: [None]}, "null"),
+        ({C.RECORD_ID: [0]}, {C.RECORD_ID: [0], C.ENTITY_ID: ["E"]}, "a_number"),
+        ({C.RECORD_ID: [0], C.A_NUMBER: [A]}, {C.RECORD_ID: [0]}, "entity_id"),
+        (
+            {C.RECORD_ID: [0, 0], C.A_NUMBER: [A, A]},
+            {C.RECORD_ID: [0], C.ENTITY_ID: ["E"]},
+            "unique",
+        ),
+    ],
+)
+def test_bad_input_is_a_data_contract_error(records, entities, message):
+    with pytest.raises(DataContractError, match=message):
+        recover_a_numbers(pd.DataFrame(records), pd.DataFrame(entities))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (A, 123456789),
+        (Z, 12),
+        (None, -1),
+        (np.nan, -1),
+        (pd.NA, -1),
+        ("", -1),
+        (" 123456789", -1),  # standardized values only: no stripping here
+        ("12345678", -1),
+        ("1234567890", -1),
+        ("A12345678", -1),
+        ("１２３４５６７８９", -1),  # full-width digits
+        (123456789, -1),  # not a string
+    ],
+)
+def test_a_numbers_as_int(value, expected):
+    assert a_numbers_as_int(pd.Series([value, A], dtype=object)).tolist() == [expected, 123456789]
+
+
+POOL = [A, B, Z, "999999999", None, None, None]
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(POOL), st.sampled_from(["E1", "E2", "E3"])), max_size=30),
+    st.randoms(use_true_random=False),
+)
+def test_entity_a_number_is_a_most_frequent_member_value_whatever_the_order(rows, rnd):
+    a_numbers = [a for a, _ in rows]
+    entity_ids = [e for _, e in rows]
+    out = recover(a_numbers, entity_ids)
+    for entity, group in out.groupby(C.ENTITY_ID):
+        own = [a_numbers[i] for i in group[C.RECORD_ID]]
+        counts = pd.Series([a for a in own if a is not None]).value_counts()
+        carried = group.loc[group[A_NUMBER_SOURCE].isin(["original", "conflict"]), ENTITY_A_NUMBER]
+        if counts.empty:
+            assert group[ENTITY_A_NUMBER].isna().all()
+            continue
+        best = min(counts[counts == counts.max()].index)
+        assert set(carried) <= {best}
+        assert set(group[ENTITY_A_NUMBER].dropna()) == {best}
+        assert group[A_NUMBER_CONFLICT].all() == (len(counts) > 1), entity
+    order = list(range(len(rows)))
+    rnd.shuffle(order)
+    records = pd.DataFrame(
+        {
+            C.RECORD_ID: np.array(order, dtype=np.int64),
+            C.A_NUMBER: pd.Series([a_numbers[i] for i in order], dtype=object),
+        }
+    )
+    entities = pd.DataFrame({C.RECORD_ID: range(len(rows)), C.ENTITY_ID: entity_ids})
+    shuffled = recover_a_numbers(records, entities).set_index(C.RECORD_ID).sort_index()
+    pd.testing.assert_frame_equal(shuffled, out.set_index(C.RECORD_ID).sort_index())

@@ -170,9 +170,7 @@ def family_name(p: PairFeatures) -> LevelArrays:
     f1, f2 = C.FAMILY_NAME_1, C.FAMILY_NAME_2
     null = p.either_null(f1)
     shared = p.equal(f1, f2) | p.equal(f2, f1) | p.equal(f2)
-    jw = np.maximum(
-        p.similarity(f1, jaro_winkler), p.similarity(C.FAMILY_NAME, jaro_winkler)
-    )
+    jw = np.maximum(p.similarity(f1, jaro_winkler), p.similarity(C.FAMILY_NAME, jaro_winkler))
     ph1, ph2 = C.FAMILY_1_PHONETIC, C.FAMILY_2_PHONETIC
     phonetic = p.equal(ph1) | p.equal(ph1, ph2) | p.equal(ph2, ph1)
     return [

@@ -109,10 +109,15 @@ def resolve_decisions(decisions: pd.DataFrame, records: pd.DataFrame) -> Constra
     left = ids.reindex(pd.MultiIndex.from_arrays([latest[LEFT_SOURCE], latest[LEFT_KEY]]))
     right = ids.reindex(pd.MultiIndex.from_arrays([latest[RIGHT_SOURCE], latest[RIGHT_KEY]]))
     known = left.notna().to_numpy() & right.notna().to_numpy()
+    # Name the side that is unknown (the left one when both are).
+    left_unknown = left.isna().to_numpy()[~known]
     unknown_rows = latest.loc[~known]
-    examples = tuple(
-        (unknown_rows[LEFT_SOURCE] + ":" + unknown_rows[LEFT_KEY]).head(3).tolist()
+    named = np.where(
+        left_unknown,
+        unknown_rows[LEFT_SOURCE] + ":" + unknown_rows[LEFT_KEY],
+        unknown_rows[RIGHT_SOURCE] + ":" + unknown_rows[RIGHT_KEY],
     )
+    examples = tuple(str(x) for x in named[:3])
     lo = np.minimum(left.to_numpy()[known], right.to_numpy()[known]).astype(np.int64)
     hi = np.maximum(left.to_numpy()[known], right.to_numpy()[known]).astype(np.int64)
     decided = pd.DataFrame(

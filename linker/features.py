@@ -110,6 +110,8 @@ def derive_columns(records: pd.DataFrame) -> pd.DataFrame:
 def prepare_features(records: pd.DataFrame) -> RecordFeatures:
     """Factorize, gather text and numbers once. `records` must be ordered by RECORD_ID."""
     ids = records[C.RECORD_ID].to_numpy()
+    if len(records) == 0:
+        raise ValueError("no records to link")
     if not np.array_equal(ids, np.arange(len(records))):
         raise ValueError("records must be ordered by record_id 0..n-1 before linkage")
     frame = pd.concat([records, derive_columns(records)], axis=1)
@@ -118,8 +120,8 @@ def prepare_features(records: pd.DataFrame) -> RecordFeatures:
     for group in JOINT_GROUPS:
         codes.update(_joint_codes(frame, group))
     for col in SINGLE_CODED:
-        codes[col], uniques = pd.factorize(frame[col], use_na_sentinel=True)
-        codes[col] = codes[col].astype(np.int32)
+        single, _ = pd.factorize(frame[col], use_na_sentinel=True)
+        codes[col] = single.astype(np.int32)
     for col, col_codes in codes.items():
         counts = np.bincount(col_codes[col_codes >= 0], minlength=int(col_codes.max()) + 1)
         frequencies[col] = counts / max(len(records), 1)

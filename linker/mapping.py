@@ -174,10 +174,10 @@ def _parse_source(
         declared = raw.get("format")
         suffix = file_path.suffix.lower()
         fmt_name = declared or ("parquet" if suffix in (".parquet", ".pq") else "csv")
-        if fmt_name not in ("csv", "parquet"):
+        if fmt_name == "parquet":
+            fmt = "parquet"
+        elif fmt_name != "csv":
             problems.append(f"{where} format must be 'csv' or 'parquet' (got {fmt_name!r})")
-        else:
-            fmt = fmt_name
         if not file_path.is_file():
             problems.append(f"{where} file not found: {file_path}")
     encoding = raw.get("encoding")
@@ -210,9 +210,9 @@ def _parse_source(
     if len(problems) > before:
         return None
     return SourceMapping(
-        name=name,
+        name=str(name),
         path=file_path,
-        key=key_col,
+        key=str(key_col),
         format=fmt,
         encoding=encoding,
         delimiter=delimiter,
@@ -246,7 +246,7 @@ def _parse_related(raw: Any, where: str, problems: list[str]) -> RelatedPerson |
     if len(problems) > before:
         return None
     return RelatedPerson(
-        role=role, relation=relation, relationship=relationship, fields=tuple(fields)
+        role=str(role), relation=str(relation), relationship=relationship, fields=tuple(fields)
     )
 
 

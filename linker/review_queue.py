@@ -54,7 +54,8 @@ def build_review_queue(
         done = pd.MultiIndex.from_frame(decided[[C.RECORD_ID_L, C.RECORD_ID_R]])
         here = pd.MultiIndex.from_frame(queue[[C.RECORD_ID_L, C.RECORD_ID_R]])
         queue = queue.loc[~here.isin(done)]
-    by_id = entities.set_index(C.RECORD_ID)
+    # Row i of by_id is record_id i, whatever order `entities` came in.
+    by_id = entities.set_index(C.RECORD_ID).reindex(records[C.RECORD_ID].to_numpy())
     left, right = queue[C.RECORD_ID_L].to_numpy(), queue[C.RECORD_ID_R].to_numpy()
     ent_l = by_id[C.ENTITY_ID].to_numpy()[left]
     ent_r = by_id[C.ENTITY_ID].to_numpy()[right]
@@ -110,5 +111,6 @@ def _is_minor(records: pd.DataFrame) -> np.ndarray:
 
 def _join(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     both = (a != "") & (b != "")
-    return np.where(both, np.char.add(np.char.add(a.astype(str), "; "), b.astype(str)),
-                    np.where(a != "", a, b))
+    return np.where(
+        both, np.char.add(np.char.add(a.astype(str), "; "), b.astype(str)), np.where(a != "", a, b)
+    )

@@ -80,7 +80,7 @@ def contradictions(
     protected = identifier_agrees(gammas) | near_identifier_with_surname(gammas)
     if settings.a_numbers_differ:
         # Two valid A-numbers more than one digit apart belong to two people.
-        fired[_is_else(gammas, "a_number") & (fired == "")] = "a_numbers_differ"
+        fired[_is_else(gammas, "a_number") & ~protected & (fired == "")] = "a_numbers_differ"
     if settings.birth_years_far_apart:
         with np.errstate(invalid="ignore"):
             far = _is_else(gammas, "dob") & (year_gap > settings.max_year_gap)

@@ -119,9 +119,7 @@ def run_em(
                 m[name] = new_m
         for name in train_u:
             pseudo = None if u_pseudo_counts is None else u_pseudo_counts.get(name)
-            new_u = _level_frequencies(
-                index[name], non_match_mass, len(u[name]), u_floor, pseudo
-            )
+            new_u = _level_frequencies(index[name], non_match_mass, len(u[name]), u_floor, pseudo)
             if new_u is not None:
                 change = max(change, float(np.max(np.abs(new_u - u[name]))))
                 u[name] = new_u

@@ -16,8 +16,9 @@ from linker.cli import main
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sample")
-    result = CliRunner().invoke(main, ["sample-data", "--people", "600", "--seed", "3",
-                                       "--out", str(out)])
+    result = CliRunner().invoke(
+        main, ["sample-data", "--people", "600", "--seed", "3", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -69,8 +70,12 @@ def test_standardized_values_are_canonical(standardized) -> None:
     assert records[C.RAW].map(lambda s: isinstance(json.loads(s), dict)).all()
 
 
-def write_mapping(tmp_path: Path, csv_text: bytes, encoding: str | None = None,
-                  columns: str = 'full_name = "NAME"\n  dob = "DOB"') -> Path:
+def write_mapping(
+    tmp_path: Path,
+    csv_text: bytes,
+    encoding: str | None = None,
+    columns: str = 'full_name = "NAME"\n  dob = "DOB"',
+) -> Path:
     (tmp_path / "ice.csv").write_bytes(csv_text)
     enc = f'encoding = "{encoding}"\n' if encoding else ""
     (tmp_path / "m.toml").write_text(
@@ -90,7 +95,9 @@ def test_missing_column_exits_non_zero_naming_file_and_column(tmp_path: Path) ->
 
 
 def test_broken_row_goes_to_rejects_rest_ingested(tmp_path: Path) -> None:
-    text = b'CASE,NAME,DOB\nI-1,"PEREZ, JOSE",2001-02-03\nI-2,"A",1,2,3\nI-3,"LOPEZ, ANA",1999-01-02\n'
+    text = (
+        b'CASE,NAME,DOB\nI-1,"PEREZ, JOSE",2001-02-03\nI-2,"A",1,2,3\nI-3,"LOPEZ, ANA",1999-01-02\n'
+    )
     mapping = write_mapping(tmp_path, text)
     out = tmp_path / "o"
     result = CliRunner().invoke(main, ["standardize", str(mapping), "--out", str(out), "--quiet"])
@@ -123,8 +130,11 @@ def test_empty_extract_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_bad_mapping_lists_every_problem(tmp_path: Path) -> None:
-    mapping = write_mapping(tmp_path, b"CASE,NAME,DOB\nI-1,X,2001-01-01\n",
-                            columns='nom = "NAME"\n  dob = { column = "DOB", format = "%q" }')
+    mapping = write_mapping(
+        tmp_path,
+        b"CASE,NAME,DOB\nI-1,X,2001-01-01\n",
+        columns='nom = "NAME"\n  dob = { column = "DOB", format = "%q" }',
+    )
     result = CliRunner().invoke(main, ["standardize", str(mapping), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "unknown canonical field 'nom'" in result.output

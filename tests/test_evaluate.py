@@ -344,3 +344,19 @@ def test_format_evaluation_of_both_results() -> None:
     assert any(line.startswith("B-cubed") for line in lines)
     assert "A-numbers over 6 records" in text
     assert not math.isnan(float(pairwise.split()[1]))
+
+
+def test_a_numbers_evaluated_when_no_record_carries_one() -> None:
+    # FEBRL-like data: no A-numbers anywhere; nothing can be assigned, nothing is wrong.
+    predicted = pd.DataFrame(
+        {
+            "source": ["f", "f"],
+            "record_key": ["a", "b"],
+            "entity_id": ["E1", "E1"],
+            "a_number": [None, None],
+            "a_number_original": [None, None],
+        }
+    )
+    truth = pd.DataFrame({"source": ["f", "f"], "record_key": ["a", "b"], "person_id": ["p", "p"]})
+    result = evaluate_a_numbers(predicted, truth)
+    assert result["missing"] == 2 and result["assigned"] == 0 and result["wrong"] == 0

@@ -38,7 +38,7 @@ def read_all(source, chunk_rows: int = 1000):
     return frame, rejects, sum(c.rows_read for c in chunks)
 
 
-ROWS = "CASE,NAME,DOB\nI-1,\"PÉREZ, JOSÉ\",2001-02-03\nI-2,\"NÚÑEZ, MARÍA\",1999-12-31\n"
+ROWS = 'CASE,NAME,DOB\nI-1,"PÉREZ, JOSÉ",2001-02-03\nI-2,"NÚÑEZ, MARÍA",1999-12-31\n'
 
 
 @pytest.mark.parametrize(
@@ -72,9 +72,10 @@ def codec(name: str) -> str:
 
 
 def test_undetected_cp1252_sniffed_from_later_bytes(tmp_path: Path) -> None:
-    body = "CASE,NAME,DOB\n" + "".join(f"I-{i},\"LOPEZ, ANA\",2001-01-0{i % 9 + 1}\n"
-                                       for i in range(50))
-    body += "I-99,\"MUÑOZ, JOSÉ\",2001-02-03\n"
+    body = "CASE,NAME,DOB\n" + "".join(
+        f'I-{i},"LOPEZ, ANA",2001-01-0{i % 9 + 1}\n' for i in range(50)
+    )
+    body += 'I-99,"MUÑOZ, JOSÉ",2001-02-03\n'
     (tmp_path / "ice.csv").write_bytes(body.encode("cp1252"))
     frame, rejects, _ = read_all(source_for(tmp_path, "ice.csv"))
     assert rejects == []
@@ -84,13 +85,13 @@ def test_undetected_cp1252_sniffed_from_later_bytes(tmp_path: Path) -> None:
 def test_malformed_rows_go_to_rejects_with_line_and_rest_is_ingested(tmp_path: Path) -> None:
     text = (
         "CASE,NAME,DOB\n"
-        "I-1,\"PEREZ, JOSE\",2001-02-03\n"
-        "I-2,\"LOPEZ, ANA\",2001-02-03,EXTRA\n"  # line 3: one field too many
+        'I-1,"PEREZ, JOSE",2001-02-03\n'
+        'I-2,"LOPEZ, ANA",2001-02-03,EXTRA\n'  # line 3: one field too many
         "\n"  # blank line 4: skipped, not a reject
-        "I-3,\"GARCIA, LUIS\",2000-01-01\n"
-        ",\"NO KEY\",2000-01-01\n"  # line 6: empty key
-        "I-1,\"DUPLICATE\",2000-01-01\n"  # line 7: repeated key
-        "I-4,\"CRUZ, EVA\",1990-05-05\n"
+        'I-3,"GARCIA, LUIS",2000-01-01\n'
+        ',"NO KEY",2000-01-01\n'  # line 6: empty key
+        'I-1,"DUPLICATE",2000-01-01\n'  # line 7: repeated key
+        'I-4,"CRUZ, EVA",1990-05-05\n'
     )
     (tmp_path / "ice.csv").write_text(text, encoding="utf-8")
     frame, rejects, read = read_all(source_for(tmp_path, "ice.csv"))
@@ -109,9 +110,9 @@ def test_malformed_rows_go_to_rejects_with_line_and_rest_is_ingested(tmp_path: P
 
 
 def test_undecodable_bytes_reject_only_that_row_naming_the_column(tmp_path: Path) -> None:
-    good = "CASE,NAME,DOB\nI-1,\"PEREZ, JOSE\",2001-02-03\n".encode()
-    bad = b"I-2,\"MU\xd1OZ, ANA\",2001-02-03\n"  # cp1252 byte in a utf-8 declared file
-    tail = "I-3,\"CRUZ, EVA\",1990-05-05\n".encode()
+    good = 'CASE,NAME,DOB\nI-1,"PEREZ, JOSE",2001-02-03\n'.encode()
+    bad = b'I-2,"MU\xd1OZ, ANA",2001-02-03\n'  # cp1252 byte in a utf-8 declared file
+    tail = 'I-3,"CRUZ, EVA",1990-05-05\n'.encode()
     (tmp_path / "ice.csv").write_bytes(good + bad + tail)
     frame, rejects, _ = read_all(source_for(tmp_path, "ice.csv", "utf-8"))
     assert frame["CASE"].tolist() == ["I-1", "I-3"]
@@ -131,7 +132,7 @@ def test_unclosed_quote_is_one_reject_spanning_lines(tmp_path: Path) -> None:
 
 def test_chunks_keep_memory_flat_and_lines_right(tmp_path: Path) -> None:
     n = 2500
-    body = "CASE,NAME,DOB\n" + "".join(f"I-{i},\"X, Y\",2001-01-01\n" for i in range(n))
+    body = "CASE,NAME,DOB\n" + "".join(f'I-{i},"X, Y",2001-01-01\n' for i in range(n))
     (tmp_path / "ice.csv").write_text(body, encoding="utf-8")
     chunks = list(iter_chunks(source_for(tmp_path, "ice.csv"), chunk_rows=1000))
     assert [len(c.frame) for c in chunks] == [1000, 1000, 500]
@@ -139,7 +140,7 @@ def test_chunks_keep_memory_flat_and_lines_right(tmp_path: Path) -> None:
 
 
 def test_duplicate_keys_caught_across_chunks(tmp_path: Path) -> None:
-    body = "CASE,NAME,DOB\n" + "".join(f"I-{i % 1500},\"X, Y\",2001-01-01\n" for i in range(2000))
+    body = "CASE,NAME,DOB\n" + "".join(f'I-{i % 1500},"X, Y",2001-01-01\n' for i in range(2000))
     (tmp_path / "ice.csv").write_text(body, encoding="utf-8")
     frame, rejects, _ = read_all(source_for(tmp_path, "ice.csv"), chunk_rows=1000)
     assert len(frame) == 1500 and len(rejects) == 500

@@ -528,3 +528,29 @@ def test_em_input_contract_errors() -> None:
         model.fit_em(pattern_counts(gammas), comparisons_to_train=["a", "zzz"])
     with pytest.raises(DataContractError, match="non-negative"):
         model.fit_em(pattern_counts(gammas).assign(**{COUNT: -1}))
+
+
+def test_tf_baseline_stays_the_random_pair_u_when_em_learns_u(
+    pairs: tuple[pd.DataFrame, np.ndarray], u_from_random_pairs: FellegiSunterModel
+) -> None:
+    # With u learned among candidates, the tf adjustment still compares a value's
+    # frequency with the population average (random pairs), and that survives JSON.
+    free = u_from_random_pairs.fit_em(
+        pattern_counts(pairs[0]), fix_u=False, u_prior_weight=1000.0
+    ).model
+    assert free.u_random is not None
+    assert not np.allclose(free.u["a"], free.u_random["a"])
+    back = FellegiSunterModel.from_json(json.loads(json.dumps(free.to_json())))
+    np.testing.assert_array_equal(back.u_random["a"], free.u_random["a"])
+    gammas = pairs[0].head(2000)
+    tf = {"b": np.full(len(gammas), 1e-4)}
+    pd.testing.assert_frame_equal(back.score(gammas, tf=tf), free.score(gammas, tf=tf))
+
+
+def test_labelled_non_matches_stay_non_matches_in_em(
+    pairs: tuple[pd.DataFrame, np.ndarray], u_from_random_pairs: FellegiSunterModel
+) -> None:
+    counts = pattern_counts(pairs[0])
+    counts["known"] = 0.0  # every pattern declared a known non-match
+    model = u_from_random_pairs.fit_em(counts, fix_u=False, labels="known").model
+    assert model.prior < 0.01

@@ -63,10 +63,18 @@ def test_accuracy_floors(first_run: Path, sample: Path) -> None:
     assert "pairwise" in output
 
 
-def test_rerun_with_saved_model_keeps_entity_ids(first_run: Path, sample: Path,
-                                                 tmp_path: Path) -> None:
-    run("reconcile", str(sample / "mapping.toml"), "--out", str(tmp_path), "--quiet",
-        "--model", str(first_run / "model.json"))
+def test_rerun_with_saved_model_keeps_entity_ids(
+    first_run: Path, sample: Path, tmp_path: Path
+) -> None:
+    run(
+        "reconcile",
+        str(sample / "mapping.toml"),
+        "--out",
+        str(tmp_path),
+        "--quiet",
+        "--model",
+        str(first_run / "model.json"),
+    )
     before = pd.read_csv(first_run / "entities.csv", dtype=str)
     after = pd.read_csv(tmp_path / "entities.csv", dtype=str)
     assert before["entity_id"].tolist() == after["entity_id"].tolist()
@@ -75,8 +83,7 @@ def test_rerun_with_saved_model_keeps_entity_ids(first_run: Path, sample: Path,
 def write_decisions(path: Path, rows: list[tuple[str, str, str, str, str]]) -> Path:
     frame = pd.DataFrame(
         rows,
-        columns=["left_source", "left_record_key", "right_source", "right_record_key",
-                 "decision"],
+        columns=["left_source", "left_record_key", "right_source", "right_record_key", "decision"],
     )
     frame["reviewer"] = "ana"
     frame["decided_at"] = pd.date_range("2026-01-01", periods=len(frame), freq="h").strftime(
@@ -100,19 +107,34 @@ def test_decisions_bind_the_next_run(first_run: Path, sample: Path, tmp_path: Pa
     assert a["entity_id"] == b["entity_id"]
     singles = entities[entities["entity_id"].isin(sizes[sizes == 1].index)]
     c, d = singles.iloc[0], singles.iloc[1]
-    decisions = write_decisions(tmp_path / "d.csv", [
-        (a["source"], a["record_key"], b["source"], b["record_key"], "distinct"),
-        (c["source"], c["record_key"], d["source"], d["record_key"], "match"),
-        ("cbp", "NO-SUCH-KEY", c["source"], c["record_key"], "match"),
-    ])
+    decisions = write_decisions(
+        tmp_path / "d.csv",
+        [
+            (a["source"], a["record_key"], b["source"], b["record_key"], "distinct"),
+            (c["source"], c["record_key"], d["source"], d["record_key"], "match"),
+            ("cbp", "NO-SUCH-KEY", c["source"], c["record_key"], "match"),
+        ],
+    )
     out = tmp_path / "run"
-    result = CliRunner().invoke(main, ["reconcile", str(sample / "mapping.toml"), "--out",
-                                       str(out), "--quiet", "--decisions", str(decisions)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "reconcile",
+            str(sample / "mapping.toml"),
+            "--out",
+            str(out),
+            "--quiet",
+            "--decisions",
+            str(decisions),
+        ],
+    )
     assert result.exit_code == 0, result.output
-    assert entity_of(out, a["source"], a["record_key"]) != entity_of(out, b["source"],
-                                                                     b["record_key"])
-    assert entity_of(out, c["source"], c["record_key"]) == entity_of(out, d["source"],
-                                                                     d["record_key"])
+    assert entity_of(out, a["source"], a["record_key"]) != entity_of(
+        out, b["source"], b["record_key"]
+    )
+    assert entity_of(out, c["source"], c["record_key"]) == entity_of(
+        out, d["source"], d["record_key"]
+    )
     assert "1 decision(s) name records not in these extracts" in result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["counts"]["decisions_unknown_records"] == 1
@@ -123,15 +145,26 @@ def test_undo_is_a_newer_row(first_run: Path, sample: Path, tmp_path: Path) -> N
     sizes = entities.groupby("entity_id").size()
     linked = entities[entities["entity_id"].isin(sizes[sizes >= 2].index)].sort_values("entity_id")
     a, b = linked.iloc[0], linked.iloc[1]
-    decisions = write_decisions(tmp_path / "d.csv", [
-        (a["source"], a["record_key"], b["source"], b["record_key"], "distinct"),
-        (b["source"], b["record_key"], a["source"], a["record_key"], "unsure"),
-    ])
+    decisions = write_decisions(
+        tmp_path / "d.csv",
+        [
+            (a["source"], a["record_key"], b["source"], b["record_key"], "distinct"),
+            (b["source"], b["record_key"], a["source"], a["record_key"], "unsure"),
+        ],
+    )
     out = tmp_path / "run"
-    run("reconcile", str(sample / "mapping.toml"), "--out", str(out), "--quiet",
-        "--decisions", str(decisions))
-    assert entity_of(out, a["source"], a["record_key"]) == entity_of(out, b["source"],
-                                                                     b["record_key"])
+    run(
+        "reconcile",
+        str(sample / "mapping.toml"),
+        "--out",
+        str(out),
+        "--quiet",
+        "--decisions",
+        str(decisions),
+    )
+    assert entity_of(out, a["source"], a["record_key"]) == entity_of(
+        out, b["source"], b["record_key"]
+    )
 
 
 def test_mapping_without_a_usable_name_is_a_clear_error(tmp_path: Path) -> None:
@@ -140,8 +173,9 @@ def test_mapping_without_a_usable_name_is_a_clear_error(tmp_path: Path) -> None:
         '[[sources]]\nname = "x"\npath = "x.csv"\nkey = "K"\n'
         '  [sources.fields]\n  dob = "DOB"\n  sex = "SEX"\n'
     )
-    result = CliRunner().invoke(main, ["reconcile", str(tmp_path / "m.toml"), "--out",
-                                       str(tmp_path / "o"), "--quiet"])
+    result = CliRunner().invoke(
+        main, ["reconcile", str(tmp_path / "m.toml"), "--out", str(tmp_path / "o"), "--quiet"]
+    )
     assert result.exit_code == 1
     assert "no usable name" in result.output
     assert not (tmp_path / "o" / "entities.csv").exists()
@@ -152,8 +186,17 @@ def test_bad_decisions_file_names_line_and_column(sample: Path, tmp_path: Path) 
         "left_source,left_record_key,right_source,right_record_key,decision,reviewer,"
         "decided_at\ncbp,A,cbp,B,maybe,ana,2026-01-01T00:00:00Z\n"
     )
-    result = CliRunner().invoke(main, ["reconcile", str(sample / "mapping.toml"), "--out",
-                                       str(tmp_path / "o"), "--quiet", "--decisions",
-                                       str(tmp_path / "d.csv")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "reconcile",
+            str(sample / "mapping.toml"),
+            "--out",
+            str(tmp_path / "o"),
+            "--quiet",
+            "--decisions",
+            str(tmp_path / "d.csv"),
+        ],
+    )
     assert result.exit_code == 1
     assert "line 2, column decision" in result.output

@@ -87,7 +87,8 @@ def standardize_chunk(
     xref = source.field("cross_reference")
     if xref is not None:
         cited = _column_values(frame, xref).str.strip()
-        primary[C.CROSS_REFERENCE] = (xref.source + ":" + cited).where(cited.notna(), None)
+        present = cited.notna() & (cited != "")
+        primary[C.CROSS_REFERENCE] = (f"{xref.source}:" + cited).where(present, None)
     else:
         primary[C.CROSS_REFERENCE] = None
     people = [primary]

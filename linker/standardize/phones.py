@@ -1,0 +1,152 @@
+"""Phone numbers to E.164 ("+17135550123"), or null when not a real number.
+
+A shared phone number is strong evidence that two records are one person (or one
+family), so a wrong number is worse than none: placeholders ("000-000-0000",
+"999-999-9999") and typos would link strangers who share the same garbage. We
+therefore keep a number only if `phonenumbers.is_valid_number` accepts it (a real area
+code and exchange for its region), not merely `is_possible_number` (right length):
+a length check accepts "123-456-7890" and "555-555-5555". The price is that a number
+from an area code newer than the pinned `phonenumbers` metadata reads as null.
+
+Most numbers in the extracts are plain U.S. numbers and `phonenumbers` reads about
+20,000 a second, so with a U.S. default region the usual shapes ("(713) 555-0123",
+"713.555.0123", "1-713-555-0123", "+1 713 555 0123", extensions) are checked against
+the U.S. number patterns of the `phonenumbers` metadata itself, and everything else
+(other countries, Canada and the Caribbean, invalid U.S. numbers) goes to
+`phonenumbers.parse`. Both readings agree by construction; a test checks it on samples.
+
+Ambiguity kept on purpose: without a "+" or "00" prefix a number is read in the
+default region, so "502-5555-1234" (a Guatemalan number without its prefix) is not a
+valid U.S. number and reads as null. Give the source a `phone_region` when its
+numbers are foreign.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat
+
+from linker import columns as C
+
+# Parsing stops here: nothing longer is a phone number (phonenumbers' own limit is 250).
+_MAX_LENGTH = 100
+
+_NULL_TOKENS = frozenset(
+    {"", "NA", "NAN", "NONE", "NULL", "UNKNOWN", "UNK", "DESCONOCIDO", "SINTELEFONO", "NOPHONE"}
+)
+
+# "(713) 555-0123", "713.555.0123", "1-713-555-0123", "+1 713 555 0123 x12".
+_US_SHAPE = re.compile(
+    r"(?:\+?1[ .\-]?)?\(?([2-9]\d\d)\)?[ .\-]?(\d{3})[ .\-]?(\d{4})"
+    r"(?: ?(?:x|ext\.?|extension|#) ?\d{1,6})?",
+    re.IGNORECASE | re.ASCII,
+)
+
+
+def _valid_pattern(regions: list[str]) -> re.Pattern[str]:
+    """Union of the number-type patterns `is_valid_number` tries for these regions.
+
+    For the U.S. alone: a +1 number matching it is a valid U.S. number (the U.S. is the
+    first region tried for +1). For every NANP region: a +1 number matching none of
+    them is invalid everywhere, with no need to ask `phonenumbers`.
+    """
+    patterns = []
+    for region in regions:
+        meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        if meta is None:
+            continue
+        descs = (
+            meta.fixed_line,
+            meta.mobile,
+            meta.toll_free,
+            meta.premium_rate,
+            meta.shared_cost,
+            meta.personal_number,
+            meta.voip,
+            meta.pager,
+            meta.uan,
+            meta.voicemail,
+        )
+        patterns += [
+            d.national_number_pattern
+            for d in descs
+            if d is not None
+            and d.national_number_pattern
+            and (not d.possible_length or 10 in d.possible_length)
+        ]
+    return re.compile("|".join(f"(?:{p})" for p in dict.fromkeys(patterns)))
+
+
+_NANP_REGIONS = frozenset(phonenumbers.region_codes_for_country_code(1))
+_US_VALID = _valid_pattern(["US"])
+_NANP_VALID = _valid_pattern(sorted(_NANP_REGIONS))
+
+
+def standardize_phones(values: pd.Series, default_region: str = "US") -> pd.Series:
+    """E.164 strings ("+17135550123"), None for invalid, placeholder or missing numbers.
+
+    `default_region` (ISO 3166-1 alpha-2) is how a number without "+" / "00" is read.
+    Extensions are dropped. Same index as `values`, object dtype, named PHONE.
+    """
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    region = default_region.upper()
+    fast = region == "US"
+    nanp = region in _NANP_REGIONS
+    e164 = [_one(_text(v), region, fast=fast, nanp=nanp) for v in uniques]
+    out = np.array([*e164, None], dtype=object)[codes]
+    return pd.Series(out, index=values.index, name=C.PHONE, dtype=object)
+
+
+def standardize_phone(
+    value: object, default_region: str = "US", *, fast: bool = True
+) -> str | None:
+    """One value; `fast=False` skips the U.S. shortcut (tests check both agree)."""
+    region = default_region.upper()
+    return _one(_text(value), region, fast=fast and region == "US", nanp=region in _NANP_REGIONS)
+
+
+def _text(value: object) -> str | None:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float):
+        if value != value:
+            return None
+        if value.is_integer():  # 7135550123.0 from a spreadsheet
+            value = int(value)
+    text = str(value).strip()
+    if len(text) > _MAX_LENGTH or re.sub(r"[\W_]", "", text).upper() in _NULL_TOKENS:
+        return None
+    return text
+
+
+def _one(text: str | None, region: str, *, fast: bool, nanp: bool) -> str | None:
+    if text is None:
+        return None
+    if fast:
+        match = _US_SHAPE.fullmatch(text)
+        if match:
+            national = "".join(match.groups())
+            if _placeholder(national) or not _NANP_VALID.fullmatch(national):
+                return None
+            if _US_VALID.fullmatch(national):
+                return "+1" + national
+    if nanp and text.startswith("00"):
+        # "00" is how most of the world dials out; NANP dials 011 and no NANP number
+        # starts with 0, so "00502 5555 1234" can only mean +502.
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number) or _placeholder(str(number.national_number)):
+        return None
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def _placeholder(national: str) -> bool:
+    """One digit repeated ("2222222222"): typed to fill a mandatory field."""
+    return len(set(national)) == 1

@@ -1,0 +1,479 @@
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from linker import columns as C
+from linker.errors import DataContractError
+from linker.standardize import addresses
+from linker.standardize.addresses import (
+    OUTPUT_COLUMNS,
+    clean_text,
+    parse_line,
+    standardize_addresses,
+)
+
+
+def row(line: object = None, **columns: object) -> dict[str, object]:
+    """Standardized output of one record, as {column: value}."""
+    kwargs = {name: pd.Series([value], dtype=object) for name, value in columns.items()}
+    if line is not None or not kwargs:
+        kwargs["line"] = pd.Series([line], dtype=object)
+    return standardize_addresses(**kwargs).iloc[0].to_dict()
+
+
+# --- street types, directionals, units ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "street"),
+    [
+        ("123 Oak Street", "OAK ST"),
+        ("123 Oak St.", "OAK ST"),
+        ("123 Oak Avenue", "OAK AVE"),
+        ("123 Oak Ave.", "OAK AVE"),
+        ("123 Oak Boulevard", "OAK BLVD"),
+        ("123 Oak Drive", "OAK DR"),
+        ("123 Oak Road", "OAK RD"),
+        ("123 Oak Lane", "OAK LN"),
+        ("123 Oak Court", "OAK CT"),
+        ("123 Oak Place", "OAK PL"),
+        ("123 Oak Circle", "OAK CIR"),
+        ("123 Oak Parkway", "OAK PKWY"),
+        ("100 Pacific Highway", "PACIFIC HWY"),
+        ("123 Oak Terrace", "OAK TER"),
+        ("123 Oak Trail", "OAK TRL"),
+        ("123 Oak Way", "OAK WAY"),
+        ("300 Avenue B", "AVE B"),  # a type before the name
+        ("1 5th Ave", "5TH AVE"),  # ordinals stay ordinals
+        ("1 Fifth Avenue", "5TH AVE"),  # and written ones become them
+        ("55 Second St", "2ND ST"),
+        ("12 St James Pl", "ST JAMES PL"),  # ST as "Saint" is part of the name
+        ("10 North Ave", "NORTH AVE"),  # NORTH as the name itself
+        ("123 O'Hara Rd", "OHARA RD"),
+        ("123 Calle Núñez", "CALLE NUNEZ"),  # diacritics stripped
+    ],
+)
+def test_street_types(line: str, street: str) -> None:
+    out = row(line)
+    assert out[C.ADDRESS_STREET] == street
+    assert out[C.ADDRESS_NUMBER] == line.split()[0]
+
+
+@pytest.mark.parametrize(
+    ("line", "street"),
+    [
+        ("123 North Main St", "N MAIN ST"),
+        ("123 South Main St", "S MAIN ST"),
+        ("123 E. Main St", "E MAIN ST"),
+        ("123 West Main St", "W MAIN ST"),
+        ("123 Main St Southwest", "MAIN ST SW"),
+        ("123 Main St Northeast", "MAIN ST NE"),
+        ("500 S.W. 3rd Street", "SW 3RD ST"),
+        ("123 N.E. Oak Ave", "NE OAK AVE"),
+        ("1600 Pennsylvania Avenue NW", "PENNSYLVANIA AVE NW"),
+    ],
+)
+def test_directionals(line: str, street: str) -> None:
+    assert row(line)[C.ADDRESS_STREET] == street
+
+
+@pytest.mark.parametrize(
+    ("line", "unit"),
+    [
+        ("123 Main St Apartment 4", "APT 4"),
+        ("123 Main St Apt 4", "APT 4"),
+        ("123 Main St Apt. #4", "APT 4"),
+        ("123 Main St #4", "APT 4"),
+        ("123 Main St # 4", "APT 4"),
+        ("123 Main St Unit 4", "APT 4"),  # residential designators are one kind
+        ("123 Main St Unit 4B", "APT 4B"),
+        ("123 Main St Apt 004", "APT 4"),
+        ("123 Main St Suite 200", "STE 200"),
+        ("123 Main St Ste 200", "STE 200"),
+        ("123 Main St Bldg 5 Apt 12", "BLDG 5 APT 12"),
+        ("123 Main St", None),
+    ],
+)
+def test_units(line: str, unit: str | None) -> None:
+    out = row(line)
+    assert out[C.ADDRESS_UNIT] == unit
+    assert out[C.ADDRESS_STREET] == "MAIN ST"
+
+
+# --- states and ZIPs ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("state", "code"),
+    [
+        ("TX", "TX"),
+        ("tx", "TX"),
+        ("Texas", "TX"),
+        ("Tex.", "TX"),
+        ("Tejas", "TX"),
+        (" n.y. ", "NY"),
+        ("New York", "NY"),
+        ("Nueva York", "NY"),
+        ("Carolina del Norte", "NC"),
+        ("North Carolina", "NC"),
+        ("Nuevo México", "NM"),
+        ("New Mexico", "NM"),
+        ("Calif", "CA"),
+        ("W. Va.", "WV"),
+        ("District of Columbia", "DC"),
+        ("Puerto Rico", "PR"),
+        ("Honduras", None),  # not a U.S. state: no code, text kept in ADDRESS
+        ("ZZ", None),
+        ("", None),
+        ("   ", None),
+        (None, None),
+        (np.nan, None),
+    ],
+)
+def test_state_codes(state: object, code: str | None) -> None:
+    assert row(state=state)[C.STATE] == code
+
+
+@pytest.mark.parametrize(
+    ("postal", "zip5"),
+    [
+        ("77001", "77001"),
+        ("77001-1234", "77001"),
+        ("77001 1234", "77001"),
+        ("770011234", "77001"),
+        (77001, "77001"),
+        ("77001.0", "77001"),
+        ("2134", "02134"),  # leading zero dropped by a spreadsheet
+        (2134, "02134"),
+        (2134.0, "02134"),
+        ("21341234", "02134"),
+        ("02134-0001", "02134"),
+        ("601", "00601"),  # Puerto Rico, two zeros dropped
+        ("00000", None),  # placeholder
+        ("99999", None),
+        ("123", None),
+        ("770012", None),
+        ("ABCDE", None),
+        ("", None),
+        (None, None),
+        (pd.NA, None),
+    ],
+)
+def test_zip_rules(postal: object, zip5: str | None) -> None:
+    assert row(postal_code=postal)[C.POSTAL_CODE] == zip5
+
+
+def test_zip_from_the_line_follows_the_same_rules() -> None:
+    assert row("123 Main St, Houston, TX 77001-1234")[C.POSTAL_CODE] == "77001"
+
+
+# --- whole records ---------------------------------------------------------------------------
+
+
+def test_one_line_address() -> None:
+    assert row("123 Main St. Apt. 4, Houston, Texas 77001-1234") == {
+        C.ADDRESS: "123 MAIN ST APT 4 HOUSTON TX 77001",
+        C.ADDRESS_NUMBER: "123",
+        C.ADDRESS_STREET: "MAIN ST",
+        C.ADDRESS_UNIT: "APT 4",
+        C.CITY: "HOUSTON",
+        C.STATE: "TX",
+        C.POSTAL_CODE: "77001",
+        C.ADDRESS_KEY: "123 MAIN ST 77001",
+    }
+
+
+@pytest.mark.parametrize(
+    ("line", "street", "city"),
+    [  # shapes usaddress misreads (checked against it on generated addresses)
+        ("6346 Cedar Way El Paso TX 79901", "CEDAR WAY", "EL PASO"),
+        ("1165 Alameda Creek St Falls Church VA 22046", "ALAMEDA CREEK ST", "FALLS CHURCH"),
+        ("5930 1st St Union City NJ 07087", "1ST ST", "UNION CITY"),
+        ("742 Evergreen Terrace Springfield", "EVERGREEN TER", "SPRINGFIELD"),
+        ("123 Main St, Santa Fe, New Mexico", "MAIN ST", "SANTA FE"),
+        ("7005 E 3rd Rd #12, San Antonio, TX 78201", "E 3RD RD", "SAN ANTONIO"),
+    ],
+)
+def test_street_and_city_boundary(line: str, street: str, city: str) -> None:
+    out = row(line)
+    assert (out[C.ADDRESS_STREET], out[C.CITY]) == (street, city)
+
+
+def test_split_input_gives_the_one_line_result() -> None:
+    split = row("123 Main St Apt 4", city="Houston", state="Texas", postal_code="77001")
+    assert split == row("123 Main St Apt 4, Houston, TX 77001")
+
+
+def test_given_columns_win_over_parsed_parts() -> None:
+    out = row("123 Main St, Houston, TX 77001", city="Bellaire", postal_code="77401")
+    assert (out[C.CITY], out[C.STATE], out[C.POSTAL_CODE]) == ("BELLAIRE", "TX", "77401")
+    assert out[C.ADDRESS_KEY] == "123 MAIN ST 77401"
+    assert out[C.ADDRESS] == "123 MAIN ST BELLAIRE TX 77401"
+
+
+def test_unusable_column_falls_back_to_parsed_part() -> None:
+    out = row("123 Main St, Houston, TX 77001", state="N/A", postal_code="00000")
+    assert (out[C.STATE], out[C.POSTAL_CODE]) == ("TX", "77001")
+
+
+def test_city_names_are_normalized() -> None:
+    assert row(city="Saint Louis")[C.CITY] == "ST LOUIS"
+    assert row(city="San José")[C.CITY] == "SAN JOSE"
+    assert row(city="Fort Worth")[C.CITY] == "FT WORTH"
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ("123 Main St, Houston, TX 77001", "123 MAIN ST 77001"),
+        ("123 Main St, Houston, TX", "123 MAIN ST HOUSTON TX"),  # no ZIP: city + state
+        ("123 Main St", None),  # no place at all
+        ("123 Main St, Houston", None),  # city without state
+        ("Main St, Houston, TX 77001", None),  # no house number
+        ("123, Houston, TX 77001", None),  # no street
+        ("PO Box 55, Austin, TX 78701", "55 PO BOX 78701"),
+        ("Colonia Centro, Tegucigalpa, Honduras", None),
+    ],
+)
+def test_address_key_needs_number_street_and_place(line: str, key: str | None) -> None:
+    assert row(line)[C.ADDRESS_KEY] == key
+
+
+@pytest.mark.parametrize(
+    ("line", "text"),
+    [
+        ("Colonia Centro, Tegucigalpa, Honduras", "COLONIA CENTRO TEGUCIGALPA HONDURAS"),
+        ("Calle 5 #12-30 Bogota", "CALLE 5 #12-30 BOGOTA"),
+        ("Calle Núñez 45", "CALLE NUNEZ 45"),
+        ("5 Calle 12-30 Zona 1, Guatemala", "5 CALLE 12-30 ZONA 1 GUATEMALA"),
+        ("Av. Reforma 222, Ciudad de México, México", "AV REFORMA 222 CIUDAD DE MEXICO MEXICO"),
+        ("12 Calle Principal, San Salvador, El Salvador 1101", None),
+        ("Main St & Elm St", "MAIN ST & ELM ST"),  # an intersection has no house
+    ],
+)
+def test_non_us_addresses_kept_as_text(line: str, text: str | None) -> None:
+    out = row(line)
+    assert out[C.ADDRESS] == (text or clean_text(line).replace(",", ""))
+    parts = [out[c] for c in OUTPUT_COLUMNS if c != C.ADDRESS]
+    assert parts == [None] * len(parts)
+
+
+def test_non_us_line_keeps_given_columns() -> None:
+    out = row("Barrio El Centro", city="San Pedro Sula", state="Cortés", postal_code="21101")
+    assert out[C.ADDRESS] == "BARRIO EL CENTRO SAN PEDRO SULA CORTES 21101"
+    assert out[C.STATE] is None and out[C.ADDRESS_KEY] is None
+
+
+def test_us_state_named_like_a_country_is_a_state() -> None:
+    assert row("123 Main St, Houston, Georgia")[C.STATE] == "GA"
+    assert row("123 Main St, Santa Fe, New Mexico")[C.STATE] == "NM"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        np.nan,
+        pd.NA,
+        "",
+        "   ",
+        "N/A",
+        "n/a",
+        "NONE",
+        "Unknown",
+        "DESCONOCIDO",
+        "Sin domicilio",
+        "--",
+        "?",
+    ],
+)
+def test_null_like_values_give_all_null(value: object) -> None:
+    out = row(value, city=value, state=value, postal_code=value)
+    assert out == dict.fromkeys(OUTPUT_COLUMNS)
+
+
+# --- the fast path agrees with usaddress ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "123 Main St",
+        "123 N Main St",
+        "123 North Main Street",
+        "4500 Westheimer Rd Apt 12",
+        "4500 Westheimer Rd #12",
+        "4500 Westheimer Rd Apt #12",
+        "77 Sunset Blvd Suite 110",
+        "9 Elm Dr Unit 5",
+        "9 Elm Dr Apartment 7",
+        "1600 Pennsylvania Ave NW",
+        "1 5th Ave",
+        "200 Martin Luther King Jr Blvd",
+        "301 San Jacinto St, Houston, TX 77002",
+        "18 Old Spanish Trl Apt 3, San Antonio, TX 78201-1234",
+        "250 W 57th St Apt 4B, New York, NY 10019",
+        "6346 Cedar Way, Salt Lake City, UT 84101",
+        "12 Oak Ct, Miami, FL",
+        "12 Oak Ct Houston TX 77001",
+        "77 Rose Ln, Newark, NJ 07102",
+        "900 Bissonnet St Ste 200, Houston, TX 77005",
+        "Main St Apt 4",  # no house number
+        "W Cypress St",
+        "12 St James Pl",  # a type word inside the name
+        "8657 N Coral Way Way",
+        "3071 Lake St Hartford CT",  # CT: a state here, not a court
+        "2973 Zarzamora Av Apt 35",
+    ],
+)
+def test_fast_path_agrees_with_usaddress(line: str) -> None:
+    text = clean_text(line)
+    assert text is not None
+    assert addresses._parse_cheap(text) is not None  # the fast path did read it
+    assert parse_line(text) == parse_line(text, fast_path=False)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "10 North Ave",  # a directional as the name
+        "123 Main St W Palm Beach FL",  # W: directional or city?
+        "200 East Loop 610",
+        "11745 Coral Way Blvd Omaha NE 68104",  # a second type: street or city?
+        "123 Main St and Elm Ct",  # an intersection, CT is no state here
+        "123 Main St St Louis MO",  # needs the comma
+        "123 Coral Way St Hartford CT",  # CORAL WAY ST + HARTFORD, or CORAL WAY + ST HARTFORD?
+        "100 Highway 6",
+    ],
+)
+def test_fast_path_declines_ambiguous_shapes(line: str) -> None:
+    assert addresses._parse_cheap(clean_text(line) or "") is None
+
+
+# --- contract ---------------------------------------------------------------------------------
+
+
+def test_index_columns_and_dtype() -> None:
+    line = pd.Series(["123 Main St", None, "123 Main St"], index=[10, 3, 10])
+    out = standardize_addresses(
+        line=line, city=pd.Series(["Houston", "Austin", None], index=line.index)
+    )
+    assert out.index.equals(line.index)
+    assert list(out.columns) == list(OUTPUT_COLUMNS)
+    assert all(dtype == np.dtype(object) for dtype in out.dtypes)
+    assert out[C.CITY].tolist() == ["HOUSTON", "AUSTIN", None]
+
+
+def test_index_only_gives_all_null_rows() -> None:
+    out = standardize_addresses(index=pd.Index(["a", "b"]))
+    assert out.index.tolist() == ["a", "b"]
+    assert out.isna().all().all()
+
+
+def test_empty_input() -> None:
+    out = standardize_addresses(line=pd.Series([], dtype=object))
+    assert out.empty and list(out.columns) == list(OUTPUT_COLUMNS)
+
+
+def test_misaligned_inputs_are_refused() -> None:
+    with pytest.raises(DataContractError, match="city"):
+        standardize_addresses(line=pd.Series(["1 Main St"]), city=pd.Series(["X"], index=[5]))
+    with pytest.raises(DataContractError):
+        standardize_addresses()
+
+
+def test_input_not_mutated() -> None:
+    line = pd.Series(["123 Main St Apt 4", None])
+    before = line.copy()
+    standardize_addresses(line=line)
+    pd.testing.assert_series_equal(line, before)
+
+
+def test_worker_processes_give_the_serial_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = pd.Series(
+        [
+            f"{n} {name} St Apt {n % 7}, Houston, TX 770{n % 90:02d}"
+            for n in range(1, 40)
+            for name in ("Main", "Park Place", "Highway 6")
+        ]
+        + ["Colonia Centro, Tegucigalpa, Honduras", None]
+    )
+    pools: list[int] = []
+
+    class CountingPool(ProcessPoolExecutor):
+        def __init__(self, max_workers: int, **kwargs: object) -> None:
+            pools.append(max_workers)
+            super().__init__(max_workers, **kwargs)  # type: ignore[arg-type]
+
+    serial = standardize_addresses(line=lines, workers=1)
+    monkeypatch.setattr(addresses, "PARALLEL_MIN_LINES", 10)
+    monkeypatch.setattr(addresses, "ProcessPoolExecutor", CountingPool)
+    parallel = standardize_addresses(line=lines, workers=2)
+    assert pools == [2]
+    pd.testing.assert_frame_equal(serial, parallel)
+    assert serial[C.ADDRESS_KEY].notna().sum() >= 100
+
+
+# --- properties -------------------------------------------------------------------------------
+
+STREET_NAMES = ["Main", "Oak", "Martin Luther King", "5th", "Núñez", "Peña", "O'Hara", "Westheimer"]
+SUFFIXES = ["St", "Street", "Ave.", "Blvd", "Dr", "Road", "Lane", "Ct", "Pl", "Way", "Pkwy"]
+PLACES = [
+    "",
+    ", Houston, TX 77001",
+    ", San Antonio, Texas",
+    " Los Angeles CA 90001-1234",
+    ", Miami, FL",
+    ", Chicago, Illinois 60601",
+]
+FOREIGN = [
+    "Colonia Centro, Tegucigalpa, Honduras",
+    "Calle 5 #12-30 Bogota",
+    "Barrio San José, San Salvador, El Salvador",
+    "Zona 1, Ciudad de Guatemala, Guatemala",
+]
+
+us_lines = st.builds(
+    lambda number, pre, name, suffix, unit, place: " ".join(
+        p for p in (str(number), pre, name, suffix, unit) if p
+    )
+    + place,
+    st.integers(1, 99999),
+    st.sampled_from(["", "N", "South", "NE"]),
+    st.sampled_from(STREET_NAMES),
+    st.sampled_from(SUFFIXES),
+    st.sampled_from(["", "Apt 4", "#12", "Unit 5B", "Suite 200"]),
+    st.sampled_from(PLACES),
+)
+address_lines = st.one_of(us_lines, st.sampled_from(FOREIGN))
+
+
+@settings(max_examples=40, deadline=None)
+@given(address_lines)
+def test_address_is_a_fixed_point(line: str) -> None:
+    first = row(line)[C.ADDRESS]
+    assert first is not None
+    assert row(first)[C.ADDRESS] == first
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(max_size=60), st.text(max_size=10), st.text(max_size=10))
+def test_arbitrary_text_never_raises(line: str, state: str, postal: str) -> None:
+    out = row(line, state=state, postal_code=postal)
+    assert set(out) == set(OUTPUT_COLUMNS)
+    assert all(v is None or (isinstance(v, str) and v.isascii() and v) for v in out.values())
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.one_of(st.none(), address_lines, st.text(max_size=20)), min_size=1, max_size=8))
+def test_value_result_is_independent_of_batch(values: list[str | None]) -> None:
+    index = pd.Index(range(100, 100 + len(values)))
+    batch = standardize_addresses(line=pd.Series(values, index=index, dtype=object))
+    assert batch.index.equals(index)
+    assert [batch.loc[i].to_dict() for i in index] == [row(v) for v in values]

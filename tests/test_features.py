@@ -1,0 +1,256 @@
+"""Per-record features (linker/features.py): codes, text, numbers, and pair lookups."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import FRAME_PROPERTY, canonical, ordered_pairs, random_records, standardized
+from hypothesis import given
+from hypothesis import strategies as st
+
+from linker import columns as C
+from linker.comparisons import jaro_winkler, token_subset, transpositions
+from linker.features import (
+    FAMILY_SORTED,
+    GIVEN_FULL,
+    JOINT_GROUPS,
+    PHONE_LAST7,
+    SELF_REF,
+    SINGLE_CODED,
+    TEXT_COLUMNS,
+    PairFeatures,
+    derive_columns,
+    prepare_features,
+)
+
+# --- derived columns --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("f1", "f2", "expected"),
+    [
+        ("NUNEZ", "GARCIA", "GARCIA NUNEZ"),
+        ("GARCIA", "NUNEZ", "GARCIA NUNEZ"),  # either order, one key
+        ("NUNEZ", None, "NUNEZ"),
+        ("DE LA CRUZ", "LOPEZ", "DE LA CRUZ LOPEZ"),
+        ("LOPEZ", "LOPEZ", "LOPEZ LOPEZ"),
+        (None, None, None),
+    ],
+)
+def test_family_sorted_ignores_surname_order(f1: object, f2: object, expected: object) -> None:
+    records = canonical([{C.FAMILY_NAME_1: f1, C.FAMILY_NAME_2: f2}])
+    assert derive_columns(records)[FAMILY_SORTED].iloc[0] == expected
+
+
+def test_family_sorted_from_the_standardizer_agrees_across_orders() -> None:
+    records = standardized([{"family_name": "Núñez García"}, {"family_name": "GARCIA NUNEZ"}])
+    assert derive_columns(records)[FAMILY_SORTED].tolist() == ["GARCIA NUNEZ"] * 2
+
+
+@pytest.mark.parametrize(
+    ("given", "middle", "expected"),
+    [
+        ("JOSE", "LUIS", "JOSE LUIS"),
+        ("MARIA JOSE", None, "MARIA JOSE"),
+        (None, "LUIS", "LUIS"),
+        (None, None, None),
+    ],
+)
+def test_given_full_joins_given_and_middle(given: object, middle: object, expected: object) -> None:
+    records = canonical([{C.GIVEN_NAME: given, C.MIDDLE_NAME: middle}])
+    value = derive_columns(records)[GIVEN_FULL].iloc[0]
+    assert value == expected if expected is not None else pd.isna(value)
+
+
+@pytest.mark.parametrize(
+    ("phone", "expected"),
+    [("+17135551234", "5551234"), ("+1234567", "1234567"), ("+12345", None), (None, None)],
+)
+def test_phone_last7_needs_seven_characters(phone: object, expected: object) -> None:
+    value = derive_columns(canonical([{C.PHONE: phone}]))[PHONE_LAST7].iloc[0]
+    assert value == expected if expected is not None else pd.isna(value)
+
+
+def test_self_ref_is_what_a_cross_reference_cites() -> None:
+    records = standardized(
+        [{"source": "ice", "key": "K9"}, {"source": "cbp", "key": "C1", "cross_reference": "K9"}]
+    )
+    derived = derive_columns(records)
+    assert derived[SELF_REF].tolist() == ["ice:K9", "cbp:C1"]
+    assert records[C.CROSS_REFERENCE].iloc[1] == derived[SELF_REF].iloc[0]
+
+
+def test_derive_and_prepare_leave_the_records_untouched() -> None:
+    records = standardized([{"given_name": "José", "family_name": "Núñez", "phone": "7135551234"}])
+    before = records.copy()
+    derive_columns(records)
+    prepare_features(records)
+    pd.testing.assert_frame_equal(records, before)
+
+
+def test_all_null_columns_are_fine() -> None:
+    features = prepare_features(canonical([{}, {}]))
+    for col in (*SINGLE_CODED, *(c for group in JOINT_GROUPS for c in group)):
+        if col not in (C.SOURCE, C.ROW_KEY, SELF_REF):
+            assert (features.codes[col] == -1).all(), col
+    for col in TEXT_COLUMNS:
+        assert (features.text_codes[col] == -1).all() and len(features.uniques[col]) == 0
+    assert np.isnan(features.numbers[C.DOB_YEAR]).all()
+
+
+# --- prepare_features -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ids", [[1, 0], [0, 2], [1, 2]])
+def test_records_must_be_ordered_by_record_id(ids: list[int]) -> None:
+    records = canonical([{}, {}]).assign(**{C.RECORD_ID: ids})
+    with pytest.raises(ValueError, match="ordered by record_id"):
+        prepare_features(records)
+
+
+def test_codes_null_is_minus_one_equal_values_share_a_code() -> None:
+    records = canonical([{C.SEX: "M"}, {C.SEX: None}, {C.SEX: "M"}, {C.SEX: "F"}])
+    codes = prepare_features(records).codes[C.SEX]
+    assert codes.dtype == np.int32
+    assert codes[1] == -1
+    assert codes[0] == codes[2] != codes[3]
+
+
+def test_joint_groups_share_one_code_space() -> None:
+    # The given name of one record and a surname of another compare by code.
+    records = canonical(
+        [
+            {C.GIVEN_NAME_CANONICAL: "LOPEZ", C.FAMILY_NAME_1: "JUAN"},
+            {C.GIVEN_NAME_CANONICAL: "JUAN", C.FAMILY_NAME_1: "PEREZ", C.FAMILY_NAME_2: "LOPEZ"},
+        ]
+    )
+    codes = prepare_features(records).codes
+    assert codes[C.GIVEN_NAME_CANONICAL][0] == codes[C.FAMILY_NAME_2][1]
+    assert codes[C.GIVEN_NAME_CANONICAL][1] == codes[C.FAMILY_NAME_1][0]
+    assert codes[C.FAMILY_NAME_2][0] == -1
+
+
+def test_frequencies_are_shares_of_all_records() -> None:
+    records = canonical([{C.PHONE: "+1"}, {C.PHONE: "+1"}, {C.PHONE: "+2"}, {C.PHONE: None}])
+    features = prepare_features(records)
+    got = features.frequency(C.PHONE, features.codes[C.PHONE])
+    np.testing.assert_allclose(got, [0.5, 0.5, 0.25, np.nan])
+
+
+def test_numbers_are_float_with_nan_and_quality_is_kept() -> None:
+    records = standardized([{"dob": "2010-05-06"}, {"dob": "01/01/2011"}, {"dob": None}])
+    features = prepare_features(records)
+    np.testing.assert_array_equal(features.numbers[C.DOB_YEAR], [2010, 2011, np.nan])
+    np.testing.assert_array_equal(features.numbers[C.DOB_MONTH], [5, np.nan, np.nan])
+    assert features.dob_quality.tolist() == ["full", "placeholder", "missing"]
+
+
+# --- PairFeatures -----------------------------------------------------------------------
+
+
+@pytest.fixture()
+def pairs() -> PairFeatures:
+    records = canonical(
+        [
+            {C.GIVEN_NAME: "ANA", C.SEX: "F"},
+            {C.GIVEN_NAME: None, C.SEX: None},
+            {C.GIVEN_NAME: "ANA", C.SEX: "F"},
+            {C.GIVEN_NAME: None, C.SEX: None},
+        ]
+    )
+    return PairFeatures(prepare_features(records), np.array([0, 0, 1, 2]), np.array([2, 1, 3, 0]))
+
+
+def test_text_is_empty_for_null(pairs: PairFeatures) -> None:
+    assert pairs.text(C.GIVEN_NAME, "l").tolist() == ["ANA", "ANA", "", "ANA"]
+    assert pairs.text(C.GIVEN_NAME, "r").tolist() == ["ANA", "", "", "ANA"]
+
+
+def test_equal_is_never_true_for_two_nulls(pairs: PairFeatures) -> None:
+    assert pairs.equal(C.SEX).tolist() == [True, False, False, True]
+    assert pairs.either_null(C.SEX).tolist() == [False, True, True, False]
+    assert pairs.either_null(C.GIVEN_NAME).tolist() == [False, True, True, False]  # text column
+
+
+def test_lookups_are_cached_per_column_and_side(pairs: PairFeatures) -> None:
+    assert pairs.code(C.SEX, "l") is pairs.code(C.SEX, "l")
+    assert not np.array_equal(pairs.code(C.SEX, "l"), pairs.code(C.SEX, "r"))
+    assert len(pairs) == 4
+
+
+def test_similarity_scores_each_distinct_value_pair_once() -> None:
+    values = ["ANA", "ANA", "LUIS", None, "ANA", "LUIS"]
+    records = canonical([{C.GIVEN_NAME: v} for v in values])
+    left, right = ordered_pairs(len(values))
+    calls: list[int] = []
+
+    def scorer(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        calls.append(len(a))
+        return jaro_winkler(a, b)
+
+    got = PairFeatures(prepare_features(records), left, right).similarity(C.GIVEN_NAME, scorer)
+    assert calls == [4]  # (ANA, ANA), (ANA, LUIS), (LUIS, ANA), (LUIS, LUIS)
+    assert (got[(left == 3) | (right == 3)] == 0).all()  # a null side scores 0
+
+
+texts = st.one_of(st.none(), st.text(alphabet="ABJOSÉ Ñ-", max_size=6))
+
+
+def left_prefix_of_right(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Asymmetric on purpose: catches left and right values swapped before scoring."""
+    return np.array([y.startswith(x) + len(x) / 10 for x, y in zip(a, b, strict=True)])
+
+
+SCORERS = {
+    "jaro_winkler": jaro_winkler,
+    "osa": transpositions,
+    "token_subset": token_subset,
+    "asymmetric": left_prefix_of_right,
+}
+
+
+@FRAME_PROPERTY
+@given(
+    values=st.lists(texts, min_size=1, max_size=8),
+    picks=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=30),
+    scorer=st.sampled_from(sorted(SCORERS)),
+)
+def test_similarity_equals_scoring_every_pair(
+    values: list[str | None], picks: list[tuple[int, int]], scorer: str
+) -> None:
+    n = len(values)
+    left = np.array([a % n for a, _ in picks], dtype=np.int64)
+    right = np.array([b % n for _, b in picks], dtype=np.int64)
+    records = canonical([{C.GIVEN_NAME: v, C.ADDRESS: v} for v in values])
+    pairs = PairFeatures(prepare_features(records), left, right)
+    for column in (C.GIVEN_NAME, C.ADDRESS):
+        got = pairs.similarity(column, SCORERS[scorer])
+        expected = [
+            float(SCORERS[scorer](np.array([values[a]]), np.array([values[b]]))[0])
+            if values[a] is not None and values[b] is not None
+            else 0.0
+            for a, b in zip(left, right, strict=True)
+        ]
+        np.testing.assert_allclose(got, expected)
+
+
+@FRAME_PROPERTY
+@given(random_records)
+def test_codes_agree_with_values(records: pd.DataFrame) -> None:
+    features = prepare_features(records)
+    frame = pd.concat([records, derive_columns(records)], axis=1)
+    left, right = ordered_pairs(len(records))
+    pairs = PairFeatures(features, left, right)
+    for col in SINGLE_CODED:
+        values = frame[col].to_numpy(dtype=object)
+        present = pd.notna(values)
+        assert ((features.codes[col] >= 0) == present).all(), col
+        same = present[left] & present[right] & (values[left] == values[right])
+        np.testing.assert_array_equal(pairs.equal(col), same, err_msg=col)
+    for group in JOINT_GROUPS:
+        for a in group:
+            for b in group:
+                va, vb = frame[a].to_numpy(dtype=object), frame[b].to_numpy(dtype=object)
+                same = pd.notna(va[left]) & pd.notna(vb[right]) & (va[left] == vb[right])
+                np.testing.assert_array_equal(pairs.equal(a, b), same, err_msg=f"{a}~{b}")

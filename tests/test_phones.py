@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from linker import columns as C
+from linker.standardize.phones import standardize_phone, standardize_phones
+
+HOUSTON = "+17135550123"
+
+
+def one(value: object, region: str = "US") -> str | None:
+    return standardize_phones(pd.Series([value], dtype=object), default_region=region).iloc[0]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "(713) 555-0123",
+        "713-555-0123",
+        "713.555.0123",
+        "7135550123",
+        "713 555 0123",
+        "(713)555-0123",
+        "+1 713 555 0123",
+        "+1 (713) 555-0123",
+        "+17135550123",
+        "1-713-555-0123",
+        "1 713 555 0123",
+        "17135550123",
+        "  713-555-0123  ",
+        "713-555-0123 x123",
+        "713 555 0123 ext. 45",
+        "713-555-0123 extension 7",
+        "+1 713 555 0123 #12",
+        "７１３-５５５-０１２３",  # full-width digits
+        7135550123,
+        7135550123.0,
+        np.int64(7135550123),
+    ],
+)
+def test_us_formats_read_as_one_e164(raw: object) -> None:
+    assert one(raw) == HOUSTON
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "expected"),
+    [
+        ("+502 5555 1234", "US", "+50255551234"),
+        ("00502 5555 1234", "US", "+50255551234"),  # the "00" most of the world dials
+        ("011 502 5555 1234", "US", "+50255551234"),  # the U.S. international prefix
+        ("+52 55 1234 5678", "US", "+525512345678"),
+        ("5555 1234", "GT", "+50255551234"),  # national number in its own region
+        ("00502 5555 1234", "GT", "+50255551234"),
+        ("+1 713 555 0123", "GT", HOUSTON),
+        ("713-555-0123", "us", HOUSTON),  # region code case-insensitive
+        ("416-555-0123", "US", "+14165550123"),  # Canada shares +1
+        ("876-555-0123", "US", "+18765550123"),  # Jamaica shares +1
+    ],
+)
+def test_international_and_regions(raw: str, region: str, expected: str) -> None:
+    assert one(raw, region) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        None,
+        np.nan,
+        pd.NA,
+        "",
+        "   ",
+        "N/A",
+        "none",
+        "Unknown",
+        "DESCONOCIDO",
+        "0000000000",  # placeholders
+        "2222222222",
+        "999-999-9999",
+        "1-111-111-1111",
+        "123-456-7890",  # area code starting with 1
+        "023-456-7890",  # area code starting with 0
+        "713-055-0123",  # exchange starting with 0
+        "713-155-0123",  # exchange starting with 1
+        "555-0123",  # too short
+        "713-555-012",
+        "12",
+        "713-555-01234",  # too long
+        "502-5555-1234",  # Guatemalan without its prefix: not a U.S. number (documented)
+        "abc",
+        "+",
+        "x123",
+        "7" * 300,
+    ],
+)
+def test_invalid_or_missing_is_null(raw: object) -> None:
+    assert one(raw) is None
+
+
+def test_same_index_name_and_dtype() -> None:
+    values = pd.Series(["713-555-0123", None, "bad"], index=["r9", "r1", "r9"])
+    out = standardize_phones(values)
+    assert out.index.equals(values.index)
+    assert out.name == C.PHONE
+    assert out.dtype == object
+    assert out.tolist() == [HOUSTON, None, None]
+
+
+def test_empty_series() -> None:
+    out = standardize_phones(pd.Series([], dtype=object))
+    assert out.empty and out.dtype == object
+
+
+def test_input_not_mutated() -> None:
+    values = pd.Series(["(713) 555-0123", None])
+    before = values.copy()
+    standardize_phones(values)
+    pd.testing.assert_series_equal(values, before)
+
+
+def test_fast_path_agrees_with_phonenumbers() -> None:
+    """The U.S. shortcut must give what phonenumbers.parse + is_valid_number gives."""
+    rng = random.Random(7)
+    shapes = [
+        "({a}) {b}-{c}",
+        "{a}-{b}-{c}",
+        "{a}.{b}.{c}",
+        "{a}{b}{c}",
+        "+1 {a} {b} {c}",
+        "1-{a}-{b}-{c}",
+        "1{a}{b}{c}",
+        "{a}-{b}-{c} x12",
+    ]
+    sample = [
+        rng.choice(shapes).format(
+            a=f"{rng.randint(200, 999)}",
+            b=f"{rng.randint(0, 999):03d}",
+            c=f"{rng.randint(0, 9999):04d}",
+        )
+        for _ in range(3000)
+    ]
+    sample += ["4165550123", "8765550123", "2222222222", "8005550199", "9005550199"]
+    fast = [standardize_phone(v) for v in sample]
+    slow = [standardize_phone(v, fast=False) for v in sample]
+    assert fast == slow
+    assert 0 < sum(v is not None for v in fast) < len(sample)  # both kinds exercised
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=40))
+def test_arbitrary_text_never_raises(text: str) -> None:
+    out = one(text)
+    assert out is None or (out.startswith("+") and out[1:].isdigit())
+
+
+digits = st.text(alphabet="0123456789", min_size=7, max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(digits, digits.map(lambda d: "+" + d), digits.map(lambda d: "+1" + d[:10])))
+def test_e164_is_a_fixed_point(raw: str) -> None:
+    first = one(raw)
+    if first is not None:
+        assert one(first) == first
+        assert one(first, "GT") == first  # E.164 does not depend on the default region
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=20), digits), min_size=1, max_size=12))
+def test_value_result_is_independent_of_batch(values: list[str | None]) -> None:
+    batch = standardize_phones(pd.Series(values, dtype=object)).tolist()
+    assert batch == [one(v) for v in values]

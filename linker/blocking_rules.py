@@ -65,6 +65,7 @@ def blocking_frame(records: pd.DataFrame) -> pd.DataFrame:
             C.PHONE: records[C.PHONE],
             C.POSTAL_CODE: records[C.POSTAL_CODE],
             C.ADDRESS_NUMBER: records[C.ADDRESS_NUMBER],
+            C.ADDRESS_STREET: records[C.ADDRESS_STREET],
         }
     )
 
@@ -80,19 +81,29 @@ DEFAULT_RULES: tuple[BlockingRule | SortedNeighbourhoodRule, ...] = (
     BlockingRule("second_surname_dob", (ANY_SURNAME_2, C.DOB)),
     BlockingRule("name_pair_birth_year", (NAME_PAIR, C.DOB_YEAR)),
     BlockingRule("given_dob_day_month_unordered", (C.GIVEN_PHONETIC, DOB_MONTH_DAY_UNORDERED)),
-    BlockingRule("names_second_surname", (C.GIVEN_PHONETIC, ANY_SURNAME_2, C.FAMILY_1_PHONETIC)),
-    # Names alone, for records whose date is missing or wrong; common names make blocks
-    # too large to be useful and are skipped by a tighter size guard.
+    # Names alone, for records whose date is missing or wrong. Common names make blocks
+    # too large to say anything and are skipped by a tighter size guard.
     BlockingRule("given_both_surnames", (C.GIVEN_PHONETIC, FAMILY_SORTED), max_block_size=300),
-    BlockingRule("name_pair", (NAME_PAIR,), max_block_size=300),
-    BlockingRule("address_initial", (C.ADDRESS_KEY, GIVEN_INITIAL)),
-    BlockingRule("phone_initial", (C.PHONE, GIVEN_INITIAL)),
-    BlockingRule("postcode_surname", (C.POSTAL_CODE, C.FAMILY_1_PHONETIC)),
+    BlockingRule("name_pair", (NAME_PAIR,), max_block_size=40),
+    # Contact details: a shelter's address or phone is shared by hundreds, so these
+    # rules only pair records in small groups.
+    BlockingRule("address_initial", (C.ADDRESS_KEY, GIVEN_INITIAL), max_block_size=100),
+    BlockingRule("phone_initial", (C.PHONE, GIVEN_INITIAL), max_block_size=100),
+    BlockingRule("postcode_surname", (C.POSTAL_CODE, C.FAMILY_1_PHONETIC), max_block_size=200),
     # Every name garbled: the date with the place, or the house number with the place.
-    BlockingRule("dob_postcode", (C.DOB, C.POSTAL_CODE)),
-    BlockingRule("house_postcode_year", (C.ADDRESS_NUMBER, C.POSTAL_CODE, C.DOB_YEAR)),
+    BlockingRule("dob_postcode", (C.DOB, C.POSTAL_CODE), max_block_size=100),
+    BlockingRule(
+        "house_postcode_year", (C.ADDRESS_NUMBER, C.POSTAL_CODE, C.DOB_YEAR), max_block_size=100
+    ),
+    BlockingRule(
+        "street_initial", (C.ADDRESS_NUMBER, C.ADDRESS_STREET, GIVEN_INITIAL), max_block_size=100
+    ),
+    BlockingRule("house_surname", (C.ADDRESS_NUMBER, C.FAMILY_1_PHONETIC), max_block_size=100),
+    # A date of birth alone says something only where few people share it (small files,
+    # rare dates); the tight guard skips the rest.
+    BlockingRule("dob_alone", (C.DOB,), max_block_size=25),
     # Typos late in a name with no usable date: neighbours in name order.
-    SortedNeighbourhoodRule("name_neighbourhood", (FAMILY_SORTED, C.GIVEN_NAME), window=4),
+    SortedNeighbourhoodRule("name_neighbourhood", (FAMILY_SORTED, C.GIVEN_NAME), window=3),
 )
 
 

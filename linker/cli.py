@@ -107,7 +107,7 @@ def sample_data(people: int, seed: int, out_dir: Path) -> None:
 @click.option(
     "--chunk-rows",
     type=click.IntRange(min=1000),
-    default=250_000,
+    default=100_000,
     show_default=True,
     help="Rows read at a time (memory stays flat).",
 )
@@ -235,6 +235,8 @@ def reconcile_command(
         threshold=threshold, review_band=(review_band[0], review_band[1]), link_only=link_only
     )
     progress = _StageProgress(quiet)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    partial = out_dir / ".records.parquet.partial"
     try:
         result = reconcile(
             load_mapping(mapping),
@@ -242,11 +244,13 @@ def reconcile_command(
             decisions_path=decisions,
             model_path=model_path,
             progress=progress,
+            records_path=partial,
         )
+        html = build_report(result, str(mapping), threshold, settings.review_band)
+        write_outputs(result, out_dir, report_html=html, records_path=partial)
     finally:
         progress.close()
-    html = build_report(result, str(mapping), threshold, settings.review_band)
-    write_outputs(result, out_dir, report_html=html)
+        partial.unlink(missing_ok=True)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     c = result.counts
@@ -385,7 +389,7 @@ def demo(ctx: click.Context, out_dir: Path, people: int) -> None:
         standardize,
         mapping=sample_dir / "mapping.toml",
         out_dir=out_dir / "run",
-        chunk_rows=250_000,
+        chunk_rows=100_000,
         quiet=False,
     )
 

@@ -114,7 +114,11 @@ def prepare_features(records: pd.DataFrame) -> RecordFeatures:
         raise ValueError("no records to link")
     if not np.array_equal(ids, np.arange(len(records))):
         raise ValueError("records must be ordered by record_id 0..n-1 before linkage")
-    frame = pd.concat([records, derive_columns(records)], axis=1)
+    derived = derive_columns(records)
+    needed = set(SINGLE_CODED) | set(TEXT_COLUMNS) | set(NUMERIC_COLUMNS) | {C.DOB_QUALITY}
+    needed |= {c for group in JOINT_GROUPS for c in group}
+    # A view of the columns needed, not a copy of the whole records frame.
+    frame = {c: (derived[c] if c in derived.columns else records[c]) for c in needed}
     codes: dict[str, np.ndarray] = {}
     frequencies: dict[str, np.ndarray] = {}
     for group in JOINT_GROUPS:
@@ -146,10 +150,12 @@ def prepare_features(records: pd.DataFrame) -> RecordFeatures:
     )
 
 
-def _joint_codes(frame: pd.DataFrame, cols: Sequence[str]) -> dict[str, np.ndarray]:
+def _joint_codes(
+    frame: dict[str, pd.Series], cols: Sequence[str]
+) -> dict[str, np.ndarray]:
     stacked = pd.concat([frame[c].astype(object) for c in cols], ignore_index=True)
     all_codes, _ = pd.factorize(stacked, use_na_sentinel=True)
-    n = len(frame)
+    n = len(frame[cols[0]])
     return {c: all_codes[i * n : (i + 1) * n].astype(np.int32) for i, c in enumerate(cols)}
 
 

@@ -20,7 +20,7 @@ from linker import columns as C
 from linker.comparisons import DomainComparison, comparison, comparisons_for
 from linker.errors import DataContractError
 from linker.features import PairFeatures, RecordFeatures
-from linker.rules import CONTRADICTION, RuleSettings, contradictions
+from linker.rules import CONTRADICTION, RULE_NAMES, RuleSettings, contradictions
 from models import FellegiSunterModel, pattern_counts
 
 logger = logging.getLogger(__name__)
@@ -102,13 +102,16 @@ def compare_in_batches(
         stop = min(start + batch, len(pairs))
         left, right = left_all[start:stop], right_all[start:stop]
         gammas = compare_pairs(features, left, right, comparisons)
-        gammas[CONTRADICTION] = contradictions(gammas, year_gaps(features, left, right), rules)
+        fired = contradictions(gammas, year_gaps(features, left, right), rules)
+        gammas[CONTRADICTION] = pd.Categorical(fired, categories=RULE_NAMES)
         parts.append(gammas)
         if progress is not None:
             progress("compare", stop, len(pairs))
     if not parts:
         empty = {c.spec.gamma_column: pd.Series(dtype="int8") for c in comparisons}
-        return pd.DataFrame(empty | {CONTRADICTION: pd.Series(dtype=object)})
+        return pd.DataFrame(
+            empty | {CONTRADICTION: pd.Categorical([], categories=RULE_NAMES)}
+        )
     return pd.concat(parts, ignore_index=True)
 
 

@@ -9,7 +9,9 @@ failed run never leaves half-written files over a good run's.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import resource
 import shutil
 import tempfile
 import time
@@ -28,7 +30,7 @@ from linker.blocking_rules import DEFAULT_MAX_BLOCK_SIZE, block_records
 from linker.cluster import ClusterSettings, cluster_records
 from linker.decisions import Constraints, read_decisions, resolve_decisions
 from linker.errors import DataContractError
-from linker.features import prepare_features
+from linker.features import RecordFeatures, prepare_features
 from linker.linkage import (
     ModelSettingsForRun,
     choose_comparisons,
@@ -44,7 +46,13 @@ from linker.rules import CONTRADICTION
 from linker.standardize import standardize_mapping
 from models import FellegiSunterModel
 
+logger = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
+PAIRS_KEPT_ABOVE = 1e-3  # pairs.parquet keeps pairs at least this likely
+# What the linkage reads; the rest of a record (raw row, stated relationship ...) only
+# goes to records.parquet.
+_NOT_FOR_LINKAGE = {C.RAW, C.A_NUMBER_RAW, C.LINE, C.RELATED_TO, C.RELATION, C.RELATIONSHIP}
+LINKAGE_COLUMNS = tuple(c for c in C.RECORD_COLUMNS if c not in _NOT_FOR_LINKAGE)
 ENTITY_COLUMNS = (
     C.SOURCE,
     C.RECORD_KEY,
@@ -62,7 +70,7 @@ class ReconcileSettings:
     threshold: float = 0.5  # match probability at which two records link
     review_band: tuple[float, float] = (0.2, 0.95)  # probabilities sent to review
     max_block_size: int = DEFAULT_MAX_BLOCK_SIZE
-    batch_pairs: int = 2_000_000
+    batch_pairs: int = 1_000_000
     link_only: bool = False  # never link two records of one source (two clean files)
     model: ModelSettingsForRun = field(default_factory=ModelSettingsForRun)
 
@@ -78,6 +86,12 @@ class ReconcileResult:
     counts: dict[str, int]
     warnings: list[str]
     rejects: pd.DataFrame
+    features: RecordFeatures
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @contextmanager
@@ -87,6 +101,7 @@ def _stage(name: str, seconds: dict[str, float], progress: Progress | None) -> I
         progress(name, 0, 1)
     yield
     seconds[name] = round(time.perf_counter() - started, 3)
+    logger.info("stage %s: %.1fs, peak memory %.0f MB", name, seconds[name], peak_memory_mb())
     if progress is not None:
         progress(name, 1, 1)
 
@@ -98,14 +113,22 @@ def reconcile(
     decisions_path: Path | None = None,
     model_path: Path | None = None,
     progress: Progress | None = None,
+    records_path: Path | None = None,
 ) -> ReconcileResult:
-    """Run the whole batch in memory and return everything the outputs are made from."""
+    """Run the whole batch in memory and return everything the outputs are made from.
+
+    With `records_path`, the full standardized records (raw rows included, for the
+    reviewers) are streamed there and only the columns the linkage reads stay in memory.
+    """
     settings = settings or ReconcileSettings()
     seconds: dict[str, float] = {}
     warnings: list[str] = []
     with _stage("standardize", seconds, progress):
-        records, rejects, summary = standardize_mapping(mapping)
-        records = records.sort_values(C.RECORD_ID).reset_index(drop=True)
+        records, rejects, summary = standardize_mapping(
+            mapping,
+            records_path=records_path,
+            keep_in_memory=LINKAGE_COLUMNS if records_path is not None else None,
+        )
     if records.empty:
         raise DataContractError("no readable records in any extract: nothing to link")
     constraints = _constraints(decisions_path, records, warnings)
@@ -175,6 +198,7 @@ def reconcile(
         counts=counts,
         warnings=warnings,
         rejects=rejects,
+        features=features,
     )
 
 
@@ -244,13 +268,21 @@ def write_outputs(
     out_dir: Path,
     *,
     report_html: str | None = None,
+    records_path: Path | None = None,
 ) -> None:
-    """entities.csv, pairs.parquet, review_queue.csv, model.json, rejects.csv, report.html."""
+    """entities.csv, pairs.parquet, review_queue.csv, model.json, rejects.csv, report.html,
+    and records.parquet when the run streamed the standardized records to `records_path`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".reconcile-", dir=out_dir))
     try:
         result.entities[list(ENTITY_COLUMNS)].to_csv(tmp / "entities.csv", index=False)
+        # Pairs the model all but ruled out are noise for a reader; keep the rest, and
+        # every pair a hard rule or a reviewer decided on.
         pairs = result.pairs
+        keep = (pairs[C.MATCH_PROBABILITY].to_numpy() >= PAIRS_KEPT_ABOVE) | (
+            pairs[CONTRADICTION].to_numpy() != ""
+        )
+        pairs = pairs.loc[keep]
         src, keys = result.records[C.SOURCE].to_numpy(), result.records[C.RECORD_KEY].to_numpy()
         left, right = pairs[C.RECORD_ID_L].to_numpy(), pairs[C.RECORD_ID_R].to_numpy()
         pairs.assign(
@@ -265,12 +297,15 @@ def write_outputs(
         summary = {
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "stage_seconds": result.stage_seconds,
+            "peak_memory_mb": round(peak_memory_mb()),
             "counts": result.counts,
             "warnings": result.warnings,
         }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         if report_html is not None:
             (tmp / "report.html").write_text(report_html, encoding="utf-8")
+        if records_path is not None:
+            os.replace(records_path, tmp / "records.parquet")
         for item in tmp.iterdir():
             os.replace(item, out_dir / item.name)
     finally:
@@ -291,7 +326,6 @@ def example_pair(result: ReconcileResult) -> tuple[int, int] | None:
 
 def explain_example(result: ReconcileResult, pair: tuple[int, int]) -> pd.Series:
     """Each comparison's contribution to one pair's match weight."""
-    features = prepare_features(result.records)
     comparisons = rebuild_comparisons(result.model)
     left, right = np.array([pair[0]]), np.array([pair[1]])
-    return explain_pairs(result.model, features, left, right, comparisons).iloc[0]
+    return explain_pairs(result.model, result.features, left, right, comparisons).iloc[0]

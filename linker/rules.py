@@ -22,6 +22,7 @@ from linker.columns import gamma_column
 from linker.comparisons import REGISTRY
 
 CONTRADICTION = "contradiction"  # column: name of the rule that fired, or ""
+RULE_NAMES = ("", "a_numbers_differ", "birth_years_far_apart", "given_names_differ")
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,28 @@ def near_identifier_with_surname(gammas: pd.DataFrame) -> np.ndarray:
     return near & _level_at_least(gammas, "family_name", "first_surname")
 
 
+def same_name_same_place(gammas: pd.DataFrame) -> np.ndarray:
+    """Given name and every surname agree (up to a typo) and so does the address area.
+
+    That is how a record with a wrong birth year looks. A parent and child do not look
+    like it under Spanish naming: the child's second surname is the mother's, so their
+    surnames agree only in part.
+    """
+    column = gamma_column("family_name")
+    if column not in gammas:
+        return np.zeros(len(gammas), dtype=bool)
+    spec = REGISTRY["family_name"].spec
+    same_surnames = np.isin(
+        gammas[column].to_numpy(),
+        [spec.gamma_of("both_surnames"), spec.gamma_of("jaro_winkler_0.90")],
+    )
+    return (
+        same_surnames
+        & _level_at_least(gammas, "given_name", "jaro_winkler_0.92")
+        & _level_at_least(gammas, "address", "same_postal_code")
+    )
+
+
 def contradictions(
     gammas: pd.DataFrame, year_gap: np.ndarray, settings: RuleSettings | None = None
 ) -> np.ndarray:
@@ -84,6 +107,7 @@ def contradictions(
     if settings.birth_years_far_apart:
         with np.errstate(invalid="ignore"):
             far = _is_else(gammas, "dob") & (year_gap > settings.max_year_gap)
+        far &= ~same_name_same_place(gammas)
         fired[far & ~protected & (fired == "")] = "birth_years_far_apart"
     if settings.given_names_differ:
         # The same full date of birth (or a typo of it) keeps the pair open: a nickname

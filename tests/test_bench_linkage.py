@@ -13,17 +13,14 @@ import pandas as pd
 import pytest
 
 from benchmarks import bench_measure
-from benchmarks.bench_linkage import (
+from benchmarks.bench_linkage import Dataset, bench_dataset, people_for, size_label
+from benchmarks.bench_linkage_table import (
     HEADER,
     SKIPPED_SLOW,
-    Dataset,
     Limits,
     Row,
-    bench_dataset,
     footnotes_for,
     format_table,
-    people_for,
-    size_label,
 )
 from benchmarks.febrl import export_febrl
 
@@ -72,6 +69,18 @@ def test_footnotes_are_numbered_and_explain_the_skip_with_measured_rates() -> No
     assert "\n1. Wall time" in text
     assert "5,000 pairs/s" in text  # 10,000 pairs in 2 s
     assert "15,000,000+ pairs" in text and "about 50 min" in text  # 15e6 / 5e3 s
+
+
+def test_a_chained_entity_gets_a_footnote_naming_its_size() -> None:
+    giant = {"largest_entity": 96_120, "largest_true_person": 11}
+    normal = {"largest_entity": 11, "largest_true_person": 11}
+    rows = [
+        Row("sample ~1M", "splink", 1, 1, 0.0001, 1, 0.0002, 0.87, 1.0, 1.0, detail=giant),
+        Row("sample ~1M", "linker", 1, 1, 1, 1, 1, 1, 1.0, 1.0, detail=normal),
+    ]
+    text = "\n".join(footnotes_for(rows, LIMITS))
+    assert "splink on sample ~1M: one entity of 96,120 records" in text
+    assert "linker on" not in text
 
 
 @pytest.mark.parametrize(

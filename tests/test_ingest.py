@@ -11,6 +11,7 @@ from linker import columns as C
 from linker.errors import ConfigError
 from linker.ingest import detect_encoding, iter_chunks, rejects_frame
 from linker.mapping import load_mapping
+from linker.standardize.records import standardize_chunk
 
 MAPPING = """
 [[sources]]
@@ -162,10 +163,15 @@ def test_parquet_extract_reads_with_dates_as_iso(tmp_path: Path) -> None:
     assert frame[C.LINE].tolist() == [1, 2]
 
 
-def test_blank_and_whitespace_values_become_none(tmp_path: Path) -> None:
+def test_blank_values_become_none_and_whitespace_is_null_once_standardized(
+    tmp_path: Path,
+) -> None:
     (tmp_path / "ice.csv").write_text("CASE,NAME,DOB\nI-1,   ,\n", encoding="utf-8")
-    frame, _, _ = read_all(source_for(tmp_path, "ice.csv"))
-    assert frame["NAME"].iloc[0] is None and frame["DOB"].iloc[0] is None
+    source = source_for(tmp_path, "ice.csv")
+    frame, _, _ = read_all(source)
+    assert frame["DOB"].iloc[0] is None
+    records, _ = standardize_chunk(frame, source)
+    assert records[C.GIVEN_NAME].iloc[0] is None and records[C.FAMILY_NAME_1].iloc[0] is None
 
 
 def test_missing_column_at_read_time_is_a_config_error(tmp_path: Path) -> None:

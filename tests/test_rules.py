@@ -191,10 +191,24 @@ FAMILY = {"family_name": "López García", "address": "9 Oak Ave Houston TX", "p
             id="siblings",
         ),
         pytest.param(
+            # Spanish naming: the daughter's second surname is her mother's first.
             {"given_name": "María", "dob": "1985-02-03", **FAMILY},
-            {"given_name": "MARIA", "dob": "2012-08-09", **FAMILY},
+            {
+                "given_name": "MARIA",
+                "dob": "2012-08-09",
+                **FAMILY,
+                "family_name": "Hernández López",
+            },
             "birth_years_far_apart",
             id="mother-and-daughter-namesake",
+        ),
+        pytest.param(
+            # Same given name, both surnames and home, years apart: a wrong year, which
+            # the model weighs rather than a rule forbidding.
+            {"given_name": "María", "dob": "1985-02-03", **FAMILY},
+            {"given_name": "MARIA", "dob": "1962-07-03", **FAMILY},
+            "",
+            id="wrong-year-same-name-and-home",
         ),
         pytest.param(
             {"given_name": "José", "a_number": "A012345678", **FAMILY},

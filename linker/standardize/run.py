@@ -9,11 +9,15 @@ rows read, persons emitted, rows set aside, and how often each field is missing.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,7 +27,7 @@ import pyarrow.parquet as pq
 
 from linker import columns as C
 from linker.errors import DataContractError
-from linker.ingest import DEFAULT_CHUNK_ROWS, Reject, check_mapping_files, iter_chunks
+from linker.ingest import DEFAULT_CHUNK_ROWS, Chunk, Reject, check_mapping_files, iter_chunks
 from linker.ingest import rejects_frame as _rejects_frame
 from linker.mapping import Mapping, SourceMapping
 from linker.standardize.records import RECORD_DTYPES, FieldIssues, standardize_chunk
@@ -120,44 +124,88 @@ class StandardizeSummary:
         return "\n".join(lines)
 
 
+# Below this much input a process pool costs more than it saves.
+PARALLEL_MIN_BYTES = 16 << 20
+
+
 def iter_standardized(
     mapping: Mapping,
     *,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Progress | None = None,
     summary: StandardizeSummary | None = None,
+    workers: int | None = None,
 ) -> Iterator[tuple[pd.DataFrame, list[Reject]]]:
-    """Yield (records, rejects) per chunk of every source, record ids numbered from 0."""
+    """Yield (records, rejects) per chunk of every source, record ids numbered from 0.
+
+    Chunks are standardized in `workers` processes (default: one per core, for inputs
+    large enough to pay for it) while this process reads the next ones; results come
+    back in file order, and at most `workers + 1` chunks are in memory at once.
+    """
     check_mapping_files(mapping)
+    size = sum(s.path.stat().st_size for s in mapping.sources)
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    pool = _process_pool(workers) if workers > 1 and size >= PARALLEL_MIN_BYTES else None
     next_id = 0
-    for source in mapping.sources:
-        src_summary = SourceSummary(source.name, str(source.path))
-        if summary is not None:
-            summary.sources.append(src_summary)
-        for records, rejects, rows, issues in _standardize_source(source, chunk_rows):
-            records[C.RECORD_ID] = pd.RangeIndex(next_id, next_id + len(records)).to_numpy()
-            next_id += len(records)
-            src_summary.add(records, len(rejects), rows, issues)
-            if progress is not None:
-                progress(source.name, rows)
-            yield records, rejects
-        if src_summary.rows_read == 0:
-            raise DataContractError(
-                f"[{source.name}] {source.path} has a header but no rows: an empty extract "
-                "cannot be linked; check the export"
-            )
+    try:
+        for source in mapping.sources:
+            src_summary = SourceSummary(source.name, str(source.path))
+            if summary is not None:
+                summary.sources.append(src_summary)
+            for records, rejects, rows, issues in _standardize_source(
+                source, chunk_rows, pool, workers
+            ):
+                records[C.RECORD_ID] = pd.RangeIndex(next_id, next_id + len(records)).to_numpy()
+                next_id += len(records)
+                src_summary.add(records, len(rejects), rows, issues)
+                if progress is not None:
+                    progress(source.name, rows)
+                yield records, rejects
+            if src_summary.rows_read == 0:
+                raise DataContractError(
+                    f"[{source.name}] {source.path} has a header but no rows: an empty "
+                    "extract cannot be linked; check the export"
+                )
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _process_pool(workers: int) -> Executor:
+    # fork is cheapest, but forking a process that runs other threads (a web server,
+    # a progress monitor) can deadlock; forkserver starts clean children then.
+    method = "fork" if threading.active_count() == 1 else "forkserver"
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
 
 
 def _standardize_source(
-    source: SourceMapping, chunk_rows: int
+    source: SourceMapping, chunk_rows: int, pool: Executor | None, workers: int
 ) -> Iterator[tuple[pd.DataFrame, list[Reject], int, FieldIssues]]:
-    for chunk in iter_chunks(source, chunk_rows=chunk_rows):
-        if chunk.frame.empty:
+    pending: deque[tuple[Chunk, Future[tuple[pd.DataFrame, FieldIssues]] | None]] = deque()
+
+    def finish(
+        chunk: Chunk, future: Future[tuple[pd.DataFrame, FieldIssues]] | None
+    ) -> tuple[pd.DataFrame, list[Reject], int, FieldIssues]:
+        if future is None:
             records = pd.DataFrame({c: pd.Series(dtype=t) for c, t in RECORD_DTYPES.items()})
-            yield records, list(chunk.rejects), chunk.rows_read, FieldIssues()
-            continue
-        records, issues = standardize_chunk(chunk.frame, source)
-        yield records, list(chunk.rejects), chunk.rows_read, issues
+            return records, list(chunk.rejects), chunk.rows_read, FieldIssues()
+        records, issues = future.result()
+        return records, list(chunk.rejects), chunk.rows_read, issues
+
+    for chunk in iter_chunks(source, chunk_rows=chunk_rows):
+        future: Future[tuple[pd.DataFrame, FieldIssues]] | None = None
+        if not chunk.frame.empty:
+            if pool is None:
+                done: Future[tuple[pd.DataFrame, FieldIssues]] = Future()
+                done.set_result(standardize_chunk(chunk.frame, source))
+                future = done
+            else:
+                future = pool.submit(standardize_chunk, chunk.frame, source)
+        pending.append((chunk, future))
+        if len(pending) > max(workers, 1):
+            yield finish(*pending.popleft())
+    while pending:
+        yield finish(*pending.popleft())
 
 
 def standardize_mapping(
@@ -165,18 +213,36 @@ def standardize_mapping(
     *,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Progress | None = None,
+    records_path: Path | None = None,
+    keep_in_memory: Sequence[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, StandardizeSummary]:
-    """All canonical records in memory, with the rejects table and the summary."""
+    """All canonical records in memory, with the rejects table and the summary.
+
+    With `records_path`, every column is also streamed to that Parquet file, and only
+    the `keep_in_memory` columns are held: a million raw rows kept for reviewers need
+    not sit in memory while the linkage runs.
+    """
     started = time.perf_counter()
     summary = StandardizeSummary([])
     frames: list[pd.DataFrame] = []
     rejects: list[Reject] = []
-    for records, bad in iter_standardized(
-        mapping, chunk_rows=chunk_rows, progress=progress, summary=summary
-    ):
-        frames.append(records)
-        rejects.extend(bad)
-    records = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    schema = record_schema()
+    writer = pq.ParquetWriter(records_path, schema, compression="zstd") if records_path else None
+    try:
+        for records, bad in iter_standardized(
+            mapping, chunk_rows=chunk_rows, progress=progress, summary=summary
+        ):
+            if writer is not None and len(records):
+                writer.write_table(
+                    pa.Table.from_pandas(records, schema=schema, preserve_index=False)
+                )
+            frames.append(records[list(keep_in_memory)] if keep_in_memory else records)
+            rejects.extend(bad)
+    finally:
+        if writer is not None:
+            writer.close()
+    records = pd.concat(frames, ignore_index=True, copy=False) if frames else pd.DataFrame()
+    frames.clear()
     summary.seconds = time.perf_counter() - started
     return records, _rejects_frame(rejects), summary
 

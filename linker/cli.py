@@ -47,7 +47,9 @@ class _SourceProgress:
         if source not in self.bars:
             for bar in self.bars.values():
                 bar.close()
-            self.bars[source] = tqdm(desc=f"standardize {source}", unit=" rows", leave=True)
+            self.bars[source] = tqdm(
+                desc=f"standardize {source}", unit=" rows", leave=True, disable=None
+            )
         self.bars[source].update(rows)
 
     def close(self) -> None:
@@ -153,7 +155,9 @@ class _StageProgress:
             return
         bar = self.bars.get(stage)
         if bar is None:
-            bar = self.bars[stage] = tqdm(desc=f"{stage:<12}", total=total, leave=True)
+            bar = self.bars[stage] = tqdm(
+                desc=f"{stage:<12}", total=total, leave=True, disable=None
+            )
         bar.total = total
         bar.n = done
         bar.refresh()

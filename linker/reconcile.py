@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from linker import columns as C
 from linker.anumber_recovery import recover_a_numbers
@@ -53,6 +55,27 @@ PAIRS_KEPT_ABOVE = 1e-3  # pairs.parquet keeps pairs at least this likely
 # goes to records.parquet.
 _NOT_FOR_LINKAGE = {C.RAW, C.A_NUMBER_RAW, C.LINE, C.RELATED_TO, C.RELATION, C.RELATIONSHIP}
 LINKAGE_COLUMNS = tuple(c for c in C.RECORD_COLUMNS if c not in _NOT_FOR_LINKAGE)
+# Columns with few distinct values (names repeat heavily): held as categories, a
+# million records cost a few MB per column instead of ~60 MB of Python strings.
+REPEATED_VALUE_COLUMNS = (
+    C.GIVEN_NAME,
+    C.MIDDLE_NAME,
+    C.FAMILY_NAME,
+    C.FAMILY_NAME_1,
+    C.FAMILY_NAME_2,
+    C.GIVEN_NAME_CANONICAL,
+    C.GIVEN_PHONETIC,
+    C.FAMILY_1_PHONETIC,
+    C.FAMILY_2_PHONETIC,
+    C.DOB,
+    C.DOB_QUALITY,
+    C.EVENT_DATE,
+    C.SEX,
+    C.COUNTRY,
+    C.CITY,
+    C.STATE,
+    C.ROLE,
+)
 ENTITY_COLUMNS = (
     C.SOURCE,
     C.RECORD_KEY,
@@ -87,6 +110,7 @@ class ReconcileResult:
     warnings: list[str]
     rejects: pd.DataFrame
     features: RecordFeatures
+    all_weights: np.ndarray  # match weight of every compared pair (float32), for the report
 
 
 def peak_memory_mb() -> float:
@@ -129,6 +153,8 @@ def reconcile(
             records_path=records_path,
             keep_in_memory=LINKAGE_COLUMNS if records_path is not None else None,
         )
+        for column in REPEATED_VALUE_COLUMNS:
+            records[column] = records[column].astype("category")
     if records.empty:
         raise DataContractError("no readable records in any extract: nothing to link")
     constraints = _constraints(decisions_path, records, warnings)
@@ -162,10 +188,24 @@ def reconcile(
         scores = score_pairs(
             model, features, pairs, gammas, comparisons, batch=settings.batch_pairs
         )
-        scored = pd.concat([pairs.reset_index(drop=True), gammas, scores], axis=1)
+        # One frame of pairs, levels and scores, built column by column: a concat would
+        # copy the tens of millions of rows once more.
+        scored = pairs.reset_index(drop=True)
+        for frame in (gammas, scores):
+            for column in frame.columns:
+                scored[column] = frame[column].to_numpy()
+        del gammas, scores
     with _stage("cluster", seconds, progress):
-        cannot = scored.loc[scored[CONTRADICTION] != "", [C.RECORD_ID_L, C.RECORD_ID_R]]
+        linkable = scored[C.MATCH_PROBABILITY].to_numpy() >= settings.threshold
+        cannot = _cannot_links_that_matter(scored, linkable, len(records))
         cannot = pd.concat([cannot, constraints.cannot_link], ignore_index=True)
+        # Keep what a reader or a later stage uses: likely pairs, the rule-rejected pairs
+        # that clustering needed, and decided pairs; the weights of all go to the report.
+        all_weights = scored[C.MATCH_WEIGHT].to_numpy(dtype=np.float32)
+        keep = scored[C.MATCH_PROBABILITY].to_numpy() >= PAIRS_KEPT_ABOVE
+        keep |= _pair_in(scored, cannot) | _pair_in(scored, constraints.decided)
+        scored = scored.loc[keep].reset_index(drop=True)
+        linkable = linkable[keep]
         # Linking clean files (link-only) also means no file holds a person twice: each
         # record is then its own agency person, so two of one source never merge.
         people = (
@@ -173,9 +213,12 @@ def reconcile(
             if settings.link_only
             else records
         )
+        # Only links above the threshold can merge; the rest would be carried for nothing.
         clustered = cluster_records(
             people,
-            scored[[C.RECORD_ID_L, C.RECORD_ID_R, C.MATCH_WEIGHT, C.MATCH_PROBABILITY]],
+            scored.loc[
+                linkable, [C.RECORD_ID_L, C.RECORD_ID_R, C.MATCH_WEIGHT, C.MATCH_PROBABILITY]
+            ],
             settings=ClusterSettings(threshold=settings.threshold),
             cannot_link=cannot,
             must_link=constraints.must_link,
@@ -187,6 +230,7 @@ def reconcile(
         )
     entities = _entities_table(records, recovered)
     counts = _counts(records, scored, entities, queue, summary.rejects)
+    counts["pairs_compared"] = len(all_weights)
     counts["decisions_unknown_records"] = constraints.unknown
     return ReconcileResult(
         records=records,
@@ -199,7 +243,41 @@ def reconcile(
         warnings=warnings,
         rejects=rejects,
         features=features,
+        all_weights=all_weights,
     )
+
+
+def _cannot_links_that_matter(
+    scored: pd.DataFrame, linkable: np.ndarray, n: int
+) -> pd.DataFrame:
+    """Rule-rejected pairs whose records the links above the threshold could connect.
+
+    At a million records most candidate pairs are rejected by a hard rule (two different
+    A-numbers, relatives); only those whose two records share a component of the link
+    graph can be merged by a chain of links, so only those need a cannot-link.
+    """
+    left = scored[C.RECORD_ID_L].to_numpy()
+    right = scored[C.RECORD_ID_R].to_numpy()
+    graph = coo_matrix(
+        (np.ones(int(linkable.sum()), dtype=np.int8), (left[linkable], right[linkable])),
+        shape=(n, n),
+    )
+    _, component = connected_components(graph, directed=False)
+    rejected = (scored[CONTRADICTION] != "").to_numpy()
+    together = component[left] == component[right]
+    pick = rejected & together
+    return pd.DataFrame({C.RECORD_ID_L: left[pick], C.RECORD_ID_R: right[pick]})
+
+
+def _pair_in(pairs: pd.DataFrame, chosen: pd.DataFrame) -> np.ndarray:
+    """Per row of `pairs`, whether its (left, right) is among `chosen`'s."""
+    if chosen.empty:
+        return np.zeros(len(pairs), dtype=bool)
+    wanted = pd.MultiIndex.from_frame(chosen[[C.RECORD_ID_L, C.RECORD_ID_R]].astype("int64"))
+    here = pd.MultiIndex.from_arrays(
+        [pairs[C.RECORD_ID_L].to_numpy(), pairs[C.RECORD_ID_R].to_numpy()]
+    )
+    return np.asarray(here.isin(wanted))
 
 
 def _constraints(path: Path | None, records: pd.DataFrame, warnings: list[str]) -> Constraints:
@@ -276,13 +354,7 @@ def write_outputs(
     tmp = Path(tempfile.mkdtemp(prefix=".reconcile-", dir=out_dir))
     try:
         result.entities[list(ENTITY_COLUMNS)].to_csv(tmp / "entities.csv", index=False)
-        # Pairs the model all but ruled out are noise for a reader; keep the rest, and
-        # every pair a hard rule or a reviewer decided on.
         pairs = result.pairs
-        keep = (pairs[C.MATCH_PROBABILITY].to_numpy() >= PAIRS_KEPT_ABOVE) | (
-            pairs[CONTRADICTION].to_numpy() != ""
-        )
-        pairs = pairs.loc[keep]
         src, keys = result.records[C.SOURCE].to_numpy(), result.records[C.RECORD_KEY].to_numpy()
         left, right = pairs[C.RECORD_ID_L].to_numpy(), pairs[C.RECORD_ID_R].to_numpy()
         pairs.assign(

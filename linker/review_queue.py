@@ -102,7 +102,7 @@ def build_review_queue(
 def _is_minor(records: pd.DataFrame) -> np.ndarray:
     """Under 18 at the event (or today, without an event date), from the birth year."""
     year = records[C.DOB_YEAR].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    event = pd.to_datetime(records[C.EVENT_DATE], errors="coerce")
+    event = pd.to_datetime(records[C.EVENT_DATE].astype(object), errors="coerce")
     ref = event.dt.year.to_numpy(dtype=float, na_value=np.nan)
     ref = np.where(np.isnan(ref), pd.Timestamp.now().year, ref)
     with np.errstate(invalid="ignore"):

@@ -53,7 +53,7 @@ def build_report(
         a_number_conflicts=result.counts["a_number_conflicts"],
         review_queue_size=result.counts["review_queue"],
         chart_data=result.model.match_weight_chart_data(),
-        match_weights=result.pairs[C.MATCH_WEIGHT].to_numpy(),
+        match_weights=result.all_weights,
         threshold=_probability_to_weight(threshold),
         example=example,
         review_band=(

@@ -9,6 +9,7 @@ rows read, persons emitted, rows set aside, and how often each field is missing.
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing
 import os
 import shutil
@@ -18,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -32,6 +34,7 @@ from linker.ingest import rejects_frame as _rejects_frame
 from linker.mapping import Mapping, SourceMapping
 from linker.standardize.records import RECORD_DTYPES, FieldIssues, standardize_chunk
 
+logger = logging.getLogger(__name__)
 Progress = Callable[[str, int], None]
 
 # Fields whose missing share the summary reports (what a reviewer would look at).
@@ -182,6 +185,7 @@ def _standardize_source(
     source: SourceMapping, chunk_rows: int, pool: Executor | None, workers: int
 ) -> Iterator[tuple[pd.DataFrame, list[Reject], int, FieldIssues]]:
     pending: deque[tuple[Chunk, Future[tuple[pd.DataFrame, FieldIssues]] | None]] = deque()
+    broken = [pool is None]
 
     def finish(
         chunk: Chunk, future: Future[tuple[pd.DataFrame, FieldIssues]] | None
@@ -189,18 +193,30 @@ def _standardize_source(
         if future is None:
             records = pd.DataFrame({c: pd.Series(dtype=t) for c, t in RECORD_DTYPES.items()})
             return records, list(chunk.rejects), chunk.rows_read, FieldIssues()
-        records, issues = future.result()
+        try:
+            records, issues = future.result()
+        except BrokenProcessPool:
+            # A worker died (killed, or a script without a __main__ guard under
+            # forkserver): finish in this process rather than lose the run.
+            if not broken[0]:
+                logger.warning("standardize workers failed; continuing in one process")
+            broken[0] = True
+            records, issues = standardize_chunk(chunk.frame, source)
         return records, list(chunk.rejects), chunk.rows_read, issues
 
     for chunk in iter_chunks(source, chunk_rows=chunk_rows):
         future: Future[tuple[pd.DataFrame, FieldIssues]] | None = None
         if not chunk.frame.empty:
-            if pool is None:
-                done: Future[tuple[pd.DataFrame, FieldIssues]] = Future()
-                done.set_result(standardize_chunk(chunk.frame, source))
-                future = done
+            if broken[0] or pool is None:
+                future = Future()
+                future.set_result(standardize_chunk(chunk.frame, source))
             else:
-                future = pool.submit(standardize_chunk, chunk.frame, source)
+                try:
+                    future = pool.submit(standardize_chunk, chunk.frame, source)
+                except BrokenProcessPool:
+                    broken[0] = True
+                    future = Future()
+                    future.set_result(standardize_chunk(chunk.frame, source))
         pending.append((chunk, future))
         if len(pending) > max(workers, 1):
             yield finish(*pending.popleft())

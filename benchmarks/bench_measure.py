@@ -1,0 +1,185 @@
+"""Run one tool in its own process and measure it fairly: wall time and peak memory.
+
+Each linkage tool runs as `python -m benchmarks.<runner> ...` in a fresh interpreter, so
+one tool's imports, caches and leftover heap never count against another. Two numbers
+come back for memory:
+
+* the child's own peak resident set (``VmHWM`` from ``/proc/self/status``), read by the
+  runner at the end of its timed section, before it writes its outputs: this is the
+  figure the tables quote, the same moment for every tool;
+* the child's ``VmHWM`` as the parent last polled it (``/proc/<pid>/status``, every
+  0.2 s), which also covers imports and output writing; it also drives the memory cap.
+
+Neither ``RUSAGE_CHILDREN`` nor ``os.wait4``'s ``ru_maxrss`` is used: the first is the
+maximum over every child ever reaped (one tool's peak would carry into the next row),
+and Linux carries the forking parent's peak into a child's ``ru_maxrss`` across exec, so
+a bench holding a million truth rows would inflate every small run.
+
+The parent polls the child so that it can stop a run that exceeds its time limit or its
+memory cap and report what happened, rather than hang or be killed by the OOM killer.
+Runners write ``result.json`` (see :func:`finish_run`) and ``entities.parquet``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parent.parent
+RESULT_FILE = "result.json"
+ENTITIES_FILE = "entities.parquet"
+POLL_SECONDS = 0.2
+
+Status = Literal["ok", "failed", "timeout", "memory"]
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """What the parent saw of one child run."""
+
+    status: Status
+    process_seconds: float  # wall time of the whole child process, imports included
+    process_peak_mb: float  # the child's VmHWM as last polled (imports and writing included)
+    result: dict[str, Any]  # the child's result.json ({} when it did not finish)
+    log_path: Path
+
+    @property
+    def message(self) -> str:
+        if self.status == "ok":
+            return ""
+        if self.status == "timeout":
+            return f"stopped after {self.process_seconds:,.0f} s (time limit)"
+        if self.status == "memory":
+            return f"stopped at {self.process_peak_mb:,.0f} MB (memory cap)"
+        return f"failed (see {self.log_path})"
+
+
+def run_measured(
+    module: str,
+    args: Sequence[str],
+    out_dir: Path,
+    *,
+    timeout_s: float,
+    max_memory_mb: float,
+) -> Measurement:
+    """Run `python -m <module> <args> --out-dir out_dir` and measure it.
+
+    The child runs with `out_dir` as its working directory (DuckDB spills there, not into
+    the repository) and the repository on PYTHONPATH. Its stdout and stderr go to
+    `out_dir/run.log`.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in (RESULT_FILE, ENTITIES_FILE):
+        (out_dir / stale).unlink(missing_ok=True)
+    log_path = out_dir / "run.log"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+    command = [sys.executable, "-m", module, *args, "--out-dir", str(out_dir)]
+    started = time.perf_counter()
+    with log_path.open("w", encoding="utf-8") as log:
+        child = subprocess.Popen(
+            command,
+            cwd=out_dir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so a kill reaches helpers too
+        )
+        status, returncode, peak_mb = _watch(child, started, timeout_s, max_memory_mb)
+    seconds = time.perf_counter() - started
+    result: dict[str, Any] = {}
+    result_path = out_dir / RESULT_FILE
+    if status == "ok":
+        if returncode == 0 and result_path.is_file():
+            result = json.loads(result_path.read_text(encoding="utf-8"))
+        else:
+            status = "failed"
+    return Measurement(status, seconds, peak_mb, result, log_path)
+
+
+def _watch(
+    child: subprocess.Popen[bytes], started: float, timeout_s: float, max_memory_mb: float
+) -> tuple[Status, int, float]:
+    """Poll until the child exits; kill it past the time limit or the memory cap."""
+    polled_peak = 0.0
+    while True:
+        pid, wait_status = os.waitpid(child.pid, os.WNOHANG)
+        if pid == child.pid:
+            child.returncode = os.waitstatus_to_exitcode(wait_status)
+            return "ok", child.returncode, polled_peak
+        polled_peak = max(polled_peak, _hwm_mb(child.pid))
+        over_time = time.perf_counter() - started > timeout_s
+        over_memory = polled_peak > max_memory_mb
+        if over_time or over_memory:
+            _kill_group(child.pid)
+            _, wait_status = os.waitpid(child.pid, 0)
+            child.returncode = os.waitstatus_to_exitcode(wait_status)
+            return ("memory" if over_memory else "timeout"), child.returncode, polled_peak
+        time.sleep(POLL_SECONDS)
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _hwm_mb(pid: int) -> float:
+    """A live child's peak resident set so far (0 once it has exited)."""
+    return _status_field_mb(Path(f"/proc/{pid}/status"), "VmHWM")
+
+
+def _status_field_mb(path: Path, field: str) -> float:
+    try:
+        text = path.read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return 0.0
+    for line in text.splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024  # kB
+    return 0.0
+
+
+# --- the runner's side ---------------------------------------------------------------------
+def peak_memory_mb() -> float:
+    """This process's peak resident set so far (VmHWM), in MB."""
+    return _status_field_mb(Path("/proc/self/status"), "VmHWM")
+
+
+def finish_run(
+    out_dir: Path,
+    *,
+    tool: str,
+    entities: pd.DataFrame,
+    seconds: float,
+    peak_mb: float,
+    records: int,
+    pairs_compared: int,
+    **extra: Any,
+) -> None:
+    """Write a runner's outputs: entities (source, record_key, entity_id) and result.json.
+
+    Call it after the timed section, with the peak read at the end of that section.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    entities.to_parquet(out_dir / ENTITIES_FILE, index=False)
+    result = {
+        "tool": tool,
+        "seconds": round(seconds, 3),
+        "peak_mb": round(peak_mb, 1),
+        "records": int(records),
+        "pairs_compared": int(pairs_compared),
+        **extra,
+    }
+    (out_dir / RESULT_FILE).write_text(json.dumps(result, indent=2), encoding="utf-8")

@@ -20,7 +20,7 @@ from linker.sampledata import generate_sample
 from linker.standardize import write_standardized
 
 # Records the generator writes per simulated person (measured; used to size the run).
-RECORDS_PER_PERSON = 1.6
+RECORDS_PER_PERSON = 1.72
 
 
 def peak_rss_mb() -> float:

@@ -390,12 +390,17 @@ def demo(ctx: click.Context, out_dir: Path, people: int) -> None:
     sample_dir = out_dir / "sample"
     ctx.invoke(sample_data, people=people, seed=7, out_dir=sample_dir)
     ctx.invoke(
-        standardize,
+        reconcile_command,
         mapping=sample_dir / "mapping.toml",
         out_dir=out_dir / "run",
-        chunk_rows=100_000,
+        decisions=None,
+        model_path=None,
+        threshold=0.5,
+        review_band=(0.2, 0.95),
+        link_only=False,
         quiet=False,
     )
+    ctx.invoke(evaluate_command, run_dir=out_dir / "run", truth_dir=sample_dir / "truth")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,7 +21,7 @@ from linker.comparisons import DomainComparison, comparison, comparisons_for
 from linker.errors import DataContractError
 from linker.features import PairFeatures, RecordFeatures
 from linker.rules import CONTRADICTION, RULE_NAMES, RuleSettings, contradictions
-from models import FellegiSunterModel, pattern_counts
+from models import FellegiSunterModel, ModelSettings, pattern_counts
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ class ModelSettingsForRun:
     em_max_iter: int = 200
     u_prior_share: float = 0.05  # random-sampling u counts as this share of the pairs
     fix_u: bool = False
+    m_floor: float = 0.002  # least share of matches at any level (data-entry errors)
     seed: int = 20211
     rules: RuleSettings = field(default_factory=RuleSettings)
 
@@ -143,7 +144,11 @@ def train_model(
     teach EM that a family is a person.
     """
     specs = [c.spec for c in comparisons]
-    model = FellegiSunterModel.initial(specs, prior=0.05)
+    # Clerks mistype any field now and then: no level is rarer than that among matches,
+    # so no single disagreement (a sex recorded wrong) can veto a match on its own.
+    model = FellegiSunterModel.initial(
+        specs, prior=0.05, settings=ModelSettings(m_floor=settings.m_floor)
+    )
     groups = features.codes[C.SOURCE] if link_only else None
     # Enough random pairs to see rare agreements (an exact date of birth is ~1 in 10^4),
     # scaled down for small files where a million pairs would be most of all pairs.

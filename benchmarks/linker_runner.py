@@ -73,7 +73,7 @@ def main() -> None:
         seconds=seconds,
         peak_mb=peak,
         records=len(result.records),
-        pairs_compared=len(result.pairs),
+        pairs_compared=result.counts["pairs_compared"],
         stage_seconds=result.stage_seconds,
     )
 

@@ -22,13 +22,14 @@ Runners write ``result.json`` (see :func:`finish_run`) and ``entities.parquet``.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -183,3 +184,37 @@ def finish_run(
         **extra,
     }
     (out_dir / RESULT_FILE).write_text(json.dumps(result, indent=2), encoding="utf-8")
+
+
+def competitor_main(
+    description: str,
+    tool: str,
+    run: Callable[..., tuple[pd.DataFrame, int]],
+    versions: Callable[[], dict[str, str]],
+) -> None:
+    """The command line of a competitor's runner: read our standardized records, link
+    them with `run(records, link_only=...)` -> (clusters, pairs compared), time it, and
+    write the result the bench reads."""
+    from benchmarks.bench_inputs import entities_of
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("records", type=Path)
+    parser.add_argument("--out-dir", type=Path, required=True)
+    parser.add_argument("--link-only", action="store_true")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    records = pd.read_parquet(args.records)
+    clusters, pairs = run(records, link_only=args.link_only)
+    entities = entities_of(records, clusters)
+    seconds, peak = time.perf_counter() - started, peak_memory_mb()
+    finish_run(
+        args.out_dir,
+        tool=tool,
+        entities=entities,
+        seconds=seconds,
+        peak_mb=peak,
+        records=len(records),
+        pairs_compared=pairs,
+        **versions(),
+    )

@@ -18,10 +18,6 @@ ECM classifier takes binary features), exact features and a date feature; then
 
 from __future__ import annotations
 
-import argparse
-import time
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import recordlinkage
@@ -41,11 +37,10 @@ from benchmarks.bench_inputs import (
     SEX,
     STREET,
     UNIQUE_ID,
-    entities_of,
     present_columns,
     tool_input,
 )
-from benchmarks.bench_measure import finish_run, peak_memory_mb
+from benchmarks.bench_measure import competitor_main
 from linker import columns as C
 
 TOOL = "recordlinkage"
@@ -133,26 +128,11 @@ def _components(ids: pd.Index, links: pd.MultiIndex) -> pd.DataFrame:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("records", type=Path)
-    parser.add_argument("--out-dir", type=Path, required=True)
-    parser.add_argument("--link-only", action="store_true")
-    args = parser.parse_args()
-
-    started = time.perf_counter()
-    records = pd.read_parquet(args.records)
-    clusters, pairs = run_rl(records, link_only=args.link_only)
-    entities = entities_of(records, clusters)
-    seconds, peak = time.perf_counter() - started, peak_memory_mb()
-    finish_run(
-        args.out_dir,
-        tool=TOOL,
-        entities=entities,
-        seconds=seconds,
-        peak_mb=peak,
-        records=len(records),
-        pairs_compared=pairs,
-        recordlinkage_version=recordlinkage.__version__,
+    competitor_main(
+        __doc__.splitlines()[0],
+        TOOL,
+        run_rl,
+        lambda: {"recordlinkage_version": recordlinkage.__version__},
     )
 
 

@@ -13,11 +13,8 @@ Splink's own documentation sets up deduplication and link-only jobs.
 
 from __future__ import annotations
 
-import argparse
 import logging
-import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -41,11 +38,10 @@ from benchmarks.bench_inputs import (
     SEX,
     STREET,
     UNIQUE_ID,
-    entities_of,
     present_columns,
     tool_input,
 )
-from benchmarks.bench_measure import finish_run, peak_memory_mb
+from benchmarks.bench_measure import competitor_main
 from linker import columns as C
 
 TOOL = "splink"
@@ -186,26 +182,8 @@ def run_splink(records: pd.DataFrame, *, link_only: bool) -> tuple[pd.DataFrame,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("records", type=Path)
-    parser.add_argument("--out-dir", type=Path, required=True)
-    parser.add_argument("--link-only", action="store_true")
-    args = parser.parse_args()
-
-    started = time.perf_counter()
-    records = pd.read_parquet(args.records)
-    clusters, pairs = run_splink(records, link_only=args.link_only)
-    entities = entities_of(records, clusters)
-    seconds, peak = time.perf_counter() - started, peak_memory_mb()
-    finish_run(
-        args.out_dir,
-        tool=TOOL,
-        entities=entities,
-        seconds=seconds,
-        peak_mb=peak,
-        records=len(records),
-        pairs_compared=pairs,
-        splink_version=_splink_version(),
+    competitor_main(
+        __doc__.splitlines()[0], TOOL, run_splink, lambda: {"splink_version": _splink_version()}
     )
 
 

@@ -57,6 +57,17 @@ class _SourceProgress:
             bar.close()
 
 
+def _out_folder(help_text: str) -> Callable[[F], F]:
+    """The --out option every writing command takes."""
+    return click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        required=True,
+        help=help_text,
+    )
+
+
 @click.group()
 @click.version_option(package_name="linker")
 def main() -> None:
@@ -72,13 +83,7 @@ def main() -> None:
     help="Size of the simulated population.",
 )
 @click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Folder to write the extracts, mapping and truth into.",
-)
+@_out_folder("Folder to write the extracts, mapping and truth into.")
 @_errors_to_click
 def sample_data(people: int, seed: int, out_dir: Path) -> None:
     """Write realistic messy CBP / ICE / HHS extracts, their mapping and ground truth.
@@ -99,13 +104,7 @@ def sample_data(people: int, seed: int, out_dir: Path) -> None:
 
 @main.command("standardize")
 @click.argument("mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Folder for records.parquet, rejects.csv, summary.json.",
-)
+@_out_folder("Folder for records.parquet, rejects.csv, summary.json.")
 @click.option(
     "--chunk-rows",
     type=click.IntRange(min=1000),
@@ -171,13 +170,7 @@ class _StageProgress:
 
 @main.command("reconcile")
 @click.argument("mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Folder for entities.csv, pairs.parquet, report.html ...",
-)
+@_out_folder("Folder for entities.csv, pairs.parquet, report.html ...")
 @click.option(
     "--decisions",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),

@@ -257,6 +257,7 @@ def reconcile_command(
         f"{c['pairs_compared']:,} pairs compared"
     )
     click.echo(
+        f"lost files reconciled: {c['lost_files_reconciled']:,}; "
         f"A-numbers recovered for {c['a_numbers_recovered']:,} of "
         f"{c['records_without_a_number']:,} records without one; "
         f"{c['a_number_conflicts']:,} conflicts; {c['review_queue']:,} pairs to review; "

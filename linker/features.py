@@ -150,9 +150,7 @@ def prepare_features(records: pd.DataFrame) -> RecordFeatures:
     )
 
 
-def _joint_codes(
-    frame: dict[str, pd.Series], cols: Sequence[str]
-) -> dict[str, np.ndarray]:
+def _joint_codes(frame: dict[str, pd.Series], cols: Sequence[str]) -> dict[str, np.ndarray]:
     stacked = pd.concat([frame[c].astype(object) for c in cols], ignore_index=True)
     all_codes, _ = pd.factorize(stacked, use_na_sentinel=True)
     n = len(frame[cols[0]])

@@ -110,9 +110,7 @@ def compare_in_batches(
             progress("compare", stop, len(pairs))
     if not parts:
         empty = {c.spec.gamma_column: pd.Series(dtype="int8") for c in comparisons}
-        return pd.DataFrame(
-            empty | {CONTRADICTION: pd.Categorical([], categories=RULE_NAMES)}
-        )
+        return pd.DataFrame(empty | {CONTRADICTION: pd.Categorical([], categories=RULE_NAMES)})
     return pd.concat(parts, ignore_index=True)
 
 

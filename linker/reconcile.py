@@ -229,8 +229,7 @@ def reconcile(
             scored, records, recovered, band=settings.review_band, decided=constraints.decided
         )
     entities = _entities_table(records, recovered)
-    counts = _counts(records, scored, entities, queue, summary.rejects)
-    counts["pairs_compared"] = len(all_weights)
+    counts = _counts(entities, queue, pairs_compared=len(all_weights), rejects=summary.rejects)
     counts["decisions_unknown_records"] = constraints.unknown
     return ReconcileResult(
         records=records,
@@ -247,9 +246,7 @@ def reconcile(
     )
 
 
-def _cannot_links_that_matter(
-    scored: pd.DataFrame, linkable: np.ndarray, n: int
-) -> pd.DataFrame:
+def _cannot_links_that_matter(scored: pd.DataFrame, linkable: np.ndarray, n: int) -> pd.DataFrame:
     """Rule-rejected pairs whose records the links above the threshold could connect.
 
     At a million records most candidate pairs are rejected by a hard rule (two different
@@ -319,25 +316,24 @@ def _entities_table(records: pd.DataFrame, recovered: pd.DataFrame) -> pd.DataFr
 
 
 def _counts(
-    records: pd.DataFrame,
-    scored: pd.DataFrame,
-    entities: pd.DataFrame,
-    queue: pd.DataFrame,
-    reject_count: int,
+    entities: pd.DataFrame, queue: pd.DataFrame, *, pairs_compared: int, rejects: int
 ) -> dict[str, int]:
     lacked = entities["a_number_original"].isna()
     got = lacked & entities[C.A_NUMBER].notna()
     entity_sources = entities.groupby(C.ENTITY_ID)[C.SOURCE].nunique()
+    # A "lost file": a record with no A-number, now in an entity another agency also holds.
+    spans = entities[C.ENTITY_ID].map(entity_sources).to_numpy() > 1
     return {
-        "records": len(records),
-        "pairs_compared": len(scored),
+        "records": len(entities),
+        "pairs_compared": pairs_compared,
         "entities": int(entities[C.ENTITY_ID].nunique()),
         "records_without_a_number": int(lacked.sum()),
         "a_numbers_recovered": int(got.sum()),
+        "lost_files_reconciled": int((lacked.to_numpy() & spans).sum()),
         "a_number_conflicts": int((entities["a_number_source"] == "conflict").sum()),
         "entities_across_agencies": int((entity_sources > 1).sum()),
         "review_queue": len(queue),
-        "rejects": reject_count,
+        "rejects": rejects,
     }
 
 

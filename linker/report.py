@@ -99,7 +99,7 @@ class ReportContext:
     pairs_compared: int
     entities: int
     a_numbers_recovered: int
-    lost_files_reconciled: int  # records without an A-number now linked to one
+    lost_files_reconciled: int  # records without an A-number now in an entity spanning agencies
     a_number_conflicts: int
     review_queue_size: int
     chart_data: pd.DataFrame

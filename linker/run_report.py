@@ -49,7 +49,7 @@ def build_report(
         pairs_compared=result.counts["pairs_compared"],
         entities=result.counts["entities"],
         a_numbers_recovered=result.counts["a_numbers_recovered"],
-        lost_files_reconciled=result.counts["a_numbers_recovered"],
+        lost_files_reconciled=result.counts["lost_files_reconciled"],
         a_number_conflicts=result.counts["a_number_conflicts"],
         review_queue_size=result.counts["review_queue"],
         chart_data=result.model.match_weight_chart_data(),

@@ -48,6 +48,12 @@ def test_outputs_are_complete(first_run: Path, sample: Path) -> None:
     assert html.count("<svg") >= 3
     summary = json.loads((first_run / "summary.json").read_text())
     assert set(summary["stage_seconds"]) >= {"standardize", "block", "compare", "cluster"}
+    counts = summary["counts"]
+    lacked = entities["a_number_original"] == ""
+    sources = entities.groupby("entity_id")["source"].nunique()
+    spans = entities["entity_id"].map(sources) > 1
+    assert counts["lost_files_reconciled"] == int((lacked & spans).sum()) > 0
+    assert counts["records_without_a_number"] == int(lacked.sum())
     FellegiSunterModel.load(first_run / "model.json")
 
 

@@ -55,6 +55,16 @@ def test_outputs_are_complete(first_run: Path, sample: Path) -> None:
     assert counts["lost_files_reconciled"] == int((lacked & spans).sum()) > 0
     assert counts["records_without_a_number"] == int(lacked.sum())
     FellegiSunterModel.load(first_run / "model.json")
+    records = pd.read_parquet(first_run / "records.parquet", columns=["record_key", "raw"])
+    assert len(records) == len(truth) and records["raw"].str.startswith("{").all()
+    assert not list(first_run.glob(".*"))  # no partial files left behind
+
+
+def test_blocking_command_reports_recall(sample: Path) -> None:
+    output = run("blocking", str(sample / "mapping.toml"), "--truth", str(sample / "truth"))
+    assert "names_birth_year" in output and "cumulative_pairs" in output
+    recall = float(output.split("blocking recall: ")[1].split()[0])
+    assert recall >= 0.99
 
 
 def test_accuracy_floors(first_run: Path, sample: Path) -> None:

@@ -29,8 +29,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
         # JSON for every error; never echo request data (it may hold personal data).
-        body = jsonify(error=(error.name or "error").lower().replace(" ", "_"),
-                       message=error.description)
+        body = jsonify(
+            error=(error.name or "error").lower().replace(" ", "_"), message=error.description
+        )
         return body, error.code or 500
 
     return app

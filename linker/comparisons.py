@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA, Hamming, JaroWinkler, Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler
 
 from linker import columns as C
 from linker.features import (
@@ -94,15 +94,6 @@ def register(
 # --- vectorized string similarity (rapidfuzz, all cores) -------------------------------
 def jaro_winkler(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return process.cpdist(a, b, scorer=JaroWinkler.normalized_similarity, workers=-1)
-
-
-def levenshtein(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return process.cpdist(a, b, scorer=Levenshtein.distance, workers=-1)
-
-
-def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Hamming distance; strings of different lengths count as far apart."""
-    return process.cpdist(a, b, scorer=Hamming.distance, workers=-1, scorer_kwargs={"pad": True})
 
 
 def transpositions(a: np.ndarray, b: np.ndarray) -> np.ndarray:

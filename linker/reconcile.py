@@ -27,7 +27,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from linker import columns as C
-from linker.anumber_recovery import recover_a_numbers
+from linker.anumber_recovery import recover_a_numbers, summarize_recovery
 from linker.blocking_rules import DEFAULT_MAX_BLOCK_SIZE, block_records
 from linker.cluster import ClusterSettings, cluster_records
 from linker.decisions import Constraints, read_decisions, resolve_decisions
@@ -230,6 +230,12 @@ def reconcile(
         )
     entities = _entities_table(records, recovered)
     counts = _counts(entities, queue, pairs_compared=len(all_weights), rejects=summary.rejects)
+    recovery = summarize_recovery(recovered)
+    counts |= {
+        "records_without_a_number": recovery.without_a_number,
+        "a_numbers_recovered": recovery.recovered,
+        "a_number_conflicts": recovery.conflicting_records,
+    }
     counts["decisions_unknown_records"] = constraints.unknown
     return ReconcileResult(
         records=records,
@@ -319,7 +325,6 @@ def _counts(
     entities: pd.DataFrame, queue: pd.DataFrame, *, pairs_compared: int, rejects: int
 ) -> dict[str, int]:
     lacked = entities["a_number_original"].isna()
-    got = lacked & entities[C.A_NUMBER].notna()
     entity_sources = entities.groupby(C.ENTITY_ID)[C.SOURCE].nunique()
     # A "lost file": a record with no A-number, now in an entity another agency also holds.
     spans = entities[C.ENTITY_ID].map(entity_sources).to_numpy() > 1
@@ -327,10 +332,7 @@ def _counts(
         "records": len(entities),
         "pairs_compared": pairs_compared,
         "entities": int(entities[C.ENTITY_ID].nunique()),
-        "records_without_a_number": int(lacked.sum()),
-        "a_numbers_recovered": int(got.sum()),
         "lost_files_reconciled": int((lacked.to_numpy() & spans).sum()),
-        "a_number_conflicts": int((entities["a_number_source"] == "conflict").sum()),
         "entities_across_agencies": int((entity_sources > 1).sum()),
         "review_queue": len(queue),
         "rejects": rejects,
@@ -380,12 +382,12 @@ def write_outputs(
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def example_pair(result: ReconcileResult) -> tuple[int, int] | None:
+def example_pair(result: ReconcileResult, threshold: float) -> tuple[int, int] | None:
     """The pair the report explains: the top of the review queue, else a median link."""
     if len(result.review_queue):
         row = result.review_queue.iloc[0]
     else:
-        linked = result.pairs[result.pairs[C.MATCH_PROBABILITY] >= 0.5]
+        linked = result.pairs[result.pairs[C.MATCH_PROBABILITY] >= threshold]
         if linked.empty:
             return None
         row = linked.iloc[len(linked) // 2]

@@ -33,7 +33,7 @@ def build_report(
     )
     sources = [SourceCounts(str(s), int(n), int(rejected.get(s, 0))) for s, n in per_source.items()]
     example = None
-    pair = example_pair(result)
+    pair = example_pair(result, threshold)
     if pair is not None:
         example = PairExplanation.from_explain_row(
             explain_example(result, pair),

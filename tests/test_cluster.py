@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from rapidfuzz.distance import OSA
 
 from linker import cluster as cluster_module
 from linker import columns as C
@@ -59,8 +60,9 @@ def groups(result):
     return {frozenset(v.tolist()) for _, v in by_entity}
 
 
-def hamming(x, y):
-    return sum(p != q for p, q in zip(x, y, strict=True))
+def typo_distance(x, y):
+    """Optimal string alignment: a wrong digit or two adjacent digits swapped count one."""
+    return OSA.distance(x, y)
 
 
 def violations(records, members, distance=1, cannot=()):
@@ -73,7 +75,7 @@ def violations(records, members, distance=1, cannot=()):
         (s1, a1, p1, f1, r1), (s2, a2, p2, f2, r2) = rows[x], rows[y]
         if frozenset((x, y)) in cannot:
             found.append("cannot_link")
-        if isinstance(a1, str) and isinstance(a2, str) and hamming(a1, a2) > distance:
+        if isinstance(a1, str) and isinstance(a2, str) and typo_distance(a1, a2) > distance:
             found.append("a_number")
         if s1 == s2 and p1 and p2 and p1 != p2:
             found.append("person_id")

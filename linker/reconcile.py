@@ -119,7 +119,7 @@ def peak_memory_mb() -> float:
 
 
 @contextmanager
-def _stage(name: str, seconds: dict[str, float], progress: Progress | None) -> Iterator[None]:
+def timed_stage(name: str, seconds: dict[str, float], progress: Progress | None) -> Iterator[None]:
     started = time.perf_counter()
     if progress is not None:
         progress(name, 0, 1)
@@ -138,8 +138,12 @@ def reconcile(
     model_path: Path | None = None,
     progress: Progress | None = None,
     records_path: Path | None = None,
+    decisions: pd.DataFrame | None = None,
 ) -> ReconcileResult:
     """Run the whole batch in memory and return everything the outputs are made from.
+
+    Reviewer decisions come from a CSV (`decisions_path`) or, from the store, as a frame
+    of the same columns (`decisions`); both are applied.
 
     With `records_path`, the full standardized records (raw rows included, for the
     reviewers) are streamed there and only the columns the linkage reads stay in memory.
@@ -147,29 +151,27 @@ def reconcile(
     settings = settings or ReconcileSettings()
     seconds: dict[str, float] = {}
     warnings: list[str] = []
-    with _stage("standardize", seconds, progress):
+    with timed_stage("standardize", seconds, progress):
         records, rejects, summary = standardize_mapping(
             mapping,
             records_path=records_path,
             keep_in_memory=LINKAGE_COLUMNS if records_path is not None else None,
         )
-        for column in REPEATED_VALUE_COLUMNS:
-            records[column] = records[column].astype("category")
+        records = as_linkage_records(records)
     if records.empty:
         raise DataContractError("no readable records in any extract: nothing to link")
-    constraints = _constraints(decisions_path, records, warnings)
-    with _stage("block", seconds, progress):
+    constraints = load_constraints(decisions_path, decisions, records, warnings)
+    with timed_stage("block", seconds, progress):
         blocked = block_records(
             records, max_block_size=settings.max_block_size, link_only=settings.link_only
         )
-        pairs = _with_decided_pairs(blocked.pairs, constraints)
-        for stat in blocked.stats:
-            if stat.oversized_blocks:
-                warnings.append(
-                    f"blocking rule {stat.name}: {stat.oversized_blocks} oversized block(s) "
-                    f"({stat.oversized_records} records) skipped"
-                )
-    with _stage("compare", seconds, progress):
+        pairs = with_decided_pairs(blocked.pairs, constraints)
+        warnings.extend(
+            oversized_warning(s.name, s.oversized_blocks, s.oversized_records)
+            for s in blocked.stats
+            if s.oversized_blocks
+        )
+    with timed_stage("compare", seconds, progress):
         features = prepare_features(records)
         if model_path is not None:
             model = FellegiSunterModel.load(model_path)
@@ -179,12 +181,12 @@ def reconcile(
         gammas = compare_in_batches(
             features, pairs, comparisons, batch=settings.batch_pairs, rules=settings.model.rules
         )
-    with _stage("train", seconds, progress):
+    with timed_stage("train", seconds, progress):
         if model_path is None:
             model = train_model(
                 features, gammas, comparisons, settings.model, link_only=settings.link_only
             )
-    with _stage("score", seconds, progress):
+    with timed_stage("score", seconds, progress):
         scores = score_pairs(
             model, features, pairs, gammas, comparisons, batch=settings.batch_pairs
         )
@@ -195,7 +197,54 @@ def reconcile(
             for column in frame.columns:
                 scored[column] = frame[column].to_numpy()
         del gammas, scores
-    with _stage("cluster", seconds, progress):
+    return link_scored_pairs(
+        records,
+        scored,
+        model=model,
+        features=features,
+        constraints=constraints,
+        settings=settings,
+        rejects=rejects,
+        rejected_rows=summary.rejects,
+        seconds=seconds,
+        warnings=warnings,
+        progress=progress,
+    )
+
+
+def as_linkage_records(records: pd.DataFrame) -> pd.DataFrame:
+    """Standardized records as the linkage holds them: repeated values as categories."""
+    for column in REPEATED_VALUE_COLUMNS:
+        records[column] = records[column].astype("category")
+    return records
+
+
+def oversized_warning(rule: str, blocks: int, records: int) -> str:
+    """The run warning for a blocking rule whose size guard skipped blocks."""
+    return f"blocking rule {rule}: {blocks} oversized block(s) ({records} records) skipped"
+
+
+def link_scored_pairs(
+    records: pd.DataFrame,
+    scored: pd.DataFrame,
+    *,
+    model: FellegiSunterModel,
+    features: RecordFeatures,
+    constraints: Constraints,
+    settings: ReconcileSettings,
+    rejects: pd.DataFrame,
+    rejected_rows: int,
+    seconds: dict[str, float],
+    warnings: list[str],
+    progress: Progress | None = None,
+) -> ReconcileResult:
+    """Cluster, recover A-numbers, queue for review and count: the end of every engine.
+
+    `scored` holds every compared pair (ids, rule, levels, contradiction, weight and
+    probability) in blocking order, decided pairs last; the local engine and the Spark
+    engine (`linker.spark`) both finish here, so the same pairs give the same entities.
+    """
+    with timed_stage("cluster", seconds, progress):
         linkable = scored[C.MATCH_PROBABILITY].to_numpy() >= settings.threshold
         cannot = _cannot_links_that_matter(scored, linkable, len(records))
         cannot = pd.concat([cannot, constraints.cannot_link], ignore_index=True)
@@ -224,12 +273,12 @@ def reconcile(
             must_link=constraints.must_link,
         )
         recovered = recover_a_numbers(records, clustered.entities)
-    with _stage("review", seconds, progress):
+    with timed_stage("review", seconds, progress):
         queue = build_review_queue(
             scored, records, recovered, band=settings.review_band, decided=constraints.decided
         )
     entities = _entities_table(records, recovered)
-    counts = _counts(entities, queue, pairs_compared=len(all_weights), rejects=summary.rejects)
+    counts = _counts(entities, queue, pairs_compared=len(all_weights), rejects=rejected_rows)
     recovery = summarize_recovery(recovered)
     counts |= {
         "records_without_a_number": recovery.without_a_number,
@@ -283,11 +332,16 @@ def _pair_in(pairs: pd.DataFrame, chosen: pd.DataFrame) -> np.ndarray:
     return np.asarray(here.isin(wanted))
 
 
-def _constraints(path: Path | None, records: pd.DataFrame, warnings: list[str]) -> Constraints:
-    if path is None:
+def load_constraints(
+    path: Path | None, frame: pd.DataFrame | None, records: pd.DataFrame, warnings: list[str]
+) -> Constraints:
+    given = [read_decisions(path)] if path is not None else []
+    if frame is not None and len(frame):
+        given.append(frame)
+    if not given:
         empty = pd.DataFrame({C.RECORD_ID_L: [], C.RECORD_ID_R: []}, dtype="int64")
         return Constraints(empty, empty, empty.assign(decision=[]), 0, ())
-    constraints = resolve_decisions(read_decisions(path), records)
+    constraints = resolve_decisions(pd.concat(given, ignore_index=True), records)
     if constraints.unknown:
         warnings.append(
             f"{constraints.unknown} decision(s) name records not in these extracts and were "
@@ -296,7 +350,7 @@ def _constraints(path: Path | None, records: pd.DataFrame, warnings: list[str]) 
     return constraints
 
 
-def _with_decided_pairs(pairs: pd.DataFrame, constraints: Constraints) -> pd.DataFrame:
+def with_decided_pairs(pairs: pd.DataFrame, constraints: Constraints) -> pd.DataFrame:
     """Reviewed pairs are scored too (so their evidence shows), even if blocking missed them."""
     decided = constraints.decided[[C.RECORD_ID_L, C.RECORD_ID_R]]
     if decided.empty:

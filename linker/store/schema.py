@@ -179,6 +179,9 @@ class Relation(Base):
     evidence: Mapped[str] = mapped_column(Text, default="")
     strength: Mapped[str] = mapped_column(String(16), default="strong")
     inferred: Mapped[bool] = mapped_column(Boolean, default=False)
+    sources: Mapped[str] = mapped_column(String(200), default="", server_default="")  # "cbp;hhs"
+    support: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # rows behind it
+    stated: Mapped[str | None] = mapped_column(String(64))  # a sponsor's "MOTHER", else null
 
 
 class AssertedRelation(Base):
@@ -215,6 +218,8 @@ class Decision(Base):
             "right_source",
             "right_record_key",
         ),
+        Index("ix_decisions_right", "right_source", "right_record_key"),
+        Index("ix_decisions_run", "run_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

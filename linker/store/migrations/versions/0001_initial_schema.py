@@ -66,6 +66,10 @@ def upgrade() -> None:
             ["left_source", "left_record_key", "right_source", "right_record_key"],
             unique=False,
         )
+        batch_op.create_index(
+            "ix_decisions_right", ["right_source", "right_record_key"], unique=False
+        )
+        batch_op.create_index("ix_decisions_run", ["run_id"], unique=False)
 
     op.create_table(
         "runs",
@@ -242,6 +246,8 @@ def downgrade() -> None:
     op.drop_table("users")
     op.drop_table("runs")
     with op.batch_alter_table("decisions", schema=None) as batch_op:
+        batch_op.drop_index("ix_decisions_run")
+        batch_op.drop_index("ix_decisions_right")
         batch_op.drop_index("ix_decisions_pair")
 
     op.drop_table("decisions")

@@ -21,7 +21,7 @@ from linker.comparisons import DomainComparison, comparison, comparisons_for
 from linker.errors import DataContractError
 from linker.features import PairFeatures, RecordFeatures
 from linker.rules import CONTRADICTION, RULE_NAMES, RuleSettings, contradictions
-from models import FellegiSunterModel, ModelSettings, pattern_counts
+from models import COUNT, FellegiSunterModel, ModelSettings, pattern_counts
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +141,51 @@ def train_model(
     non-matches, and most are relatives whose shared surname, address and phone would
     teach EM that a family is a person.
     """
+    columns = [c.spec.gamma_column for c in comparisons]
+    return train_model_on_patterns(
+        features,
+        labelled_pattern_counts(gammas, columns),
+        comparisons,
+        settings,
+        link_only=link_only,
+    )
+
+
+def labelled_pattern_counts(gammas: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """The candidates' comparison-vector patterns with their counts, as EM reads them.
+
+    Rule-rejected pairs' patterns come first with LABEL 0 (known non-matches), then the
+    other pairs' with LABEL NaN (unknown); each part sorted by its vector. A distributed
+    engine that counts the same patterns in the same order (see `linker.spark`) trains
+    exactly the same model.
+    """
+    rejected = (gammas[CONTRADICTION] != "").to_numpy()
+    parts = []
+    for known, label in ((rejected, 0.0), (~rejected, np.nan)):
+        if known.any():
+            part = pattern_counts(gammas.loc[known, list(columns)])
+            part[LABEL] = label
+            parts.append(part)
+    if not parts:
+        empty = pattern_counts(gammas[list(columns)])
+        empty[LABEL] = pd.Series(dtype=float)
+        return empty
+    return pd.concat(parts, ignore_index=True)
+
+
+def train_model_on_patterns(
+    features: RecordFeatures,
+    counts: pd.DataFrame,
+    comparisons: Sequence[DomainComparison],
+    settings: ModelSettingsForRun,
+    *,
+    link_only: bool = False,
+) -> FellegiSunterModel:
+    """`train_model` from the labelled pattern counts (`labelled_pattern_counts`) alone.
+
+    EM never needs the pairs, only how many share each comparison vector, so the counts
+    can come from anywhere (a Spark groupBy); u is still sampled from the records.
+    """
     specs = [c.spec for c in comparisons]
     # Clerks mistype any field now and then: no level is rarer than that among matches,
     # so no single disagreement (a sex recorded wrong) can veto a match on its own.
@@ -154,26 +199,17 @@ def train_model(
     sample = min(wanted, max(features.n * (features.n - 1) // 2, 1))
     left, right = random_pairs(features.n, sample, settings.seed, groups)
     model = model.estimate_u_random_sampling(compare_pairs(features, left, right, comparisons))
-    columns = [s.gamma_column for s in specs]
     # Semi-supervised EM: pairs a hard rule rejects are known non-matches; u is learned
     # among the candidates (relatives and namesakes are harder than random pairs) with
     # the random-sampling u as a prior worth a share of the pairs, which keeps EM sane
     # when candidates are nearly all matches (FEBRL 1) or crowded with relatives.
-    rejected = (gammas[CONTRADICTION] != "").to_numpy()
-    parts = []
-    for known, label in ((rejected, 0.0), (~rejected, np.nan)):
-        if known.any():
-            part = pattern_counts(gammas.loc[known, columns])
-            part[LABEL] = label
-            parts.append(part)
-    counts = pd.concat(parts, ignore_index=True)
-    names = [s.name for s in specs if (gammas[s.gamma_column] >= 0).any()]
+    names = [s.name for s in specs if (counts[s.gamma_column] >= 0).any()]
     result = model.fit_em(
         counts,
         max_iter=settings.em_max_iter,
         comparisons_to_train=names,
         fix_u=settings.fix_u,
-        u_prior_weight=settings.u_prior_share * len(gammas),
+        u_prior_weight=settings.u_prior_share * int(counts[COUNT].sum()),
         labels=LABEL,
     )
     if not result.converged:

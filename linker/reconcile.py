@@ -32,6 +32,7 @@ from linker.blocking_rules import DEFAULT_MAX_BLOCK_SIZE, block_records
 from linker.cluster import ClusterSettings, cluster_records
 from linker.decisions import Constraints, read_decisions, resolve_decisions
 from linker.errors import DataContractError
+from linker.family.run import write_family_outputs
 from linker.features import RecordFeatures, prepare_features
 from linker.linkage import (
     ModelSettingsForRun,
@@ -418,11 +419,15 @@ def write_outputs(
         result.review_queue.to_csv(tmp / "review_queue.csv", index=False)
         result.model.save(tmp / "model.json")
         result.rejects.to_csv(tmp / "rejects.csv", index=False)
+        # relations.csv and the family counts (linker/family/run.py).
+        family_counts = write_family_outputs(
+            result.records, result.entities, tmp, records_path=records_path
+        )
         summary = {
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "stage_seconds": result.stage_seconds,
             "peak_memory_mb": round(peak_memory_mb()),
-            "counts": result.counts,
+            "counts": {**result.counts, **family_counts},
             "warnings": result.warnings,
         }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

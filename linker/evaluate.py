@@ -265,6 +265,10 @@ def format_evaluation(result: Mapping[str, Any]) -> str:
     """A plain-text table of one result, or of a mapping of results ({"entities": ..., ...})."""
     if "kind" not in result:
         return "\n\n".join(format_evaluation(part) for part in result.values())
+    if result["kind"] == "relations":
+        from linker.family.scoring import format_relations
+
+        return "\n".join(format_relations(result))
     if result["kind"] == "entities":
         lines = _entities_table(result)
     elif result["kind"] == "a_numbers":

@@ -1,0 +1,49 @@
+"""The batch's family stage: relations for a finished clustering, written with the run.
+
+The batch keeps only the columns linkage reads in memory; the stated relationship and
+the row links (``related_to``, ``relation``, ``relationship``) went straight to the
+streamed records file, so they are read back from it here, a few columns only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from linker import columns as C
+from linker.family.graph import CONTACTS_FILE, write_relations
+from linker.family.infer import FamilyRelations, infer_relations
+from linker.family.people import FACT_INPUT_COLUMNS, FamilySettings
+
+
+def run_relations(
+    records: pd.DataFrame,
+    entities: pd.DataFrame,
+    *,
+    records_path: Path | None = None,
+    settings: FamilySettings | None = None,
+) -> FamilyRelations:
+    """Relations between the entities of a run; columns missing from ``records`` are read
+    from ``records_path`` (the run's streamed records.parquet), aligned on record_id."""
+    missing = [c for c in FACT_INPUT_COLUMNS if c not in records.columns]
+    if missing and records_path is not None:
+        extra = pd.read_parquet(records_path, columns=[C.RECORD_ID, *missing])
+        extra = extra.set_index(C.RECORD_ID).reindex(records[C.RECORD_ID].to_numpy())
+        records = records.assign(**{c: extra[c].to_numpy() for c in missing})
+    return infer_relations(records, entities, settings)
+
+
+def write_family_outputs(
+    records: pd.DataFrame,
+    entities: pd.DataFrame,
+    out_dir: Path,
+    *,
+    records_path: Path | None = None,
+) -> dict[str, int]:
+    """relations.csv and shared_contacts.csv into ``out_dir``; returns the counts for
+    summary.json (relations per kind, family groups, crowded contacts)."""
+    family = run_relations(records, entities, records_path=records_path)
+    write_relations(family.relations, out_dir)
+    family.crowded.to_csv(out_dir / CONTACTS_FILE, index=False)
+    return family.counts()

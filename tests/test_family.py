@@ -1,0 +1,373 @@
+"""Relation inference, queries, red flags and pictures on small hand-built frames."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+import pytest
+from family_data import Person, family_unit, frames
+
+from linker.family import (
+    FamilySettings,
+    UnknownEntity,
+    build_family_graph,
+    child_status,
+    ego_graph,
+    explain_path,
+    family_of,
+    infer_relations,
+    load_family,
+    read_relations,
+    red_flags,
+    render_family_svg,
+    to_graphml,
+    to_node_link,
+    write_relations,
+)
+from linker.family import kinds as K
+
+
+def relations_of(people: list[Person], settings: FamilySettings | None = None) -> pd.DataFrame:
+    records, entities = frames(people)
+    return infer_relations(records, entities, settings).relations
+
+
+def triples(relations: pd.DataFrame, kind: str) -> set[tuple[str, str]]:
+    rows = relations.loc[relations[K.RELATION] == kind]
+    return set(zip(rows[K.ENTITY_A], rows[K.ENTITY_B], strict=True))
+
+
+def graph_of(people: list[Person], settings: FamilySettings | None = None):
+    records, entities = frames(people)
+    return build_family_graph(infer_relations(records, entities, settings), settings)
+
+
+# --- inference ------------------------------------------------------------------------------
+def test_family_unit_gives_every_kind_with_evidence() -> None:
+    rel = relations_of(family_unit())
+    assert len(triples(rel, K.CO_TRAVELER)) == 6
+    assert triples(rel, K.PARENT_OF) == {
+        ("E_father", "E_kid1"),
+        ("E_father", "E_kid2"),
+        ("E_mother", "E_kid1"),
+        ("E_mother", "E_kid2"),
+    }
+    assert triples(rel, K.SIBLING_OF) == {("E_kid1", "E_kid2")}
+    assert triples(rel, K.SPOUSE_OF) == {("E_father", "E_mother")}
+    parent = rel.loc[rel[K.RELATION] == K.PARENT_OF].iloc[0]
+    assert bool(parent[K.INFERRED]) and parent[K.STRENGTH] == K.STRONG
+    assert "family unit cbp:G1" in parent[K.EVIDENCE] and "age gap" in parent[K.EVIDENCE]
+    co = rel.loc[rel[K.RELATION] == K.CO_TRAVELER].iloc[0]
+    assert not co[K.INFERRED] and co[K.SOURCES] == "cbp"
+
+
+def test_adult_and_minor_without_a_shared_surname_are_not_parent_and_child() -> None:
+    rel = relations_of(
+        [
+            Person("E_a", "c1", "JOHN", "ADAMS", None, "1980-01-01", group="G9"),
+            Person("E_b", "c2", "LI", "ZHOU", None, "2012-01-01", group="G9"),
+        ]
+    )
+    assert triples(rel, K.CO_TRAVELER) == {("E_a", "E_b")}
+    assert not triples(rel, K.PARENT_OF) and not triples(rel, K.SIBLING_OF)
+
+
+def test_an_implausible_age_gap_is_no_parent_but_a_young_adult_sibling() -> None:
+    rel = relations_of(
+        [
+            Person("E_big", "c1", "ANA", "RUIZ", "DIAZ", "2000-01-01", group="G2"),  # 20
+            Person("E_small", "c2", "EVA", "RUIZ", "DIAZ", "2010-01-01", group="G2"),  # 10
+            Person("E_old", "c3", "JOSE", "RUIZ", "MORA", "1940-01-01", group="G3"),  # 80
+            Person("E_kid", "c4", "PEPE", "RUIZ", "DIAZ", "2012-01-01", group="G3"),  # 8
+        ]
+    )
+    assert not triples(rel, K.PARENT_OF)
+    assert triples(rel, K.SIBLING_OF) == {("E_big", "E_small")}
+
+
+def test_unknown_ages_infer_nothing_but_travel_together() -> None:
+    rel = relations_of(
+        [
+            Person("E_a", "c1", "ANA", "RUIZ", "DIAZ", None, group="G2"),
+            Person("E_b", "c2", "EVA", "RUIZ", "DIAZ", None, group="G2"),
+        ]
+    )
+    assert set(rel[K.RELATION]) == {K.CO_TRAVELER}
+
+
+def test_feminine_surname_forms_count_as_shared() -> None:
+    rel = relations_of(
+        [
+            Person("E_mum", "c1", "OLGA", "IVANOVA", None, "1985-01-01", group="G4", sex="F"),
+            Person("E_son", "c2", "IVAN", "IVANOV", None, "2012-01-01", group="G4", sex="M"),
+        ]
+    )
+    assert triples(rel, K.PARENT_OF) == {("E_mum", "E_son")}
+
+
+def test_sponsors_state_relations_and_make_siblings() -> None:
+    people = [
+        Person("E_c1", "UC-1", "LUIS", "LOPEZ", "DIAZ", "2008-01-01", source="hhs"),
+        Person("E_mum", "UC-1", "ANA", "DIAZ", "MORA", "1980-01-01", source="hhs",
+               sponsor_of="UC-1", stated="MOTHER", address_key="1 MAIN ST 77001"),
+        Person("E_c2", "UC-2", "JUAN", "LOPEZ", "DIAZ", "2010-01-01", source="hhs"),
+        Person("E_mum", "UC-2", "ANA", "DIAZ", "MORA", "1980-01-01", source="hhs",
+               sponsor_of="UC-2", stated="MOTHER", address_key="1 MAIN ST 77001"),
+        # a friend sponsoring two unrelated children: no siblings
+        Person("E_x1", "UC-3", "PABLO", "SOTO", "VEGA", "2009-01-01", source="hhs"),
+        Person("E_fr", "UC-3", "MARK", "SMITH", None, "1970-01-01", source="hhs",
+               sponsor_of="UC-3", stated="FAMILY_FRIEND"),
+        Person("E_x2", "UC-4", "RAUL", "CRUZ", "MEJIA", "2009-05-01", source="hhs"),
+        Person("E_fr", "UC-4", "MARK", "SMITH", None, "1970-01-01", source="hhs",
+               sponsor_of="UC-4", stated="FAMILY_FRIEND"),
+    ]  # fmt: skip
+    rel = relations_of(people)
+    assert triples(rel, K.SPONSOR_OF) == {
+        ("E_mum", "E_c1"),
+        ("E_mum", "E_c2"),
+        ("E_fr", "E_x1"),
+        ("E_fr", "E_x2"),
+    }
+    sponsor = rel.loc[(rel[K.RELATION] == K.SPONSOR_OF) & (rel[K.ENTITY_A] == "E_mum")]
+    assert set(sponsor[K.STATED]) == {"MOTHER"} and "stated MOTHER" in sponsor[K.EVIDENCE].iloc[0]
+    parents = rel.loc[rel[K.RELATION] == K.PARENT_OF]
+    assert set(zip(parents[K.ENTITY_A], parents[K.ENTITY_B], strict=True)) == {
+        ("E_mum", "E_c1"),
+        ("E_mum", "E_c2"),
+    }
+    assert not parents[K.INFERRED].any()
+    assert triples(rel, K.SIBLING_OF) == {("E_c1", "E_c2")}
+
+
+def test_shared_addresses_pair_strangers_and_summarize_a_shelter() -> None:
+    people = [
+        Person(f"E_s{i}", f"s{i}", "P", f"NAME{i}", None, "1990-01-01", address_key="9 ELM ST 1")
+        for i in range(3)
+    ]
+    people += [
+        Person(f"E_h{i:03d}", f"h{i}", "P", f"HOST{i}", None, "1990-01-01", address_key="SHELTER")
+        for i in range(300)
+    ]
+    records, entities = frames(people)
+    family = infer_relations(records, entities, FamilySettings(max_shared=12))
+    shared = family.relations.loc[family.relations[K.RELATION] == K.SHARED_ADDRESS]
+    assert len(shared) == 3  # the three strangers, pairwise; none of the 300
+    assert (shared[K.STRENGTH] == K.WEAK).all()
+    assert shared[K.EVIDENCE].iloc[0] == "address shared by 3 people in 3 families"
+    crowded = family.crowded
+    assert crowded.iloc[0][K.CONTACT_VALUE] == "SHELTER" and crowded.iloc[0][K.N_ENTITIES] == 300
+    assert family.counts()["crowded_addresses"] == 1
+    # Weak links never join family groups.
+    assert family.people[K.FAMILY_GROUP_ID].nunique() == len(family.people)
+
+
+def test_relatives_sharing_an_address_get_no_weak_link() -> None:
+    people = family_unit()
+    for p in people:
+        p.address_key = "5 OAK AVE 2"
+    rel = relations_of(people)
+    assert K.SHARED_ADDRESS not in set(rel[K.RELATION])
+
+
+def test_two_events_are_one_relation_with_support() -> None:
+    again = [
+        Person(p.entity, p.key + "b", p.given, p.family_1, p.family_2, p.dob, "2021-01-01",
+               group="G7", sex=p.sex)
+        for p in family_unit()
+    ]  # fmt: skip
+    rel = relations_of(family_unit() + again)
+    co = rel.loc[rel[K.RELATION] == K.CO_TRAVELER]
+    assert len(co) == 6 and (co[K.SUPPORT] == 2).all()
+    assert co[K.EVIDENCE].str.contains("more").all()
+
+
+# --- graph and queries ------------------------------------------------------------------------
+def test_family_of_returns_plain_data_with_kinds_and_evidence() -> None:
+    fg = graph_of(family_unit())
+    answer = family_of(fg, "E_kid1")
+    assert {n["entity_id"] for n in answer["nodes"]} == {"E_father", "E_mother", "E_kid1", "E_kid2"}
+    assert answer["nodes"][0]["entity_id"] == "E_kid1" and answer["nodes"][0]["distance"] == 0
+    assert answer["nodes"][0]["record_keys"] == ["cbp:c3"]
+    kinds = {e["relation"] for e in answer["edges"]}
+    assert kinds == {K.CO_TRAVELER, K.PARENT_OF, K.SIBLING_OF, K.SPOUSE_OF}
+    assert all(e["evidence"] for e in answer["edges"])
+    json.dumps(answer)  # plain data, ready for the API
+
+
+def test_unknown_entity_is_a_clear_error() -> None:
+    fg = graph_of(family_unit())
+    for call in (
+        lambda: family_of(fg, "E_nobody"),
+        lambda: explain_path(fg, "E_kid1", "E_nobody"),
+        lambda: child_status(fg, "E_nobody"),
+    ):
+        with pytest.raises(UnknownEntity, match="E_nobody"):
+            call()
+
+
+def test_cycles_and_huge_components_stay_bounded() -> None:
+    # One sponsor with 300 children: a star; the siblings below add cycles.
+    people = []
+    for i in range(300):
+        child = Person(f"E_c{i:03d}", f"UC-{i}", "KID", "SOTO", "VEGA", "2010-01-01", source="hhs")
+        sponsor = Person("E_sp", f"UC-{i}", "BIG", "SOTO", "LUNA", "1975-01-01", source="hhs",
+                         sponsor_of=f"UC-{i}", stated="AUNT_UNCLE")  # fmt: skip
+        people += [child, sponsor]
+    fg = graph_of(people, FamilySettings(max_sponsored=10))
+    ego = ego_graph(fg, "E_c000", radius=3, max_nodes=25)
+    assert ego.number_of_nodes() == 25
+    assert ego.graph["more"] == 301 - 25
+    assert not nx.is_directed_acyclic_graph(nx.Graph(fg.graph))  # a graph with cycles
+    path = explain_path(fg, "E_c000", "E_c299")
+    assert path["connected"] and [s["relation"] for s in path["steps"]] == [K.SPONSOR_OF] * 2
+    assert path["steps"][0]["phrase"].endswith("sponsored by BIG SOTO LUNA")
+
+
+def test_explain_path_prefers_strong_links_and_reports_weak_ones() -> None:
+    people = family_unit() + [
+        Person("E_far", "c9", "ZOE", "KIM", None, "1990-01-01", phone="+15550001111"),
+        Person("E_far2", "c10", "BO", "LEE", None, "1991-01-01", phone="+15550001111"),
+    ]
+    fg = graph_of(people)
+    assert explain_path(fg, "E_kid1", "E_kid2")["steps"][0]["relation"] == K.SIBLING_OF
+    weak = explain_path(fg, "E_far", "E_far2")
+    assert weak["via_weak_links"] and weak["steps"][0]["relation"] == K.SHARED_PHONE
+    assert not explain_path(fg, "E_far", "E_far2", weak=False)["connected"]
+    assert not explain_path(fg, "E_kid1", "E_far")["connected"]
+
+
+def test_child_status_finds_latest_location_and_sponsor() -> None:
+    people = [
+        Person("E_c", "CBP-1", "LUIS", "LOPEZ", "DIAZ", "2008-01-01", "2021-01-01",
+               address_key="OLD SHELTER RD"),
+        Person("E_c", "UC-1", "LUIS", "LOPEZ", "DIAZ", "2008-01-01", "2021-02-01", source="hhs"),
+        Person("E_s", "UC-1", "ANA", "DIAZ", "MORA", "1980-01-01", source="hhs",
+               sponsor_of="UC-1", stated="AUNT_UNCLE", address_key="1 MAIN ST 77001",
+               phone="+15551234567"),
+    ]  # fmt: skip
+    answer = child_status(graph_of(people), "E_c")
+    latest = answer["latest_location"]
+    assert latest["address"] == "1 MAIN ST 77001" and latest["event_date"] == "2021-02-01"
+    assert latest["via"] == "sponsor on hhs row UC-1"
+    assert [loc["address"] for loc in answer["locations"]] == ["1 MAIN ST 77001", "OLD SHELTER RD"]
+    (sponsor,) = answer["sponsors"]
+    assert sponsor["entity_id"] == "E_s" and sponsor["stated"] == "AUNT_UNCLE"
+    assert sponsor["phone"] == "+15551234567"
+
+
+# --- red flags --------------------------------------------------------------------------------
+def flagged_world() -> list[Person]:
+    people: list[Person] = []
+    # Three sponsors at one address, each with an unrelated child (a friend, each).
+    for i, surname in enumerate(("SOTO", "CRUZ", "MEJIA")):
+        people += [
+            Person(f"E_u{i}", f"UC-{i}", "KID", surname, "X", "2010-01-01", source="hhs"),
+            Person(f"E_sp{i}", f"UC-{i}", "SP", f"S{i}", None, "1980-01-01", source="hhs",
+                   sponsor_of=f"UC-{i}", stated="FAMILY_FRIEND", address_key="7 PINE ST 1"),
+        ]  # fmt: skip
+    # A mother and child crossing together; the child goes to a sponsor at one address,
+    # the mother is released by ICE to another.
+    people += [
+        Person("E_m1", "c1", "ANA", "RUIZ", "DIAZ", "1985-01-01", "2020-01-01", group="G1"),
+        Person("E_k1", "c2", "EVA", "PONCE", "RUIZ", "2012-01-01", "2020-01-01", group="G1"),
+        Person("E_m1", "i1", "ANA", "RUIZ", "DIAZ", "1985-01-01", "2020-03-01", source="ice",
+               address_key="100 FAR AWAY RD 9"),
+        Person("E_k1", "UC-8", "EVA", "PONCE", "RUIZ", "2012-01-01", "2020-02-01", source="hhs"),
+        Person("E_sp8", "UC-8", "TIO", "PONCE", "LARA", "1975-01-01", source="hhs",
+               sponsor_of="UC-8", stated="AUNT_UNCLE", address_key="3 NEAR ST 2"),
+    ]  # fmt: skip
+    # A father and child crossing together; the child is placed, the father never checks in.
+    people += [
+        Person("E_f2", "c3", "LUIS", "VEGA", "SOL", "1980-01-01", "2020-01-01", group="G2"),
+        Person("E_k2", "c4", "PACO", "VEGA", "LUZ", "2011-01-01", "2020-01-01", group="G2"),
+        Person("E_k2", "UC-9", "PACO", "VEGA", "LUZ", "2011-01-01", "2020-02-01", source="hhs"),
+        Person("E_sp9", "UC-9", "ABU", "LUZ", "MAR", "1950-01-01", source="hhs",
+               sponsor_of="UC-9", stated="GRANDPARENT", address_key="4 MID ST 3"),
+    ]  # fmt: skip
+    return people
+
+
+def test_red_flags_find_each_flag() -> None:
+    flags = red_flags(graph_of(flagged_world()), min_children=3)
+    shared = flags.shared_sponsor_contacts
+    assert list(shared["value"]) == ["7 PINE ST 1"]
+    assert shared.iloc[0]["unrelated"] == 3 and shared.iloc[0]["sponsors"] == 3
+    assert shared.iloc[0]["child_ids"] == ["E_u0", "E_u1", "E_u2"]
+    separated = flags.separated_children.set_index("child")
+    assert separated.loc["E_k1", "issue"] == "released_elsewhere"
+    assert separated.loc["E_k1", "adult"] == "E_m1"
+    assert separated.loc["E_k2", "issue"] == "never_checked_in"
+    assert set(flags.children_without_relatives["child"]) == {"E_u0", "E_u1", "E_u2"}
+    assert flags.counts() == {
+        "shared_sponsor_contacts": 1,
+        "separated_children": 2,
+        "children_without_relatives": 3,
+    }
+    assert red_flags(graph_of(flagged_world()), min_children=4).shared_sponsor_contacts.empty
+    json.dumps(flags.to_dict())
+
+
+def test_red_flags_on_a_world_without_any() -> None:
+    people = family_unit()
+    for p in list(people):
+        people.append(
+            Person(p.entity, "i" + p.key, p.given, p.family_1, p.family_2, p.dob, "2020-08-01",
+                   source="ice", address_key="5 OAK AVE 2")
+        )  # fmt: skip
+    flags = red_flags(graph_of(people), min_children=2)
+    assert flags.counts() == {
+        "shared_sponsor_contacts": 0,
+        "separated_children": 0,
+        "children_without_relatives": 0,
+    }
+
+
+# --- pictures, exports, files -----------------------------------------------------------------
+def test_svg_shows_people_links_and_legend() -> None:
+    people = family_unit()
+    people[0].given = "JUAN & JOSÉ"  # escaped, not broken XML
+    fg = graph_of(people)
+    ego = ego_graph(fg, "E_kid1")
+    svg = render_family_svg(ego, "E_kid1", record_keys={"E_kid1": ["cbp:c3"]})
+    root = ET.fromstring(svg)  # well-formed
+    assert root.tag.endswith("svg")
+    assert "JUAN &amp; JOSÉ GARCIA LOPEZ" in svg
+    assert "LUIS GARCIA PEREZ" in svg and "age 8 (b. 2012)" in svg and "cbp:c3" in svg
+    assert 'class="person center" data-entity="E_kid1"' in svg
+    for label in ("parent of (arrow to child)", "sibling", "spouse", "travelled together"):
+        assert label in svg
+    assert svg.count('class="edge parent_of"') == 4
+    assert render_family_svg(ego, "E_kid1") == render_family_svg(ego, "E_kid1")  # stable
+    ego.graph["more"] = 7
+    assert "+7 more people" in render_family_svg(ego, "E_kid1")
+
+
+def test_graphml_and_json_exports_round_trip(tmp_path: Path) -> None:
+    ego = ego_graph(graph_of(family_unit()), "E_kid1")
+    back = nx.read_graphml(to_graphml(ego, tmp_path / "f.graphml"), force_multigraph=True)
+    assert set(back.nodes) == set(ego.nodes) and back.number_of_edges() == ego.number_of_edges()
+    data = to_node_link(ego)
+    assert {n["id"] for n in data["nodes"]} == set(ego.nodes)
+    assert len(data["edges"]) == ego.number_of_edges()
+    json.dumps(data, default=str)
+
+
+def test_run_folder_round_trip(tmp_path: Path) -> None:
+    records, entities = frames(flagged_world())
+    family = infer_relations(records, entities)
+    write_relations(family.relations, tmp_path)
+    back = read_relations(tmp_path / "relations.csv")
+    assert list(back.columns) == list(K.RELATION_COLUMNS)
+    assert back[K.INFERRED].dtype == bool
+    records.to_parquet(tmp_path / "records.parquet")
+    entities.to_csv(tmp_path / "entities.csv", index=False)
+    fg = load_family(tmp_path)
+    assert fg.graph.number_of_edges() == len(family.relations)
+    assert (
+        family_of(fg, "E_k1")["family_group_id"]
+        == family.people.set_index("entity_id").loc["E_k1", K.FAMILY_GROUP_ID]
+    )

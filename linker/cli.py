@@ -14,24 +14,10 @@ from typing import Any, TypeVar
 import click
 from tqdm import tqdm
 
-from linker.errors import ConfigError, DataContractError, LinkerError
+from linker.cli_errors import errors_to_click as _errors_to_click
+from linker.errors import DataContractError
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _errors_to_click(func: F) -> F:
-    """Map library errors to click's: bad configuration is a usage problem (exit 2)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ConfigError as e:
-            raise click.UsageError(str(e)) from e
-        except (DataContractError, LinkerError) as e:
-            raise click.ClickException(str(e)) from e
-
-    return wrapper  # type: ignore[return-value]
 
 
 class _SourceProgress:
@@ -183,6 +169,13 @@ class _StageProgress:
     help="A model.json from an earlier run: score with it, no EM.",
 )
 @click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    help="Store (sqlite:///file.db, postgresql://...): apply its reviewer decisions, "
+    "then persist the run into it for the reviewer service.",
+)
+@click.option(
     "--threshold",
     type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
     default=0.5,
@@ -202,6 +195,26 @@ class _StageProgress:
     is_flag=True,
     help="Never link two records of the same source (linking clean files).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="Run on this machine, or standardize, block, compare and score on Apache Spark "
+    "(pip install '.[spark]'; see docs/spark.md). Same outputs either way.",
+)
+@click.option(
+    "--spark-master",
+    default="local[*]",
+    show_default=True,
+    help="Spark master URL for --engine spark: local[N], spark://HOST:7077, yarn, k8s://...",
+)
+@click.option(
+    "--spark-conf",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Extra Spark configuration for --engine spark, e.g. spark.driver.memory=8g (repeat).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @_errors_to_click
 def reconcile_command(
@@ -209,10 +222,14 @@ def reconcile_command(
     out_dir: Path,
     decisions: Path | None,
     model_path: Path | None,
+    db_url: str | None,
     threshold: float,
     review_band: tuple[float, float],
     link_only: bool,
     quiet: bool,
+    engine: str = "local",
+    spark_master: str = "local[*]",
+    spark_conf: tuple[str, ...] = (),
 ) -> None:
     """Run the whole batch: standardize, block, score, cluster, recover A-numbers, report.
 
@@ -223,6 +240,10 @@ def reconcile_command(
     Example:
 
         linker reconcile sample/mapping.toml --out run/ --decisions decisions.csv
+
+        linker reconcile sample/mapping.toml --out run/ --db sqlite:///linker.db
+
+        linker reconcile sample/mapping.toml --out run/ --engine spark --spark-master local[2]
     """
     from linker.mapping import load_mapping
     from linker.reconcile import ReconcileSettings, reconcile, write_outputs
@@ -231,23 +252,64 @@ def reconcile_command(
     settings = ReconcileSettings(
         threshold=threshold, review_band=(review_band[0], review_band[1]), link_only=link_only
     )
+    store = stored_decisions = None
+    if db_url is not None:
+        from linker.store import Store
+        from linker.store.decisions import binding_decisions
+
+        store = Store.open(db_url)
+        with store.session() as session:
+            stored_decisions = binding_decisions(session)
+        store.close()  # no connection held through the batch; persisting reconnects
+    run: Callable[..., Any] = reconcile
+    if engine == "spark":
+        from linker.spark import SparkSettings, reconcile_on_spark
+
+        bad = [item for item in spark_conf if "=" not in item]
+        if bad:
+            raise click.BadParameter(f"expected KEY=VALUE, got {bad}", param_hint="--spark-conf")
+        conf = dict(item.split("=", 1) for item in spark_conf)
+        spark = SparkSettings(master=spark_master, conf=conf)
+        run = functools.partial(reconcile_on_spark, spark=spark)
     progress = _StageProgress(quiet)
+    # A failed run leaves OUT as it found it: no partial file, no folder it created.
+    created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     partial = out_dir / ".records.parquet.partial"
     try:
-        result = reconcile(
+        result = run(
             load_mapping(mapping),
             settings=settings,
             decisions_path=decisions,
             model_path=model_path,
             progress=progress,
             records_path=partial,
+            decisions=stored_decisions,
         )
         html = build_report(result, str(mapping), threshold, settings.review_band)
         write_outputs(result, out_dir, report_html=html, records_path=partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        if created and not any(out_dir.iterdir()):
+            out_dir.rmdir()
+        raise
     finally:
         progress.close()
         partial.unlink(missing_ok=True)
+    if store is not None:
+        from linker.cli_service import persist_reconciled
+
+        try:
+            run_id = persist_reconciled(
+                store,
+                result,
+                out_dir,
+                mapping=mapping,
+                threshold=threshold,
+                review_band=settings.review_band,
+            )
+        finally:
+            store.close()
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     c = result.counts
@@ -266,6 +328,12 @@ def reconcile_command(
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in result.stage_seconds.items())
     click.echo(f"time: {timing}; total {sum(result.stage_seconds.values()):.1f}s")
     click.echo(f"outputs in {out_dir}/ (open {out_dir / 'report.html'})")
+    if store is not None:
+        click.echo(
+            f"run {run_id} stored in {store.safe_url} "
+            f"({len(stored_decisions) if stored_decisions is not None else 0:,} "
+            "reviewer decisions applied)"
+        )
 
 
 @main.command("evaluate")
@@ -308,6 +376,10 @@ def evaluate_command(run_dir: Path, truth_dir: Path) -> None:
             else None
         )
         result["a_numbers"] = evaluate_a_numbers(predicted, truth, truth_persons=persons)
+    from linker.family.scoring import evaluate_run_relations
+
+    if (relations := evaluate_run_relations(run_dir, truth_dir, predicted, truth)) is not None:
+        result["relations"] = relations  # precision / recall per relation kind
     (run_dir / "evaluation.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     click.echo(format_evaluation(result))
 
@@ -373,15 +445,23 @@ def blocking_command(mapping: Path, truth_dir: Path | None, link_only: bool) -> 
     help="Working folder for the demo.",
 )
 @click.option("--people", type=click.IntRange(min=10), default=2000, show_default=True)
+@click.option("--no-serve", is_flag=True, help="Stop after the batch; do not start the web app.")
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
 @click.pass_context
-def demo(ctx: click.Context, out_dir: Path, people: int) -> None:
-    """Run the main job on the embedded defaults: sample extracts, then the batch.
+def demo(ctx: click.Context, out_dir: Path, people: int, no_serve: bool, port: int) -> None:
+    """Run the main job on the embedded defaults: sample extracts, the batch into a
+    SQLite store (OUT/linker.db), then the reviewer UI on this machine with a printed
+    admin login (user `demo`, a fresh password each time).
 
     Example:
 
         linker demo --out demo/
     """
+    from linker.cli_service import DEMO_ADMIN, build_app, demo_login, run_dev_server
+    from linker.store import Store
+
     sample_dir = out_dir / "sample"
+    db_url = f"sqlite:///{(out_dir / 'linker.db').resolve()}"
     ctx.invoke(sample_data, people=people, seed=7, out_dir=sample_dir)
     ctx.invoke(
         reconcile_command,
@@ -389,13 +469,33 @@ def demo(ctx: click.Context, out_dir: Path, people: int) -> None:
         out_dir=out_dir / "run",
         decisions=None,
         model_path=None,
+        db_url=db_url,
         threshold=0.5,
         review_band=(0.2, 0.95),
         link_only=False,
         quiet=False,
     )
     ctx.invoke(evaluate_command, run_dir=out_dir / "run", truth_dir=sample_dir / "truth")
+    store = Store.open(db_url)
+    try:
+        password = demo_login(store)
+    finally:
+        store.close()
+    click.echo(f"\nlog in at http://127.0.0.1:{port} as {DEMO_ADMIN} / {password}")
+    if not no_serve:
+        run_dev_server(build_app(db_url), "127.0.0.1", port)
 
+
+# Commands around the store and the web service (linker/cli_service.py).
+from linker import cli_service  # noqa: E402  (it imports _errors_to_click from here)
+
+main.add_command(cli_service.users)
+main.add_command(cli_service.serve)
+main.add_command(cli_service.train)
+
+from linker.family.cli import family as family_commands  # noqa: E402
+
+main.add_command(family_commands)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

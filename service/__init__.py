@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from linker import __version__
 from linker.store import Store
-from service import auth
+from service import admin, api, auth, family, review
 from service.db import STORE_KEY, db
 from service.extensions import csrf, limiter, login_manager
 
@@ -59,7 +59,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     app.before_request(auth.require_login)
     app.register_blueprint(auth.bp)
-    _register_optional_blueprints(app)
+    for blueprint in (review, api, admin, family):
+        blueprint.register(app)
 
     @app.get("/healthz")
     def healthz() -> Any:
@@ -80,8 +81,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # Never echo request data: it may hold personal data.
         code = error.code or 500
         name = (error.name or "error").lower().replace(" ", "_")
+        # Keep the headers the error carries (Allow on a 405, Retry-After on a 429).
+        headers = [
+            (k, v)
+            for k, v in error.get_headers()
+            if k.lower() not in ("content-type", "content-length")
+        ]
         if _wants_json():
-            return jsonify(error=name, message=error.description), code
+            return jsonify(error=name, message=error.description), code, headers
         return render_template(
             "error.html", code=code, name=error.name, message=error.description
         ), code
@@ -103,17 +110,3 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return {"current_user": current_user, "version": __version__, "endpoints": endpoints}
 
     return app
-
-
-def _register_optional_blueprints(app: Flask) -> None:
-    """The review, API, admin and family blueprints (each in its own module)."""
-    import importlib
-
-    for name in ("review", "api", "admin", "family"):
-        try:
-            module = importlib.import_module(f"service.{name}")
-        except ModuleNotFoundError as e:
-            if e.name == f"service.{name}":
-                continue
-            raise
-        module.register(app)

@@ -142,7 +142,9 @@ def test_bad_mapping_lists_every_problem(tmp_path: Path) -> None:
 
 
 def test_demo_runs_the_batch_and_scores_it(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--people", "300"])
+    result = CliRunner().invoke(
+        main, ["demo", "--out", str(tmp_path), "--people", "300", "--no-serve"]
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "run" / "entities.csv").is_file()
     assert (tmp_path / "run" / "report.html").is_file()

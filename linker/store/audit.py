@@ -28,6 +28,13 @@ LOGIN = "login"
 LOGIN_FAILED = "login_failed"
 LOGOUT = "logout"
 EXPORT_AUDIT = "export_audit"
+ADD_USER = "add_user"
+RESET_PASSWORD = "reset_password"
+DEACTIVATE_USER = "deactivate_user"
+REACTIVATE_USER = "reactivate_user"
+ISSUE_TOKEN = "issue_token"
+REVOKE_TOKENS = "revoke_tokens"
+SETTLE_CONFLICT = "settle_conflict"
 
 
 def audit(
@@ -49,10 +56,11 @@ def audit_events(
     action: str | None = None,
     target: str | None = None,
     since: datetime | None = None,
+    until: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[Sequence[AuditEvent], int]:
-    """A page of events, newest first, and how many match in all."""
+    """A page of events, newest first, and how many match in all (`until` exclusive)."""
     query = select(AuditEvent)
     if username:
         query = query.where(AuditEvent.username == username)
@@ -62,6 +70,8 @@ def audit_events(
         query = query.where(AuditEvent.target == target)
     if since is not None:
         query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = session.scalars(
         query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit).offset(offset)

@@ -25,6 +25,9 @@ from linker.store.schema import DECISION_KINDS, Decision, Record
 
 RecordRef = tuple[str, str]  # (source, record_key)
 ADULT_AGE = 18
+# Note prefix of an admin's final decision on a conflict: disagreements older than it
+# are settled. Only `record_decision(..., settles=True)` writes it.
+SETTLED = "settled by admin"
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,13 @@ def record_decision(
     *,
     note: str = "",
     two_person_rule: bool = True,
+    settles: bool = False,
 ) -> Decision:
     """Append a decision on two records of the latest run.
+
+    `settles` marks an admin's final decision on a conflict: it binds at once (the
+    reviewers who disagreed were the two persons) and ends the conflict; a reviewer's
+    note cannot forge the mark.
 
     Raises DataContractError when a record is unknown, the kind is not match / distinct
     / unsure, or both sides are the same record.
@@ -97,8 +105,12 @@ def record_decision(
     if missing:
         raise DataContractError(f"unknown record(s): {', '.join(missing)}")
     (ls, lk), (rs, rk) = canonical_pair(left, right)
+    if note.startswith(SETTLED):
+        note = note.removeprefix(SETTLED).lstrip(": ")
+    if settles:
+        note = f"{SETTLED}: {note}" if note else SETTLED
     needs_second = False
-    if decision == "match" and two_person_rule:
+    if decision == "match" and two_person_rule and not settles:
         a, b = found[left], found[right]
         assert a is not None and b is not None
         needs_second = gives_child_a_number(a, b)
@@ -135,13 +147,18 @@ def undo_last(session: Session, left: RecordRef, right: RecordRef, reviewer: str
     )
 
 
-def _state(history: Sequence[Decision]) -> PairState:
+def state_of(history: Sequence[Decision]) -> PairState:
+    """Where a pair stands given its decisions, oldest first: the one reading of what
+    is in force, what awaits a second reviewer and what is a conflict."""
     if not history:
         return PairState(None, False, False, False, ())
     latest_per_reviewer: dict[str, Decision] = {}
     for d in history:  # oldest first
         latest_per_reviewer[d.reviewer] = d
-    opinions = {d.decision for d in latest_per_reviewer.values()} - {"unsure"}
+    # Only the admin's settlement and opinions given after it can conflict.
+    settled_at = max((i for i, d in enumerate(history) if d.note.startswith(SETTLED)), default=0)
+    since_settled: dict[str, Decision] = {d.reviewer: d for d in history[settled_at:]}
+    opinions = {d.decision for d in since_settled.values()} - {"unsure"}
     conflict = opinions == {"match", "distinct"}
     newest = history[-1]
     awaiting = False
@@ -161,7 +178,7 @@ def pair_state(session: Session, left: RecordRef, right: RecordRef) -> PairState
     history = session.scalars(
         select(Decision).where(_pair_filter(left, right)).order_by(Decision.decided_at, Decision.id)
     ).all()
-    return _state(history)
+    return state_of(history)
 
 
 def _all_by_pair(session: Session) -> dict[tuple[str, str, str, str], list[Decision]]:
@@ -177,7 +194,7 @@ def binding_decisions(session: Session) -> pd.DataFrame:
     left out when it is a match still waiting for its second reviewer."""
     rows = []
     for key, history in _all_by_pair(session).items():
-        state = _state(history)
+        state = state_of(history)
         if not state.binds:
             continue
         newest = history[-1]
@@ -200,12 +217,12 @@ def binding_decisions(session: Session) -> pd.DataFrame:
 
 def conflicts(session: Session) -> list[PairState]:
     """Pairs whose reviewers disagree, for the admin's conflict list."""
-    return [s for h in _all_by_pair(session).values() if (s := _state(h)).conflict]
+    return [s for h in _all_by_pair(session).values() if (s := state_of(h)).conflict]
 
 
 def awaiting_second(session: Session) -> list[PairState]:
     """Matches under the two-person rule that still need a second reviewer."""
-    return [s for h in _all_by_pair(session).values() if (s := _state(h)).awaiting_second]
+    return [s for h in _all_by_pair(session).values() if (s := state_of(h)).awaiting_second]
 
 
 def decided_pair_keys(session: Session) -> set[tuple[str, str, str, str]]:

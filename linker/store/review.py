@@ -35,10 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from linker.errors import DataContractError
-
-# `_state` is the decisions module's own reading of a pair's history (what is in force,
-# whether it awaits a second reviewer); reusing it keeps one definition of those rules.
-from linker.store.decisions import RecordRef, _state, pair_state, record_decision
+from linker.store.decisions import RecordRef, pair_state, record_decision, state_of
 from linker.store.runs import latest_run, record_by_key
 from linker.store.schema import Decision, Entity, Pair, Record
 
@@ -471,7 +468,7 @@ def _pending(
     outside: dict[RecordRef, tuple[RecordRef, bool]] = {}
     split_out: list[RecordRef] = []
     for (a, b), history in histories.items():
-        state = _state(history)
+        state = state_of(history)
         inside_a, inside_b = a in members, b in members
         if state.in_force == "match" and inside_a != inside_b:
             member, other = (a, b) if inside_a else (b, a)

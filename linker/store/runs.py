@@ -22,6 +22,7 @@ from linker import columns as C
 from linker.linkage import explain_pairs, rebuild_comparisons
 from linker.reconcile import ReconcileResult
 from linker.review_queue import REASON
+from linker.run_frequencies import count_term_frequencies
 from linker.store.db import Store
 from linker.store.schema import Entity, Pair, Record, Relation, Run
 
@@ -39,7 +40,17 @@ _INDEXED = (
     C.ADDRESS_KEY,
     C.FAMILY_GROUP,
 )
-RELATION_COLUMNS = ("entity_a", "entity_b", "relation", "evidence", "strength", "inferred")
+RELATION_COLUMNS = (
+    "entity_a",
+    "entity_b",
+    "relation",
+    "evidence",
+    "strength",
+    "inferred",
+    "sources",
+    "support",
+    "stated",
+)
 
 
 def latest_run(session: Session) -> Run | None:
@@ -71,8 +82,15 @@ def _none_if_null(values: np.ndarray) -> list[Any]:
 
 
 def _insert(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Core executemany on the session's connection (one transaction with the rest).
+
+    Not the ORM's bulk insert: it fetches every new primary key back, row by row on
+    SQLite, which made a million records take many minutes.
+    """
+    connection = session.connection()
+    statement = insert(table.__table__)
     for start in range(0, len(rows), _CHUNK):
-        session.execute(insert(table), list(rows[start : start + _CHUNK]))
+        connection.execute(statement, list(rows[start : start + _CHUNK]))
 
 
 def _record_rows(run_id: int, records: pd.DataFrame, entities: pd.DataFrame) -> list[dict]:
@@ -147,6 +165,20 @@ def _pairs_to_keep(result: ReconcileResult, low: float) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def _entity_rows(entities: pd.DataFrame) -> pd.DataFrame:
+    """Per entity: its A-number, size and sources ("cbp,hhs"), without a Python call per
+    entity: each source is one bit, an entity's sources the OR of its members' bits."""
+    codes, names = pd.factorize(entities[C.SOURCE].astype(str), sort=True)
+    bits = pd.Series(np.left_shift(1, codes.astype(np.int64)), index=entities.index)
+    grouped = entities.assign(_bits=bits).groupby(C.ENTITY_ID, sort=False)
+    out = grouped.agg(a_number=(C.A_NUMBER, "first"), size=(C.RECORD_ID, "size"))
+    masks = entities.assign(_bits=bits).drop_duplicates([C.ENTITY_ID, "_bits"])
+    mask = masks.groupby(C.ENTITY_ID, sort=False)["_bits"].sum().reindex(out.index)
+    labels = {m: ",".join(str(n) for i, n in enumerate(names) if m >> i & 1) for m in mask.unique()}
+    out["sources"] = mask.map(labels)
+    return out
+
+
 def persist_run(
     store: Store,
     result: ReconcileResult,
@@ -171,6 +203,7 @@ def persist_run(
             settings=settings,
             counts={k: int(v) for k, v in result.counts.items()},
             model_json=json.dumps(result.model.to_json()),
+            term_frequencies=json.dumps(count_term_frequencies(records)),
         )
         session.add(run)
         session.flush()
@@ -209,11 +242,7 @@ def persist_run(
             )
         ]
         _insert(session, Pair, pair_rows)
-        entities = result.entities.groupby(C.ENTITY_ID, sort=False).agg(
-            a_number=(C.A_NUMBER, "first"),
-            size=(C.RECORD_ID, "size"),
-            sources=(C.SOURCE, lambda s: ",".join(sorted(set(s)))),
-        )
+        entities = _entity_rows(result.entities)
         _insert(
             session,
             Entity,
@@ -233,6 +262,12 @@ def persist_run(
             rel["evidence"] = rel["evidence"].fillna("").astype(str)
             rel["strength"] = rel["strength"].fillna("strong").astype(str)
             rel["inferred"] = rel["inferred"].fillna(False).astype(bool)
+            # relations.csv read as text holds "" for no stated relationship / sources.
+            rel["sources"] = rel["sources"].fillna("").astype(str)
+            support = pd.to_numeric(rel["support"], errors="coerce").fillna(1)
+            rel["support"] = support.astype("int64")
+            stated = rel["stated"].astype(object)
+            rel["stated"] = stated.where(stated.notna() & (stated != ""), None)
             _insert(
                 session,
                 Relation,

@@ -71,6 +71,10 @@ class Run(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     model_json: Mapped[str] = mapped_column(Text, default="")
+    # JSON text {column: {value: records holding it}} for the name columns the lookup's
+    # term-frequency adjustment needs; counted from the frame at persist time so that a
+    # lookup never scans the million stored records for them.
+    term_frequencies: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
 
 
 class Record(Base):
@@ -130,7 +134,10 @@ class Pair(Base):
     __table_args__ = (
         UniqueConstraint("run_id", "left_id", "right_id", name="uq_pairs_run_left_right"),
         Index("ix_pairs_run_review", "run_id", "review_rank"),
-        Index("ix_pairs_run_right", "run_id", "right_id"),
+        # Leading left_id / right_id: deleting an old run's records checks the foreign
+        # keys of pairs row by row, a full scan each without these.
+        Index("ix_pairs_left", "left_id"),
+        Index("ix_pairs_right", "right_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -12,7 +12,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -97,3 +97,57 @@ def user_for_token(session: Session, token: str) -> User | None:
 
 def get_user(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
+
+
+def user_by_name(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def _existing(session: Session, username: str) -> User:
+    user = user_by_name(session, username)
+    if user is None:
+        raise ConfigError([f"user {username!r} does not exist"])
+    return user
+
+
+def reset_password(session: Session, username: str, password: str | None = None) -> str:
+    """Give a user a new password (a random one-time one unless given); returns it."""
+    user = _existing(session, username)
+    password = password or secrets.token_urlsafe(12)
+    user.password_hash = generate_password_hash(password)
+    return password
+
+
+def set_active(session: Session, username: str, active: bool) -> User:
+    """Deactivate (or reactivate) a user: a deactivated user cannot log in, and their
+    session and API tokens stop working at the next request."""
+    user = _existing(session, username)
+    user.active = active
+    return user
+
+
+def revoke_tokens(session: Session, username: str) -> int:
+    """Revoke every live API token of a user; returns how many."""
+    user = _existing(session, username)
+    tokens = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
+    ).all()
+    for token in tokens:
+        token.revoked = True
+    return len(tokens)
+
+
+def users_with_token_counts(session: Session) -> list[tuple[User, int]]:
+    """Every user (by name) with the number of live API tokens, for the admin page."""
+    live = (
+        select(ApiToken.user_id, func.count().label("n"))
+        .where(ApiToken.revoked.is_(False))
+        .group_by(ApiToken.user_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(User, func.coalesce(live.c.n, 0))
+        .outerjoin(live, live.c.user_id == User.id)
+        .order_by(User.username)
+    ).all()
+    return [(user, int(n)) for user, n in rows]

@@ -25,9 +25,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("sources", sa.String(length=200), nullable=False, server_default="")
         )
-        batch_op.add_column(
-            sa.Column("support", sa.Integer(), nullable=False, server_default="1")
-        )
+        batch_op.add_column(sa.Column("support", sa.Integer(), nullable=False, server_default="1"))
         batch_op.add_column(sa.Column("stated", sa.String(length=64), nullable=True))
 
 

@@ -9,38 +9,14 @@ from __future__ import annotations
 from typing import Any, Final
 
 from linker.family import kinds as K
+from service.openapi_parts import JSON, errors, json_content, nullable, ref
 
-JSON: Final = "application/json"
 MAX_ID: Final = 32  # characters of an entity id
 MAX_RADIUS: Final = 5
 MAX_NODES: Final = 2000
 DEFAULT_MAX_NODES: Final = 200
 MAX_MIN_CHILDREN: Final = 10_000
 MAX_NOTE: Final = 2000
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {**schema, "nullable": True}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {JSON: {"schema": schema}}}
-
-
-def _errors(*codes: str) -> dict[str, Any]:
-    names = {
-        "400": "Malformed",
-        "401": "Unauthorized",
-        "403": "Forbidden",
-        "404": "NotFound",
-        "413": "TooLarge",
-        "422": "Invalid",
-    }
-    return {code: {"$ref": f"#/components/responses/{names[code]}"} for code in codes}
 
 
 def _entity_param(name: str) -> dict[str, Any]:
@@ -69,12 +45,12 @@ def family_schemas() -> dict[str, Any]:
         "required": ["entity_id", "name", "minor", "sources"],
         "properties": {
             "entity_id": text,
-            "name": _nullable(text),
-            "sex": _nullable(text),
-            "birth_year": _nullable({"type": "integer"}),
-            "age": _nullable({"type": "integer"}),
+            "name": nullable(text),
+            "sex": nullable(text),
+            "birth_year": nullable({"type": "integer"}),
+            "age": nullable({"type": "integer"}),
             "minor": {"type": "boolean"},
-            "a_number": _nullable(text),
+            "a_number": nullable(text),
             "sources": {"type": "string", "description": "agencies, ';'-joined"},
             "records": {"type": "integer"},
             "family_group_id": text,
@@ -92,7 +68,7 @@ def family_schemas() -> dict[str, Any]:
             "inferred": {"type": "boolean"},
             "sources": text,
             "support": {"type": "integer"},
-            "stated": _nullable(text),
+            "stated": nullable(text),
         },
     }
     record_ref = {
@@ -116,7 +92,7 @@ def family_schemas() -> dict[str, Any]:
                     "type": "array",
                     "items": {
                         "allOf": [
-                            _ref("FamilyPerson"),
+                            ref("FamilyPerson"),
                             {
                                 "type": "object",
                                 "properties": {
@@ -127,7 +103,7 @@ def family_schemas() -> dict[str, Any]:
                         ]
                     },
                 },
-                "edges": {"type": "array", "items": _ref("FamilyRelation")},
+                "edges": {"type": "array", "items": ref("FamilyRelation")},
                 "crowded_contacts": {
                     "type": "array",
                     "description": "phones / addresses too widely shared to draw",
@@ -173,8 +149,8 @@ def family_schemas() -> dict[str, Any]:
             "type": "object",
             "required": ["child", "latest_location", "locations", "sponsors"],
             "properties": {
-                "child": _ref("FamilyPerson"),
-                "latest_location": _nullable({"type": "object"}),
+                "child": ref("FamilyPerson"),
+                "latest_location": nullable({"type": "object"}),
                 "locations": {"type": "array", "items": {"type": "object"}},
                 "sponsors": {"type": "array", "items": {"type": "object"}},
             },
@@ -202,7 +178,7 @@ def family_schemas() -> dict[str, Any]:
             "properties": {
                 "entity_b": {"type": "string", "minLength": 1, "maxLength": MAX_ID},
                 "relation": kind,
-                "note": _nullable({"type": "string", "maxLength": MAX_NOTE}),
+                "note": nullable({"type": "string", "maxLength": MAX_NOTE}),
             },
         },
         "RelationAssertion": {
@@ -240,8 +216,8 @@ def family_paths() -> dict[str, Any]:
                 ),
                 "parameters": [_int_query("min_children", 1, MAX_MIN_CHILDREN, 3)],
                 "responses": {
-                    "200": _json(_ref("RedFlags"), "the three lists"),
-                    **_errors("401", "403", "404", "422"),
+                    "200": json_content(ref("RedFlags"), "the three lists"),
+                    **errors("401", "403", "404", "422"),
                 },
             }
         },
@@ -261,8 +237,8 @@ def family_paths() -> dict[str, Any]:
                     _int_query("max_nodes", 1, MAX_NODES, DEFAULT_MAX_NODES),
                 ],
                 "responses": {
-                    "200": _json(_ref("Family"), "nodes and edges"),
-                    **_errors("401", "403", "404", "422"),
+                    "200": json_content(ref("Family"), "nodes and edges"),
+                    **errors("401", "403", "404", "422"),
                 },
             }
         },
@@ -286,8 +262,8 @@ def family_paths() -> dict[str, Any]:
                     },
                 ],
                 "responses": {
-                    "200": _json(_ref("FamilyPath"), "the explained path"),
-                    **_errors("401", "403", "404", "422"),
+                    "200": json_content(ref("FamilyPath"), "the explained path"),
+                    **errors("401", "403", "404", "422"),
                 },
             }
         },
@@ -297,8 +273,8 @@ def family_paths() -> dict[str, Any]:
                 "summary": "A child's latest known location and sponsors",
                 "parameters": [_entity_param("entity_id")],
                 "responses": {
-                    "200": _json(_ref("ChildStatus"), "location and sponsors"),
-                    **_errors("401", "403", "404"),
+                    "200": json_content(ref("ChildStatus"), "location and sponsors"),
+                    **errors("401", "403", "404"),
                 },
             }
         },
@@ -314,11 +290,11 @@ def family_paths() -> dict[str, Any]:
                 "parameters": [_entity_param("entity_a")],
                 "requestBody": {
                     "required": True,
-                    "content": {JSON: {"schema": _ref("RelationAssertionRequest")}},
+                    "content": {JSON: {"schema": ref("RelationAssertionRequest")}},
                 },
                 "responses": {
                     "201": {
-                        **_json(_ref("RelationAssertion"), "the assertion as stored"),
+                        **json_content(ref("RelationAssertion"), "the assertion as stored"),
                         "headers": {
                             "Location": {
                                 "description": "/api/family/{entity_a}",
@@ -326,7 +302,7 @@ def family_paths() -> dict[str, Any]:
                             }
                         },
                     },
-                    **_errors("400", "401", "403", "404", "413", "422"),
+                    **errors("400", "401", "403", "404", "413", "422"),
                 },
             }
         },
@@ -355,8 +331,8 @@ def family_paths() -> dict[str, Any]:
                     },
                 ],
                 "responses": {
-                    "200": _json(_ref("RelationAssertion"), "the removal as stored"),
-                    **_errors("400", "401", "403", "404", "422"),
+                    "200": json_content(ref("RelationAssertion"), "the removal as stored"),
+                    **errors("400", "401", "403", "404", "422"),
                 },
             }
         },

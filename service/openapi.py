@@ -14,8 +14,8 @@ from linker.lookup import MAX_K, MAX_VALUE_LENGTH, QUERY_FIELDS
 from linker.store.schema import DECISION_KINDS
 from linker.store.search import MAX_RESULTS
 from service.family_openapi import family_paths, family_schemas
+from service.openapi_parts import JSON, errors, json_content, nullable, ref
 
-JSON = "application/json"
 # Limits the API checks (service/api.py imports them from here).
 MAX_NOTE = 2000  # characters of a decision's note
 MAX_KEY = 200  # characters of a record key
@@ -23,34 +23,8 @@ MAX_QUERY = 200  # characters of a search
 DEFAULT_LIMIT = 25
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {**schema, "nullable": True}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {JSON: {"schema": schema}}}
-
-
 def _error(description: str) -> dict[str, Any]:
-    return _json(_ref("Error"), description)
-
-
-_ERRORS = {
-    "400": {"$ref": "#/components/responses/Malformed"},
-    "401": {"$ref": "#/components/responses/Unauthorized"},
-    "403": {"$ref": "#/components/responses/Forbidden"},
-    "404": {"$ref": "#/components/responses/NotFound"},
-    "413": {"$ref": "#/components/responses/TooLarge"},
-    "422": {"$ref": "#/components/responses/Invalid"},
-}
-
-
-def _errors(*codes: str) -> dict[str, Any]:
-    return {code: _ERRORS[code] for code in codes}
+    return json_content(ref("Error"), description)
 
 
 def _schemas() -> dict[str, Any]:
@@ -80,8 +54,8 @@ def _schemas() -> dict[str, Any]:
             "source": text,
             "record_key": text,
             "entity_id": text,
-            "a_number": _nullable(text),
-            "a_number_original": _nullable(text),
+            "a_number": nullable(text),
+            "a_number_original": nullable(text),
             "standardized": {"type": "object"},
             "raw": {"type": "object"},
         },
@@ -90,7 +64,7 @@ def _schemas() -> dict[str, Any]:
         "type": "object",
         "required": ["in_force", "binds", "awaiting_second", "conflict"],
         "properties": {
-            "in_force": _nullable({"type": "string", "enum": list(DECISION_KINDS)}),
+            "in_force": nullable({"type": "string", "enum": list(DECISION_KINDS)}),
             "binds": {"type": "boolean"},
             "awaiting_second": {"type": "boolean"},
             "conflict": {"type": "boolean"},
@@ -101,15 +75,15 @@ def _schemas() -> dict[str, Any]:
         "required": ["id", "left", "right", "decision", "reviewer", "decided_at"],
         "properties": {
             "id": {"type": "integer"},
-            "left": _ref("RecordRef"),
-            "right": _ref("RecordRef"),
+            "left": ref("RecordRef"),
+            "right": ref("RecordRef"),
             "decision": {"type": "string", "enum": list(DECISION_KINDS)},
             "note": text,
             "reviewer": text,
             "decided_at": {"type": "string", "format": "date-time"},
-            "run_id": _nullable({"type": "integer"}),
+            "run_id": nullable({"type": "integer"}),
             "needs_second": {"type": "boolean"},
-            "state": _ref("PairState"),
+            "state": ref("PairState"),
         },
     }
     return {
@@ -134,7 +108,7 @@ def _schemas() -> dict[str, Any]:
             ),
             "additionalProperties": False,
             "properties": {
-                name: _nullable({"type": "string", "maxLength": MAX_VALUE_LENGTH})
+                name: nullable({"type": "string", "maxLength": MAX_VALUE_LENGTH})
                 for name in QUERY_FIELDS
             },
         },
@@ -143,7 +117,7 @@ def _schemas() -> dict[str, Any]:
             "required": ["record"],
             "additionalProperties": False,
             "properties": {
-                "record": _ref("QueryRecord"),
+                "record": ref("QueryRecord"),
                 "k": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10},
             },
         },
@@ -161,11 +135,11 @@ def _schemas() -> dict[str, Any]:
                 "source": text,
                 "record_key": text,
                 "entity_id": text,
-                "a_number": _nullable(text),
+                "a_number": nullable(text),
                 "match_probability": {"type": "number", "minimum": 0, "maximum": 1},
                 "match_weight": {"type": "number"},
-                "contradiction": _nullable(text),
-                "explanation": _ref("Explanation"),
+                "contradiction": nullable(text),
+                "explanation": ref("Explanation"),
                 "found_by": {"type": "array", "items": text},
             },
         },
@@ -174,7 +148,7 @@ def _schemas() -> dict[str, Any]:
             "required": ["run_id", "candidates"],
             "properties": {
                 "run_id": {"type": "integer"},
-                "candidates": {"type": "array", "items": _ref("Candidate"), "maxItems": MAX_K},
+                "candidates": {"type": "array", "items": ref("Candidate"), "maxItems": MAX_K},
             },
         },
         "Explanation": explanation,
@@ -184,15 +158,15 @@ def _schemas() -> dict[str, Any]:
             "required": ["pair_id", "left", "right", "match_probability", "explanation"],
             "properties": {
                 "pair_id": {"type": "integer"},
-                "left": _ref("Record"),
-                "right": _ref("Record"),
+                "left": ref("Record"),
+                "right": ref("Record"),
                 "match_probability": {"type": "number", "minimum": 0, "maximum": 1},
                 "match_weight": {"type": "number"},
-                "review_rank": _nullable({"type": "integer"}),
+                "review_rank": nullable({"type": "integer"}),
                 "review_reason": text,
-                "explanation": _ref("Explanation"),
-                "left_members": {"type": "array", "items": _ref("Record")},
-                "right_members": {"type": "array", "items": _ref("Record")},
+                "explanation": ref("Explanation"),
+                "left_members": {"type": "array", "items": ref("Record")},
+                "right_members": {"type": "array", "items": ref("Record")},
             },
         },
         "DecisionRequest": {
@@ -200,10 +174,10 @@ def _schemas() -> dict[str, Any]:
             "required": ["left", "right", "decision"],
             "additionalProperties": False,
             "properties": {
-                "left": _ref("RecordRef"),
-                "right": _ref("RecordRef"),
+                "left": ref("RecordRef"),
+                "right": ref("RecordRef"),
                 "decision": {"type": "string", "enum": list(DECISION_KINDS)},
-                "note": _nullable({"type": "string", "maxLength": MAX_NOTE}),
+                "note": nullable({"type": "string", "maxLength": MAX_NOTE}),
             },
         },
         "PairState": state,
@@ -213,23 +187,23 @@ def _schemas() -> dict[str, Any]:
             "required": ["entity_id", "members", "sources", "decisions"],
             "properties": {
                 "entity_id": text,
-                "a_number": _nullable(text),
+                "a_number": nullable(text),
                 "size": {"type": "integer"},
                 "sources": {"type": "array", "items": text},
-                "members": {"type": "array", "items": _ref("Record")},
-                "decisions": {"type": "array", "items": _ref("Decision")},
+                "members": {"type": "array", "items": ref("Record")},
+                "decisions": {"type": "array", "items": ref("Decision")},
                 "linked": {
                     "type": "array",
                     "items": {
                         "type": "object",
                         "properties": {
-                            "record": _ref("Record"),
-                            "member": _ref("RecordRef"),
+                            "record": ref("Record"),
+                            "member": ref("RecordRef"),
                             "awaiting_second": {"type": "boolean"},
                         },
                     },
                 },
-                "split_out": {"type": "array", "items": _ref("RecordRef")},
+                "split_out": {"type": "array", "items": ref("RecordRef")},
             },
         },
         "SearchResponse": {
@@ -248,10 +222,10 @@ def _schemas() -> dict[str, Any]:
                             "source": text,
                             "record_key": text,
                             "entity_id": text,
-                            "a_number": _nullable(text),
-                            "full_name": _nullable(text),
-                            "dob": _nullable(text),
-                            "dob_year": _nullable({"type": "integer"}),
+                            "a_number": nullable(text),
+                            "full_name": nullable(text),
+                            "dob": nullable(text),
+                            "dob_year": nullable({"type": "integer"}),
                             "score": {"type": "number", "minimum": 0, "maximum": 1},
                         },
                     },
@@ -275,11 +249,11 @@ def _paths() -> dict[str, Any]:
                 ),
                 "requestBody": {
                     "required": True,
-                    "content": {JSON: {"schema": _ref("MatchRequest")}},
+                    "content": {JSON: {"schema": ref("MatchRequest")}},
                 },
                 "responses": {
-                    "200": _json(_ref("MatchResponse"), "candidates, best first"),
-                    **_errors("400", "401", "403", "404", "413", "422"),
+                    "200": json_content(ref("MatchResponse"), "candidates, best first"),
+                    **errors("400", "401", "403", "404", "413", "422"),
                 },
             }
         },
@@ -289,9 +263,9 @@ def _paths() -> dict[str, Any]:
                 "summary": "Claim the next pair to review",
                 "description": "Reviewer or admin. 204 when the queue is empty.",
                 "responses": {
-                    "200": _json(_ref("Pair"), "the pair, claimed for this reviewer"),
+                    "200": json_content(ref("Pair"), "the pair, claimed for this reviewer"),
                     "204": {"description": "nothing left to review"},
-                    **_errors("401", "403"),
+                    **errors("401", "403"),
                 },
             }
         },
@@ -308,11 +282,11 @@ def _paths() -> dict[str, Any]:
                 ),
                 "requestBody": {
                     "required": True,
-                    "content": {JSON: {"schema": _ref("DecisionRequest")}},
+                    "content": {JSON: {"schema": ref("DecisionRequest")}},
                 },
                 "responses": {
                     "201": {
-                        **_json(_ref("Decision"), "the decision as stored"),
+                        **json_content(ref("Decision"), "the decision as stored"),
                         "headers": {
                             "Location": {
                                 "description": "/api/decisions/{id}",
@@ -320,7 +294,7 @@ def _paths() -> dict[str, Any]:
                             }
                         },
                     },
-                    **_errors("400", "401", "403", "404", "413", "422"),
+                    **errors("400", "401", "403", "404", "413", "422"),
                 },
             }
         },
@@ -337,8 +311,8 @@ def _paths() -> dict[str, Any]:
                     }
                 ],
                 "responses": {
-                    "200": _json(_ref("Decision"), "the decision"),
-                    **_errors("401", "403", "404"),
+                    "200": json_content(ref("Decision"), "the decision"),
+                    **errors("401", "403", "404"),
                 },
             }
         },
@@ -355,8 +329,8 @@ def _paths() -> dict[str, Any]:
                     }
                 ],
                 "responses": {
-                    "200": _json(_ref("Entity"), "members by source, A-number, decisions"),
-                    **_errors("401", "403", "404"),
+                    "200": json_content(ref("Entity"), "members by source, A-number, decisions"),
+                    **errors("401", "403", "404"),
                 },
             }
         },
@@ -388,8 +362,8 @@ def _paths() -> dict[str, Any]:
                     },
                 ],
                 "responses": {
-                    "200": _json(_ref("SearchResponse"), "records, best first"),
-                    **_errors("401", "403", "422"),
+                    "200": json_content(ref("SearchResponse"), "records, best first"),
+                    **errors("401", "403", "422"),
                 },
             }
         },
@@ -399,7 +373,7 @@ def _paths() -> dict[str, Any]:
                 "summary": "This document",
                 "responses": {
                     "200": {"description": "the OpenAPI document", "content": {JSON: {}}},
-                    **_errors("401"),
+                    **errors("401"),
                 },
             }
         },

@@ -18,8 +18,8 @@ import networkx as nx
 import pandas as pd
 import pytest
 from family_store import Cases, FamilyRun, family_cases, family_run
-from flask.testing import FlaskClient
 from sqlalchemy import select
+from web import PASSWORD, audit_events, login
 
 from linker import columns as C
 from linker.family import attach_relations, build_family_graph
@@ -35,12 +35,10 @@ from linker.family.store import (
 )
 from linker.store import Store
 from linker.store.runs import persist_run
-from linker.store.schema import AssertedRelation, AuditEvent, Relation
+from linker.store.schema import AssertedRelation, Relation
 from linker.store.users import add_user, issue_token, user_by_name
 from service import create_app
 from service.db import STORE_KEY
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="session")
@@ -71,26 +69,6 @@ def store(app) -> Store:
 def cases(app, store: Store) -> Cases:
     family = store_family(store)
     return family_cases(family.graph.relations, family.graph.people)
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
-    assert match, "the page carries no CSRF token"
-    return match.group(1)
-
-
-def login(client: FlaskClient, name: str) -> str:
-    token = _csrf(client.get("/login").text)
-    response = client.post(
-        "/login", data={"username": name, "password": PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 302
-    return _csrf(client.get("/family/").text)
-
-
-def _events(store: Store, action: str) -> list[AuditEvent]:
-    with store.session() as s:
-        return list(s.scalars(select(AuditEvent).where(AuditEvent.action == action)))
 
 
 def _bearer(store: Store, name: str) -> dict[str, str]:
@@ -133,7 +111,7 @@ def test_family_page_draws_the_child_with_sponsor_and_travelling_adult(
     app, store: Store, cases: Cases
 ) -> None:
     client = app.test_client()
-    login(client, "ana")
+    login(client, "ana", landing="/family/")
     page = client.get(f"/family/{cases.child}")
     assert page.status_code == 200
     html = page.text
@@ -154,15 +132,15 @@ def test_family_page_draws_the_child_with_sponsor_and_travelling_adult(
     assert f'class="sponsor" data-entity="{cases.sponsor}"' in status
     assert 'id="latest-location"' in status
     assert 'id="assert-form"' not in html  # an analyst reads, does not assert
-    events = _events(store, VIEW_FAMILY)
+    events = audit_events(store, VIEW_FAMILY)
     assert [e.target for e in events] == [cases.child]
     assert cases.sponsor in events[0].detail["people"]
-    assert [e.target for e in _events(store, CHILD_STATUS)] == [cases.child]
+    assert [e.target for e in audit_events(store, CHILD_STATUS)] == [cases.child]
 
 
 def test_unknown_entity_is_a_404_page_and_json(app, store: Store) -> None:
     client = app.test_client()
-    login(client, "ana")
+    login(client, "ana", landing="/family/")
     page = client.get("/family/E000000000000")
     assert page.status_code == 404 and "No such person" in page.text
     assert client.get("/family/" + "E" * 300).status_code == 404
@@ -170,32 +148,32 @@ def test_unknown_entity_is_a_404_page_and_json(app, store: Store) -> None:
     api = client.get("/api/family/E000000000000")
     assert api.status_code == 404 and api.json["error"] == "unknown_entity"
     assert client.get("/api/family/E000000000000/child").status_code == 404
-    assert not _events(store, VIEW_FAMILY)
+    assert not audit_events(store, VIEW_FAMILY)
 
 
 def test_search_finds_a_person_by_name_and_goes_straight_to_an_entity_id(
     app, store: Store, cases: Cases
 ) -> None:
     client = app.test_client()
-    login(client, "ana")
+    login(client, "ana", landing="/family/")
     name = store_family(store).graph.person(cases.child)["name"]
     found = client.get("/family/", query_string={"q": name})
     assert found.status_code == 200
     assert f'class="person-row" data-entity="{cases.child}"' in found.text
     direct = client.get("/family/", query_string={"q": cases.child})
     assert direct.status_code == 302 and direct.location.endswith(f"/family/{cases.child}")
-    assert _events(store, "search")
+    assert audit_events(store, "search")
 
 
 def test_path_form_explains_the_connection(app, store: Store, cases: Cases) -> None:
     client = app.test_client()
-    login(client, "ana")
+    login(client, "ana", landing="/family/")
     page = client.get(f"/family/{cases.child}", query_string={"to": cases.travelling_adult})
     steps = page.text[page.text.index('id="path-steps"') :]
     assert steps.count("<li>") == 1  # one step: they crossed together
     none = client.get(f"/family/{cases.child}", query_string={"to": cases.unrelated})
     assert 'id="path-none"' in none.text
-    assert [e.target for e in _events(store, FAMILY_PATH)] == [
+    assert [e.target for e in audit_events(store, FAMILY_PATH)] == [
         f"{cases.child},{cases.travelling_adult}",
         f"{cases.child},{cases.unrelated}",
     ]
@@ -203,7 +181,7 @@ def test_path_form_explains_the_connection(app, store: Store, cases: Cases) -> N
 
 def test_exports(app, cases: Cases) -> None:
     client = app.test_client()
-    login(client, "ana")
+    login(client, "ana", landing="/family/")
     svg = client.get(f"/family/{cases.child}/family.svg")
     assert svg.mimetype == "image/svg+xml" and "attachment" in svg.headers["Content-Disposition"]
     assert f'data-entity="{cases.sponsor}"' in svg.text
@@ -220,7 +198,7 @@ def test_exports(app, cases: Cases) -> None:
 
 def test_red_flag_lists_on_the_index(app, store: Store, cases: Cases) -> None:
     client = app.test_client()
-    login(client, "ana")
+    login(client, "ana", landing="/family/")
     page = client.get("/family/", query_string={"min_children": 2})
     assert page.status_code == 200
     flags = store_family(store).red_flags(2)
@@ -233,7 +211,7 @@ def test_red_flag_lists_on_the_index(app, store: Store, cases: Cases) -> None:
     assert len(alone) > 0  # the sample holds unaccompanied children with no relative
     assert f"({len(alone)})" in page.text
     assert f'href="/family/{alone["child"].iloc[0]}"' in page.text
-    event = _events(store, "red_flags")[-1]
+    event = audit_events(store, "red_flags")[-1]
     assert event.detail["children_without_relatives"] == len(alone)
 
 
@@ -242,7 +220,7 @@ def test_asserted_relation_round_trip_survives_a_rerun(
     app, store: Store, run: FamilyRun, cases: Cases
 ) -> None:
     client = app.test_client()
-    token = login(client, "rita")
+    token = login(client, "rita", landing="/family/")
     page = client.get(f"/family/{cases.child}")
     assert 'id="assert-form"' in page.text
     added = client.post(
@@ -267,7 +245,7 @@ def test_asserted_relation_round_trip_survives_a_rerun(
         ]
         keys = {(asserted[0].a_source, asserted[0].a_record_key)}
         keys.add((asserted[0].b_source, asserted[0].b_record_key))
-    event = _events(store, ASSERT_RELATION)[0]
+    event = audit_events(store, ASSERT_RELATION)[0]
     assert event.username == "rita" and set(event.target.split(",")) == set(pair)
     assert set(event.detail["records"]) == {f"{s}:{k}" for s, k in keys}
 
@@ -284,7 +262,9 @@ def test_asserted_relation_round_trip_survives_a_rerun(
     assert removed.status_code == 303
     sponsor_row = f'data-a="{cases.sponsor}" data-b="{cases.child}" data-kind="sponsor_of"'
     assert sponsor_row not in client.get(f"/family/{cases.child}").text
-    assert [e.target for e in _events(store, REMOVE_RELATION)] == [f"{cases.sponsor},{cases.child}"]
+    assert [e.target for e in audit_events(store, REMOVE_RELATION)] == [
+        f"{cases.sponsor},{cases.child}"
+    ]
 
     # A second run of the batch: new run id, assertions still applied (keyed by records).
     before = store_family(store).run_id
@@ -308,11 +288,11 @@ def test_asserted_relation_round_trip_survives_a_rerun(
 
 def test_assertion_forms_need_csrf_and_a_reviewer(app, store: Store, cases: Cases) -> None:
     client = app.test_client()
-    token = login(client, "ana")
+    token = login(client, "ana", landing="/family/")
     form = {"csrf_token": token, "other": cases.unrelated, "relation": K.SIBLING_OF}
     assert client.post(f"/family/{cases.child}/relations", data=form).status_code == 403
     reviewer = app.test_client()
-    login(reviewer, "rita")
+    login(reviewer, "rita", landing="/family/")
     no_token = {k: v for k, v in form.items() if k != "csrf_token"}
     assert reviewer.post(f"/family/{cases.child}/relations", data=no_token).status_code == 400
     with store.session() as s:
@@ -354,7 +334,7 @@ def test_large_components_are_summarized_not_drawn(run: FamilyRun, tmp_path: Pat
     app = _app(url, FAMILY_MAX_DRAWN=40)
     try:
         client = app.test_client()
-        login(client, "ana")
+        login(client, "ana", landing="/family/")
         started = time.perf_counter()
         page = client.get(f"/family/{hub}")
         seconds = time.perf_counter() - started
@@ -415,8 +395,8 @@ def test_api_answers_family_path_child_and_flags(app, store: Store, cases: Cases
     bad = client.get("/api/family/flags?min_children=zero", headers=headers)
     assert bad.status_code == 422 and bad.json["error"] == "invalid_input"
 
-    assert [e.target for e in _events(store, VIEW_FAMILY)] == [cases.child]
-    assert [e.target for e in _events(store, FAMILY_PATH)] == [
+    assert [e.target for e in audit_events(store, VIEW_FAMILY)] == [cases.child]
+    assert [e.target for e in audit_events(store, FAMILY_PATH)] == [
         f"{cases.child},{cases.travelling_adult}",
         f"{cases.child},{cases.unrelated}",
     ]
@@ -463,7 +443,7 @@ def test_api_asserts_and_removes_with_a_token_analyst_cannot(
 
 def test_api_session_writes_need_the_csrf_header(app, store: Store, cases: Cases) -> None:
     client = app.test_client()
-    token = login(client, "rita")
+    token = login(client, "rita", landing="/family/")
     body = {"entity_b": cases.unrelated, "relation": K.SIBLING_OF}
     post = f"/api/family/{cases.child}/relations"
     refused = client.post(post, json=body)

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from web import PASSWORD, audit_events, login
 
 from linker.store import Store
 from linker.store import audit as A
 from linker.store import review as R
 from linker.store.decisions import pair_state
-from linker.store.schema import AuditEvent, Decision, Pair, Record
+from linker.store.schema import Decision, Pair, Record
 from linker.store.users import add_user
 from service import create_app
 from service.review import diff_markup
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -34,28 +31,6 @@ def store(app) -> Store:
     from service.db import STORE_KEY
 
     return app.extensions[STORE_KEY]
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'name="csrf-token" content="([^"]+)"', html
-    )
-    assert match, "the page carries no CSRF token"
-    return match.group(1)
-
-
-def login(client: FlaskClient, name: str) -> str:
-    token = _csrf(client.get("/login").text)
-    response = client.post(
-        "/login", data={"username": name, "password": PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 302
-    return _csrf(client.get("/review/search").text)
-
-
-def _events(store: Store, action: str) -> list[AuditEvent]:
-    with store.session() as s:
-        return list(s.scalars(select(AuditEvent).where(AuditEvent.action == action)))
 
 
 def _decisions(store: Store) -> list[Decision]:
@@ -75,7 +50,7 @@ def test_diff_marks_the_differing_characters_and_escapes() -> None:
 
 def test_queue_page_shows_progress_and_the_next_pairs(app, store: Store) -> None:
     client = app.test_client()
-    login(client, "rita")
+    login(client, "rita", landing="/review/search")
     page = client.get("/review/")
     assert page.status_code == 200
     with store.session() as s:
@@ -87,7 +62,7 @@ def test_queue_page_shows_progress_and_the_next_pairs(app, store: Store) -> None
 
 def test_pair_page_side_by_side_with_diff_chart_members_and_audit(app, store: Store) -> None:
     client = app.test_client()
-    login(client, "rita")
+    login(client, "rita", landing="/review/search")
     start = client.get("/review/next?restart=1")
     assert start.status_code == 302
     pair_id = int(start.headers["Location"].rsplit("/", 1)[1])
@@ -116,7 +91,7 @@ def test_pair_page_side_by_side_with_diff_chart_members_and_audit(app, store: St
     assert 'id="progress"' in html and "<kbd>m</kbd> match" in html
     for raw_key in view.left.raw:
         assert raw_key in html
-    views = _events(store, A.VIEW_PAIR)
+    views = audit_events(store, A.VIEW_PAIR)
     assert {e.target for e in views} == {view.left.target, view.right.target}
     assert all(e.username == "rita" and e.detail["pair_id"] == pair_id for e in views)
     name = view.left.standardized.get("full_name")
@@ -125,7 +100,7 @@ def test_pair_page_side_by_side_with_diff_chart_members_and_audit(app, store: St
 
 def test_decision_needs_csrf_then_records_audits_and_moves_on(app, store: Store) -> None:
     client = app.test_client()
-    token = login(client, "rita")
+    token = login(client, "rita", landing="/review/search")
     pair_id = int(client.get("/review/next").headers["Location"].rsplit("/", 1)[1])
     refused = client.post(f"/review/pair/{pair_id}/decide", data={"decision": "distinct"})
     assert refused.status_code == 400 and _decisions(store) == []
@@ -136,7 +111,7 @@ def test_decision_needs_csrf_then_records_audits_and_moves_on(app, store: Store)
     assert done.status_code == 303 and done.headers["Location"].endswith("/review/next")
     (row,) = _decisions(store)
     assert (row.decision, row.reviewer, row.note) == ("distinct", "rita", "different mothers")
-    (event,) = _events(store, A.DECIDE)
+    (event,) = audit_events(store, A.DECIDE)
     assert event.detail["decision"] == "distinct" and event.detail["pair_id"] == pair_id
     following = client.get(done.headers["Location"])
     next_id = int(following.headers["Location"].rsplit("/", 1)[1])
@@ -152,7 +127,7 @@ def test_decision_needs_csrf_then_records_audits_and_moves_on(app, store: Store)
 
 def test_undo_restores_the_pair_and_skip_moves_past_it(app, store: Store) -> None:
     client = app.test_client()
-    token = login(client, "rita")
+    token = login(client, "rita", landing="/review/search")
     first = int(client.get("/review/next").headers["Location"].rsplit("/", 1)[1])
     client.post(f"/review/pair/{first}/decide", data={"decision": "match", "csrf_token": token})
     undone = client.post("/review/undo", data={"csrf_token": token})
@@ -170,7 +145,7 @@ def test_undo_restores_the_pair_and_skip_moves_past_it(app, store: Store) -> Non
 
 def test_two_person_rule_tells_the_reviewer(app, store: Store) -> None:
     client = app.test_client()
-    token = login(client, "rita")
+    token = login(client, "rita", landing="/review/search")
     with store.session() as s:
         candidates = [
             p.id
@@ -198,7 +173,7 @@ def test_two_person_rule_tells_the_reviewer(app, store: Store) -> None:
 
 def test_analyst_reads_but_cannot_decide(app, store: Store) -> None:
     client = app.test_client()
-    token = login(client, "ana")
+    token = login(client, "ana", landing="/review/search")
     with store.session() as s:
         pair = s.scalar(select(Pair).where(Pair.review_rank == 0))
         record = s.scalar(select(Record).limit(1))
@@ -223,7 +198,7 @@ def test_analyst_reads_but_cannot_decide(app, store: Store) -> None:
 
 def test_entity_page_and_split_this_record_out(app, store: Store) -> None:
     client = app.test_client()
-    token = login(client, "rita")
+    token = login(client, "rita", landing="/review/search")
     with store.session() as s:
         entity_id = s.execute(
             select(Record.entity_id)
@@ -240,7 +215,8 @@ def test_entity_page_and_split_this_record_out(app, store: Store) -> None:
     for m in members:
         assert f'data-record="{m.source}:{m.record_key}"' in page.text
     assert page.text.count("Split this record out") == 2
-    (view,) = _events(store, A.VIEW_ENTITY)
+    assert f'href="/family/{entity_id}" id="family-link"' in page.text
+    (view,) = audit_events(store, A.VIEW_ENTITY)
     assert view.target == entity_id and len(view.detail["records"]) == 2
     no_csrf = client.post(
         f"/review/entity/{entity_id}/split",
@@ -260,13 +236,13 @@ def test_entity_page_and_split_this_record_out(app, store: Store) -> None:
     (row,) = _decisions(store)
     assert row.decision == "distinct"
     assert "split out at next run" in split.text
-    assert any(e.detail.get("split") for e in _events(store, A.DECIDE))
+    assert any(e.detail.get("split") for e in audit_events(store, A.DECIDE))
     assert client.get("/review/entity/E-none").status_code == 404
 
 
 def test_search_ranks_links_to_entities_and_audits_without_names(app, store: Store) -> None:
     client = app.test_client()
-    login(client, "ana")
+    login(client, "ana", landing="/review/search")
     with store.session() as s:
         person = s.scalar(
             select(Record).where(Record.dob.is_not(None)).order_by(Record.id).limit(1)
@@ -279,17 +255,17 @@ def test_search_ranks_links_to_entities_and_audits_without_names(app, store: Sto
     assert f"{person.source}:{person.record_key}" in page.text
     assert f"/review/entity/{person.entity_id}" in page.text
     assert "100%" in page.text
-    (event,) = _events(store, A.SEARCH)
+    (event,) = audit_events(store, A.SEARCH)
     assert event.detail["criteria"] == ["name", "dob"]
     text = json.dumps(event.detail)
     assert person.full_name not in text and person.dob not in text
     assert client.get("/review/search").status_code == 200
-    assert len(_events(store, A.SEARCH)) == 1  # an empty form searches nothing
+    assert len(audit_events(store, A.SEARCH)) == 1  # an empty form searches nothing
 
 
 def test_a_pair_with_different_names_has_marked_characters(app, store: Store) -> None:
     client = app.test_client()
-    login(client, "rita")
+    login(client, "rita", landing="/review/search")
     with store.session() as s:
         queued = select(Pair).where(Pair.review_rank.is_not(None)).order_by(Pair.review_rank)
         views = [R.pair_view(s, p.id) for p in s.scalars(queued)]

@@ -93,8 +93,8 @@ def _insert(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> Non
         connection.execute(statement, list(rows[start : start + _CHUNK]))
 
 
-def _record_rows(run_id: int, records: pd.DataFrame, entities: pd.DataFrame) -> list[dict]:
-    by_id = entities.set_index(C.RECORD_ID).reindex(records[C.RECORD_ID].to_numpy())
+def _record_rows(run_id: int, records: pd.DataFrame, by_id: pd.DataFrame) -> list[dict]:
+    """Insert rows of `records`; `by_id` holds each record's entity row, aligned."""
     shown = [c for c in C.RECORD_COLUMNS if c in records.columns and c not in (C.RAW,)]
     standardized = _json_lines(records[shown].astype(object))
     raw = (
@@ -179,6 +179,38 @@ def _entity_rows(entities: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _pair_rows(
+    run_id: int, result: ReconcileResult, pairs: pd.DataFrame, to_db: np.ndarray
+) -> list[dict[str, Any]]:
+    """Insert rows of `pairs` (a chunk), with their explanations; `to_db` maps the run's
+    record ids to the stored records' ids."""
+    explanations = _explanations(result, pairs)
+    return [
+        {
+            "run_id": run_id,
+            "left_id": int(left),
+            "right_id": int(right),
+            "match_weight": float(w),
+            "match_probability": float(p),
+            "contradiction": str(c),
+            "review_rank": None if np.isnan(r) else int(r),
+            "review_reason": str(reason),
+            "explanation": e,
+        }
+        for left, right, w, p, c, r, reason, e in zip(
+            to_db[pairs[C.RECORD_ID_L].to_numpy()],
+            to_db[pairs[C.RECORD_ID_R].to_numpy()],
+            pairs[C.MATCH_WEIGHT].to_numpy(),
+            pairs[C.MATCH_PROBABILITY].to_numpy(),
+            pairs["contradiction"].astype(str).to_numpy(),
+            pairs["review_rank"].to_numpy(),
+            pairs["review_reason"].to_numpy(),
+            explanations,
+            strict=True,
+        )
+    ]
+
+
 def persist_run(
     store: Store,
     result: ReconcileResult,
@@ -196,7 +228,6 @@ def persist_run(
     band_low = float(settings.get("review_band", (0.2, 0.95))[0])
     threshold = float(settings.get("threshold", 0.5))
     pairs = _pairs_to_keep(result, min(band_low, threshold))
-    explanations = _explanations(result, pairs)
     with store.session() as session:
         run = Run(
             mapping=mapping,
@@ -207,7 +238,12 @@ def persist_run(
         )
         session.add(run)
         session.flush()
-        _insert(session, Record, _record_rows(run.id, records, result.entities))
+        # Rows are built a chunk at a time: a million records as dicts at once would
+        # hold several GB (the JSON texts above all).
+        by_id = result.entities.set_index(C.RECORD_ID).reindex(records[C.RECORD_ID].to_numpy())
+        for start in range(0, len(records), _CHUNK):
+            part = slice(start, start + _CHUNK)
+            _insert(session, Record, _record_rows(run.id, records.iloc[part], by_id.iloc[part]))
         ids = {
             int(row_id): int(db_id)
             for row_id, db_id in session.execute(
@@ -216,32 +252,10 @@ def persist_run(
         }
         to_db = np.zeros(len(records), dtype=np.int64)
         to_db[np.fromiter(ids.keys(), dtype=np.int64)] = np.fromiter(ids.values(), np.int64)
-        rank = pairs["review_rank"].to_numpy()
-        pair_rows = [
-            {
-                "run_id": run.id,
-                "left_id": int(left),
-                "right_id": int(right),
-                "match_weight": float(w),
-                "match_probability": float(p),
-                "contradiction": str(c),
-                "review_rank": None if np.isnan(r) else int(r),
-                "review_reason": str(reason),
-                "explanation": e,
-            }
-            for left, right, w, p, c, r, reason, e in zip(
-                to_db[pairs[C.RECORD_ID_L].to_numpy()],
-                to_db[pairs[C.RECORD_ID_R].to_numpy()],
-                pairs[C.MATCH_WEIGHT].to_numpy(),
-                pairs[C.MATCH_PROBABILITY].to_numpy(),
-                pairs["contradiction"].astype(str).to_numpy(),
-                rank,
-                pairs["review_reason"].to_numpy(),
-                explanations,
-                strict=True,
+        for start in range(0, len(pairs), _CHUNK):
+            _insert(
+                session, Pair, _pair_rows(run.id, result, pairs.iloc[start : start + _CHUNK], to_db)
             )
-        ]
-        _insert(session, Pair, pair_rows)
         entities = _entity_rows(result.entities)
         _insert(
             session,

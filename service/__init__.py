@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from linker import __version__
 from linker.store import Store
+from linker.store.runs import latest_run
 from service import admin, api, auth, family, review
 from service.db import STORE_KEY, db
 from service.extensions import csrf, limiter, login_manager
@@ -68,8 +69,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.get("/")
     def home() -> Any:
-        from linker.store.runs import latest_run
-
         with db() as session:
             run = latest_run(session)
             counts = dict(run.counts) if run else {}
@@ -89,9 +88,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ]
         if _wants_json():
             return jsonify(error=name, message=error.description), code, headers
-        return render_template(
-            "error.html", code=code, name=error.name, message=error.description
-        ), code
+        page = render_template("error.html", code=code, name=error.name, message=error.description)
+        return page, code, headers
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Any:

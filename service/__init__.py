@@ -102,9 +102,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
         return http_error(InternalServerError())
 
+    # The nav links only to pages this app serves; routes are fixed once registered.
+    endpoints = frozenset(rule.endpoint for rule in app.url_map.iter_rules())
+
     @app.context_processor
     def inject_user() -> dict[str, Any]:
-        endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
         return {"current_user": current_user, "version": __version__, "endpoints": endpoints}
 
     return app

@@ -223,8 +223,3 @@ def conflicts(session: Session) -> list[PairState]:
 def awaiting_second(session: Session) -> list[PairState]:
     """Matches under the two-person rule that still need a second reviewer."""
     return [s for h in _all_by_pair(session).values() if (s := state_of(h)).awaiting_second]
-
-
-def decided_pair_keys(session: Session) -> set[tuple[str, str, str, str]]:
-    """Every pair with a decision in force that is not `unsure` (they leave the queue)."""
-    return {k for k, h in _all_by_pair(session).items() if h[-1].decision != "unsure"}

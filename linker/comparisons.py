@@ -131,10 +131,12 @@ def first_last_swapped(p: PairFeatures) -> np.ndarray:
 )
 def given_name(p: PairFeatures) -> LevelArrays:
     null = p.either_null(C.GIVEN_NAME_CANONICAL)
-    jw = p.similarity(C.GIVEN_NAME, jaro_winkler)
-    contained = p.similarity(GIVEN_FULL, token_subset) > 0
+    exact = p.equal(C.GIVEN_NAME_CANONICAL)
+    open_ = ~null & ~exact  # only pairs no earlier level placed need the fuzzy scores
+    contained = p.similarity(GIVEN_FULL, token_subset, where=open_) > 0
+    jw = p.similarity(C.GIVEN_NAME, jaro_winkler, where=open_ & ~contained)
     return [
-        p.equal(C.GIVEN_NAME_CANONICAL),
+        exact,
         contained,
         jw >= 0.92,
         p.equal(C.GIVEN_PHONETIC),
@@ -160,13 +162,18 @@ def given_name(p: PairFeatures) -> LevelArrays:
 def family_name(p: PairFeatures) -> LevelArrays:
     f1, f2 = C.FAMILY_NAME_1, C.FAMILY_NAME_2
     null = p.either_null(f1)
+    both, first = p.equal(FAMILY_SORTED), p.equal(f1)
     shared = p.equal(f1, f2) | p.equal(f2, f1) | p.equal(f2)
-    jw = np.maximum(p.similarity(f1, jaro_winkler), p.similarity(C.FAMILY_NAME, jaro_winkler))
+    open_ = ~null & ~both & ~first & ~shared
+    jw = np.maximum(
+        p.similarity(f1, jaro_winkler, where=open_),
+        p.similarity(C.FAMILY_NAME, jaro_winkler, where=open_),
+    )
     ph1, ph2 = C.FAMILY_1_PHONETIC, C.FAMILY_2_PHONETIC
     phonetic = p.equal(ph1) | p.equal(ph1, ph2) | p.equal(ph2, ph1)
     return [
-        p.equal(FAMILY_SORTED),
-        p.equal(f1),
+        both,
+        first,
         shared,
         jw >= 0.90,
         phonetic,
@@ -192,14 +199,15 @@ def dob(p: PairFeatures) -> LevelArrays:
     both_full = (p.quality("l") == "full") & (p.quality("r") == "full")
     same_year = yl == yr
     swapped = both_full & same_year & (ml == dr) & (dl == mr) & (ml != dl)
-    typo = both_full & (p.similarity(C.DOB, transpositions) == 1)
+    exact = p.equal(C.DOB) & both_full
+    typo = p.similarity(C.DOB, transpositions, where=both_full & ~exact & ~swapped) == 1
     partial = ~both_full
     months_agree = np.isnan(ml) | np.isnan(mr) | (ml == mr)
     estimated = (p.quality("l") == "estimated") | (p.quality("r") == "estimated")
     year_gap = np.abs(yl - yr)
     partial_agrees = partial & months_agree & (same_year | (estimated & (year_gap <= 1)))
     return [
-        p.equal(C.DOB) & both_full,
+        exact,
         swapped,
         typo,
         partial_agrees,
@@ -210,8 +218,9 @@ def dob(p: PairFeatures) -> LevelArrays:
 def _identifier(column: str) -> Evaluator:
     def evaluate(p: PairFeatures) -> LevelArrays:
         null = p.either_null(column)
-        typo = p.similarity(column, transpositions) == 1
-        return [p.equal(column), typo], null
+        exact = p.equal(column)
+        typo = p.similarity(column, transpositions, where=~null & ~exact) == 1
+        return [exact, typo], null
 
     return evaluate
 
@@ -248,9 +257,10 @@ def country(p: PairFeatures) -> LevelArrays:
 )
 def address(p: PairFeatures) -> LevelArrays:
     null = p.either_null(C.ADDRESS)
-    jw = p.similarity(C.ADDRESS, jaro_winkler)
+    exact = p.equal(C.ADDRESS_KEY)
+    jw = p.similarity(C.ADDRESS, jaro_winkler, where=~null & ~exact)
     same_city = p.equal(C.CITY) & (p.equal(C.STATE) | p.either_null(C.STATE))
-    return [p.equal(C.ADDRESS_KEY), jw >= 0.90, p.equal(C.POSTAL_CODE), same_city], null
+    return [exact, jw >= 0.90, p.equal(C.POSTAL_CODE), same_city], null
 
 
 @register(

@@ -107,14 +107,15 @@ def derive_columns(records: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def prepare_features(records: pd.DataFrame) -> RecordFeatures:
-    """Factorize, gather text and numbers once. `records` must be ordered by RECORD_ID."""
+def prepare_features(records: pd.DataFrame, derived: pd.DataFrame | None = None) -> RecordFeatures:
+    """Factorize, gather text and numbers once. `records` must be ordered by RECORD_ID;
+    `derived` is `derive_columns(records)` when the caller already has it."""
     ids = records[C.RECORD_ID].to_numpy()
     if len(records) == 0:
         raise ValueError("no records to link")
     if not np.array_equal(ids, np.arange(len(records))):
         raise ValueError("records must be ordered by record_id 0..n-1 before linkage")
-    derived = derive_columns(records)
+    derived = derive_columns(records) if derived is None else derived
     needed = set(SINGLE_CODED) | set(TEXT_COLUMNS) | set(NUMERIC_COLUMNS) | {C.DOB_QUALITY}
     needed |= {c for group in JOINT_GROUPS for c in group}
     # A view of the columns needed, not a copy of the whole records frame.
@@ -181,17 +182,24 @@ class PairFeatures:
         return self._take("text", column, side, self.records.text_codes[column])
 
     def similarity(
-        self, column: str, scorer: Callable[[np.ndarray, np.ndarray], np.ndarray]
+        self,
+        column: str,
+        scorer: Callable[[np.ndarray, np.ndarray], np.ndarray],
+        where: np.ndarray | None = None,
     ) -> np.ndarray:
         """`scorer` over both sides' values, computed once per distinct pair of values.
 
         Candidate pairs repeat the same value pairs heavily (common names, shared
         addresses), so scoring distinct (left, right) code pairs and scattering the
-        result back is several times faster than scoring every pair. Null sides score 0.
+        result back is several times faster than scoring every pair. Null sides score 0,
+        and so do pairs outside `where`: a comparison passes the pairs an earlier,
+        cheaper level has not already placed, since the first level that holds wins.
         """
         left, right = self.text_code(column, "l"), self.text_code(column, "r")
         out = np.zeros(len(left), dtype=np.float64)
         both = (left >= 0) & (right >= 0)
+        if where is not None:
+            both &= where
         if not both.any():
             return out
         width = np.int64(len(self.records.uniques[column]) + 1)

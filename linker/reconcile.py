@@ -33,7 +33,7 @@ from linker.cluster import ClusterSettings, cluster_records
 from linker.decisions import Constraints, read_decisions, resolve_decisions
 from linker.errors import DataContractError
 from linker.family.run import write_family_outputs
-from linker.features import RecordFeatures, prepare_features
+from linker.features import RecordFeatures, derive_columns, prepare_features
 from linker.linkage import (
     ModelSettingsForRun,
     choose_comparisons,
@@ -95,6 +95,8 @@ class ReconcileSettings:
     review_band: tuple[float, float] = (0.2, 0.95)  # probabilities sent to review
     max_block_size: int = DEFAULT_MAX_BLOCK_SIZE
     batch_pairs: int = 1_000_000
+    # Threads comparing and scoring batches of pairs; the result does not depend on it.
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     link_only: bool = False  # never link two records of one source (two clean files)
     model: ModelSettingsForRun = field(default_factory=ModelSettingsForRun)
 
@@ -163,8 +165,12 @@ def reconcile(
         raise DataContractError("no readable records in any extract: nothing to link")
     constraints = load_constraints(decisions_path, decisions, records, warnings)
     with timed_stage("block", seconds, progress):
+        derived = derive_columns(records)
         blocked = block_records(
-            records, max_block_size=settings.max_block_size, link_only=settings.link_only
+            records,
+            max_block_size=settings.max_block_size,
+            link_only=settings.link_only,
+            derived=derived,
         )
         pairs = with_decided_pairs(blocked.pairs, constraints)
         warnings.extend(
@@ -173,23 +179,40 @@ def reconcile(
             if s.oversized_blocks
         )
     with timed_stage("compare", seconds, progress):
-        features = prepare_features(records)
+        features = prepare_features(records, derived)
+        del derived
         if model_path is not None:
             model = FellegiSunterModel.load(model_path)
             comparisons = rebuild_comparisons(model)
         else:
             comparisons = choose_comparisons(records)
         gammas = compare_in_batches(
-            features, pairs, comparisons, batch=settings.batch_pairs, rules=settings.model.rules
+            features,
+            pairs,
+            comparisons,
+            batch=settings.batch_pairs,
+            rules=settings.model.rules,
+            workers=settings.workers,
         )
     with timed_stage("train", seconds, progress):
         if model_path is None:
             model = train_model(
-                features, gammas, comparisons, settings.model, link_only=settings.link_only
+                features,
+                gammas,
+                comparisons,
+                settings.model,
+                link_only=settings.link_only,
+                workers=settings.workers,
             )
     with timed_stage("score", seconds, progress):
         scores = score_pairs(
-            model, features, pairs, gammas, comparisons, batch=settings.batch_pairs
+            model,
+            features,
+            pairs,
+            gammas,
+            comparisons,
+            batch=settings.batch_pairs,
+            workers=settings.workers,
         )
         # One frame of pairs, levels and scores, built column by column: a concat would
         # copy the tens of millions of rows once more.
@@ -247,13 +270,17 @@ def link_scored_pairs(
     """
     with timed_stage("cluster", seconds, progress):
         linkable = scored[C.MATCH_PROBABILITY].to_numpy() >= settings.threshold
-        cannot = _cannot_links_that_matter(scored, linkable, len(records))
-        cannot = pd.concat([cannot, constraints.cannot_link], ignore_index=True)
+        needed = _cannot_links_that_matter(scored, linkable, len(records))
+        cannot = pd.concat(
+            [scored.loc[needed, [C.RECORD_ID_L, C.RECORD_ID_R]], constraints.cannot_link],
+            ignore_index=True,
+        )
         # Keep what a reader or a later stage uses: likely pairs, the rule-rejected pairs
         # that clustering needed, and decided pairs; the weights of all go to the report.
         all_weights = scored[C.MATCH_WEIGHT].to_numpy(dtype=np.float32)
         keep = scored[C.MATCH_PROBABILITY].to_numpy() >= PAIRS_KEPT_ABOVE
-        keep |= _pair_in(scored, cannot) | _pair_in(scored, constraints.decided)
+        keep |= needed
+        keep |= _pair_in(scored, constraints.cannot_link) | _pair_in(scored, constraints.decided)
         scored = scored.loc[keep].reset_index(drop=True)
         linkable = linkable[keep]
         # Linking clean files (link-only) also means no file holds a person twice: each
@@ -302,8 +329,9 @@ def link_scored_pairs(
     )
 
 
-def _cannot_links_that_matter(scored: pd.DataFrame, linkable: np.ndarray, n: int) -> pd.DataFrame:
-    """Rule-rejected pairs whose records the links above the threshold could connect.
+def _cannot_links_that_matter(scored: pd.DataFrame, linkable: np.ndarray, n: int) -> np.ndarray:
+    """Per pair, whether it is rule-rejected and the links above the threshold could
+    connect its records.
 
     At a million records most candidate pairs are rejected by a hard rule (two different
     A-numbers, relatives); only those whose two records share a component of the link
@@ -317,20 +345,23 @@ def _cannot_links_that_matter(scored: pd.DataFrame, linkable: np.ndarray, n: int
     )
     _, component = connected_components(graph, directed=False)
     rejected = (scored[CONTRADICTION] != "").to_numpy()
-    together = component[left] == component[right]
-    pick = rejected & together
-    return pd.DataFrame({C.RECORD_ID_L: left[pick], C.RECORD_ID_R: right[pick]})
+    return rejected & (component[left] == component[right])
 
 
 def _pair_in(pairs: pd.DataFrame, chosen: pd.DataFrame) -> np.ndarray:
-    """Per row of `pairs`, whether its (left, right) is among `chosen`'s."""
-    if chosen.empty:
+    """Per row of `pairs`, whether its (left, right) is among `chosen`'s.
+
+    Both sides are packed into one int64 per pair (ids are below 2^31 in any run that
+    fits in memory), so the test is one hash lookup per pair."""
+    if chosen.empty or pairs.empty:
         return np.zeros(len(pairs), dtype=bool)
-    wanted = pd.MultiIndex.from_frame(chosen[[C.RECORD_ID_L, C.RECORD_ID_R]].astype("int64"))
-    here = pd.MultiIndex.from_arrays(
-        [pairs[C.RECORD_ID_L].to_numpy(), pairs[C.RECORD_ID_R].to_numpy()]
-    )
-    return np.asarray(here.isin(wanted))
+    here = _packed(pairs[C.RECORD_ID_L].to_numpy(), pairs[C.RECORD_ID_R].to_numpy())
+    wanted = _packed(chosen[C.RECORD_ID_L].to_numpy(), chosen[C.RECORD_ID_R].to_numpy())
+    return np.asarray(pd.Index(wanted).get_indexer(here) >= 0)
+
+
+def _packed(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    return (left.astype(np.int64) << 32) | right.astype(np.int64)
 
 
 def load_constraints(
@@ -379,15 +410,19 @@ def _entities_table(records: pd.DataFrame, recovered: pd.DataFrame) -> pd.DataFr
 def _counts(
     entities: pd.DataFrame, queue: pd.DataFrame, *, pairs_compared: int, rejects: int
 ) -> dict[str, int]:
-    lacked = entities["a_number_original"].isna()
-    entity_sources = entities.groupby(C.ENTITY_ID)[C.SOURCE].nunique()
+    lacked = entities["a_number_original"].isna().to_numpy()
+    entity, _ = pd.factorize(entities[C.ENTITY_ID])
+    source, sources = pd.factorize(entities[C.SOURCE])
+    # Sources per entity: count the distinct (entity, source) pairs of each entity.
+    held = np.unique(entity.astype(np.int64) * max(len(sources), 1) + source)
+    entity_sources = np.bincount(held // max(len(sources), 1), minlength=entity.max() + 1)
     # A "lost file": a record with no A-number, now in an entity another agency also holds.
-    spans = entities[C.ENTITY_ID].map(entity_sources).to_numpy() > 1
+    spans = entity_sources[entity] > 1
     return {
         "records": len(entities),
         "pairs_compared": pairs_compared,
-        "entities": int(entities[C.ENTITY_ID].nunique()),
-        "lost_files_reconciled": int((lacked.to_numpy() & spans).sum()),
+        "entities": len(entity_sources),
+        "lost_files_reconciled": int((lacked & spans).sum()),
         "entities_across_agencies": int((entity_sources > 1).sum()),
         "review_queue": len(queue),
         "rejects": rejects,

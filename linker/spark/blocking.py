@@ -30,7 +30,7 @@ import pandas as pd
 from blocking import BlockingRule, SortedNeighbourhoodRule
 from blocking.pairs import RULE
 from linker import columns as C
-from linker.blocking_rules import DEFAULT_RULES, blocking_frame
+from linker.blocking_rules import DEFAULT_RULES, DOB_MONTH_DAY_UNORDERED, blocking_frame
 from linker.spark.session import to_pandas
 from linker.spark.standardize import as_record_dtypes
 
@@ -63,7 +63,11 @@ def _frame_schema() -> StructType:
     from pyspark.sql import types as T
 
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in C.RECORD_COLUMNS})
-    kinds = {C.RECORD_ID: T.LongType(), C.DOB_YEAR: T.ShortType()}
+    kinds = {
+        C.RECORD_ID: T.LongType(),
+        C.DOB_YEAR: T.ShortType(),
+        DOB_MONTH_DAY_UNORDERED: T.LongType(),
+    }
     return T.StructType(
         [T.StructField(c, kinds.get(c, T.StringType())) for c in blocking_frame(empty).columns]
     )
@@ -73,7 +77,7 @@ def _blocking_frames(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
     for records in batches:
         frame = blocking_frame(as_record_dtypes(records))
         # Arrow wants one type per column: key columns are text or null.
-        yield frame.astype({C.DOB_YEAR: "Int16"})
+        yield frame.astype({C.DOB_YEAR: "Int16", DOB_MONTH_DAY_UNORDERED: "Int64"})
 
 
 def _not_null(columns: Sequence[str]) -> Column:

@@ -5,18 +5,33 @@ a row with a stray delimiter, an unclosed quote, a repeated key. None of those m
 a batch or vanish silently. A row that cannot be read becomes a `Reject` naming the file,
 the line, the column where known, and the reason; every other row is ingested. Memory
 stays flat because rows are yielded in chunks of a fixed size.
+
+A CSV is read in two steps so that the costly one can run in any process:
+`iter_csv_blocks` cuts the file's bytes into blocks of whole records (a record ends at a
+newline with an even number of quotes before it) and numbers each block's first line,
+looking at the bytes only through numpy; `parse_block` decodes a block and runs the one
+row loop (`_RowParser`) over it. The standardize stage ships blocks to worker processes;
+`iter_chunks` parses them here. Quote parity is fooled by a quote inside an unquoted
+field, so a parsed block proves its own cut (a row appended after it must come back
+alone); where it cannot, the rest of the file is read row by row from that block on
+(`iter_csv_rows`), as is a file whose encoding does not keep newlines and quotes as
+single bytes (UTF-16).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import io
+import itertools
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import charset_normalizer
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -27,9 +42,21 @@ from linker.mapping import Mapping, SourceMapping
 
 DEFAULT_CHUNK_ROWS = 100_000
 _SNIFF_BYTES = 4 << 20
+_READ_BYTES = 4 << 20  # bytes read at a time while cutting blocks
+# A block of fewer records is cut when this many bytes hold no more (very wide rows);
+# with no record end at all in them (old Mac line ends, a runaway quote), the rest of the
+# file is read row by row.
+_MAX_BLOCK_BYTES = 128 << 20
 REJECT_COLUMNS = ("source", "file", "line", "column", "reason", "raw")
+EMPTY_KEY = "empty key"
+REPEATED_KEY = "duplicate key (an earlier row has the same key)"
 # Bytes that do not decode are kept as lone surrogates, found per column, and rejected.
 _UNDECODED = r"[\udc80-\udcff]"
+_LINE_END = re.compile(rb"\r\n|\r|\n")  # what csv.reader counts as a line (newline="")
+_NEWLINE, _QUOTE = ord("\n"), ord('"')
+# One field of the row appended to a block that is not the file's last (private-use
+# characters no extract holds); the row has one field more than the header.
+_END_FIELD = "\ue000\uf8ff\ue000"
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
@@ -123,16 +150,211 @@ def check_mapping_files(mapping: Mapping) -> None:
 
 
 def iter_chunks(source: SourceMapping, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[Chunk]:
-    """Yield the mapped columns of an extract, chunk by chunk, with the rows set aside."""
-    reader = _iter_parquet if source.format == "parquet" else _iter_csv
-    seen_keys: set[str] = set()
-    for chunk in reader(source, chunk_rows):
-        yield _reject_bad_keys(chunk, source, seen_keys)
+    """Yield the mapped columns of an extract, chunk by chunk, with the rows set aside.
+
+    A CSV chunk holds the rows of `chunk_rows` records of the file (blank and rejected
+    ones included), so it is the same chunk whichever process parses it.
+    """
+    seen: set[str] = set()
+    for chunk in _iter_rows(source, chunk_rows):
+        yield reject_bad_keys(chunk, source, seen)
 
 
-def _iter_csv(source: SourceMapping, chunk_rows: int) -> Iterator[Chunk]:
+def _iter_rows(source: SourceMapping, chunk_rows: int) -> Iterator[Chunk]:
+    if source.format == "parquet":
+        yield from _iter_parquet(source, chunk_rows)
+        return
+    layout = read_csv_layout(source)
+    blocks = iter_csv_blocks(layout, chunk_rows)
+    for item in blocks:
+        if isinstance(item, RawBlock):
+            chunk, whole = parse_block(layout, item)
+            if whole:
+                if chunk.rows_read or chunk.rejects:
+                    yield chunk
+                continue
+            item = RowsFrom(item.offset, item.first_line)
+        blocks.close()
+        yield from iter_csv_rows(layout, item, chunk_rows)
+        return
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """What reading the rows of one CSV needs besides their bytes; travels with each block."""
+
+    source: str
+    file: str
+    encoding: str  # as detected or declared: rejects name it
+    body_encoding: str  # decodes the rows (a UTF-8 BOM went with the header)
+    delimiter: str
+    width: int  # fields in the header
+    positions: dict[str, int]  # mapped column -> its field position
+    header_lines: int  # physical lines the header takes
+    body_offset: int | None  # byte where the rows start; None when bytes cannot be cut
+
+    @property
+    def wanted(self) -> list[str]:
+        return list(self.positions)
+
+
+@dataclass(frozen=True)
+class RawBlock:
+    """Whole records of a CSV as undecoded bytes, and where they start in the file."""
+
+    data: bytes
+    offset: int
+    first_line: int
+    last: bool  # the file ends with this block
+
+
+@dataclass(frozen=True)
+class RowsFrom:
+    """Where cutting stops: the rest of the file is read row by row from here."""
+
+    offset: int | None  # None: from the start of the file, header included
+    first_line: int
+
+
+def read_csv_layout(source: SourceMapping) -> CsvLayout:
+    """The header of a CSV extract, checked against the mapping, and where its rows start."""
     encoding = detect_encoding(source.path, source.encoding)
-    wanted = source.columns_used()
+    with source.path.open(encoding=encoding, errors="linker-surrogateescape", newline="") as f:
+        reader = csv.reader(f, delimiter=source.delimiter)
+        header = [h.strip() for h in next(reader, [])]
+        header_lines = reader.line_num
+    if not header:
+        raise DataContractError(f"{source.path}: the file is empty (no header line)")
+    positions = {name: i for i, name in enumerate(header)}
+    missing = [c for c in source.columns_used() if c not in positions]
+    if missing:
+        raise ConfigError([f"column {c!r} is not in {source.path}" for c in missing], path=None)
+    cuttable = _cuts_as_bytes(encoding)
+    return CsvLayout(
+        source=source.name,
+        file=str(source.path),
+        encoding=encoding,
+        body_encoding="utf-8" if codecs.lookup(encoding).name == "utf-8-sig" else encoding,
+        delimiter=source.delimiter,
+        width=len(header),
+        positions={c: positions[c] for c in source.columns_used()},
+        header_lines=header_lines,
+        body_offset=_line_offset(source.path, header_lines) if cuttable else None,
+    )
+
+
+def _cuts_as_bytes(encoding: str) -> bool:
+    """True when newline, carriage return and quote are single bytes that no other
+    character uses (UTF-8, the code pages): then bytes can be cut before decoding."""
+    if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+        return True
+    every_byte = bytes(range(256))
+    try:
+        text = every_byte.decode(encoding, "replace")
+    except (UnicodeError, LookupError):
+        return False
+    return len(text) == 256 and text[:128] == every_byte[:128].decode("ascii")
+
+
+def _line_offset(path: Path, lines: int) -> int:
+    """Byte offset just after the first `lines` physical lines of a file."""
+    data = b""
+    with path.open("rb") as f:
+        while True:
+            more = f.read(1 << 20)
+            data += more
+            ends = [m.end() for m in itertools.islice(_LINE_END.finditer(data), lines)]
+            # A carriage return ending the bytes read may start a CRLF: read on.
+            if len(ends) == lines and (ends[-1] < len(data) or not more):
+                return ends[-1]
+            if not more:
+                return len(data)
+
+
+def iter_csv_blocks(
+    layout: CsvLayout, chunk_rows: int
+) -> Generator[RawBlock | RowsFrom, None, None]:
+    """Cut the rows of a CSV into blocks of `chunk_rows` records, as bytes.
+
+    Only newlines with an even number of quotes before them end a record, so a quoted
+    field spanning lines stays whole. Ends with a `RowsFrom` when the bytes cannot be
+    cut (see the module docstring).
+    """
+    if layout.body_offset is None:
+        yield RowsFrom(None, layout.header_lines + 1)
+        return
+    offset, line = layout.body_offset, layout.header_lines + 1
+    pending = b""
+    ends = np.empty(0, dtype=np.int64)  # record ends found in `pending`
+    odd = 0  # quote parity at the end of `pending`
+    eof = False
+    with open(layout.file, "rb") as f:
+        f.seek(offset)
+        while True:
+            while len(ends) < chunk_rows and not eof and len(pending) < _MAX_BLOCK_BYTES:
+                more = f.read(_READ_BYTES)
+                if not more:
+                    eof = True
+                    break
+                found, odd = _record_ends(more, odd)
+                ends = np.concatenate((ends, found + len(pending)))
+                pending += more
+            if len(ends) >= chunk_rows:
+                cut = int(ends[chunk_rows - 1]) + 1
+            elif eof:
+                cut = len(pending)
+            elif len(ends):
+                cut = int(ends[-1]) + 1
+            else:
+                yield RowsFrom(offset, line)
+                return
+            if cut == 0:
+                return
+            block, pending = pending[:cut], pending[cut:]
+            ends = ends[ends >= cut] - cut
+            yield RawBlock(block, offset, line, last=eof and not pending)
+            offset += cut
+            line += _count_lines(block)
+
+
+def _record_ends(data: bytes, odd: int) -> tuple[np.ndarray, int]:
+    """Positions of the newlines outside quotes, and the quote parity after `data`."""
+    octets = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(octets == _NEWLINE)
+    quotes = np.flatnonzero(octets == _QUOTE)
+    outside = (np.searchsorted(quotes, newlines) + odd) % 2 == 0
+    return newlines[outside], (odd + len(quotes)) % 2
+
+
+def _count_lines(data: bytes) -> int:
+    """Physical lines as csv.reader counts them: CRLF, LF and a lone CR each end one."""
+    lines = data.count(b"\n")
+    if b"\r" in data:
+        lines += data.count(b"\r") - data.count(b"\r\n")
+    return lines
+
+
+def parse_block(layout: CsvLayout, block: RawBlock) -> tuple[Chunk, bool]:
+    """The rows of a block, and whether its cut fell between records.
+
+    When it did not (a quote inside an unquoted field fooled the parity), the chunk is
+    wrong and the file must be read row by row from this block on.
+    """
+    try:
+        text, undecoded = block.data.decode(layout.body_encoding), False
+    except UnicodeDecodeError:
+        text, undecoded = block.data.decode(layout.body_encoding, "surrogateescape"), True
+    lines: Iterable[str] = io.StringIO(text, newline="")
+    end_row = None if block.last else [_END_FIELD] * (layout.width + 1)
+    if end_row is not None:
+        lines = itertools.chain(lines, [layout.delimiter.join(end_row) + "\n"])
+    parser = _RowParser(layout, lines, block.first_line - 1, end_row)
+    chunk = parser.next_chunk(sys.maxsize, lambda: undecoded)
+    return chunk, block.last or parser.at_end_row
+
+
+def iter_csv_rows(layout: CsvLayout, start: RowsFrom, chunk_rows: int) -> Iterator[Chunk]:
+    """Chunks of `chunk_rows` records read row by row from `start` to the end of the file."""
     errors_before = _undecodable_seen[0]
 
     def bad_bytes() -> bool:
@@ -140,79 +362,114 @@ def _iter_csv(source: SourceMapping, chunk_rows: int) -> Iterator[Chunk]:
         # counted now may belong to a later chunk.
         return _undecodable_seen[0] > errors_before
 
-    with source.path.open(encoding=encoding, errors="linker-surrogateescape", newline="") as f:
-        reader = csv.reader(f, delimiter=source.delimiter)
-        header = [h.strip() for h in next(reader, [])]
-        if not header:
-            raise DataContractError(f"{source.path}: the file is empty (no header line)")
-        positions = {name: i for i, name in enumerate(header)}
-        missing = [c for c in wanted if c not in positions]
-        if missing:
-            raise ConfigError([f"column {c!r} is not in {source.path}" for c in missing], path=None)
-        width = len(header)
+    errors = "linker-surrogateescape"
+    if start.offset is None:
+        text = open(layout.file, encoding=layout.encoding, errors=errors, newline="")
+        parser = _RowParser(layout, text, 0)
+        parser.skip_header()
+    else:
+        raw = open(layout.file, "rb")
+        raw.seek(start.offset)
+        text = io.TextIOWrapper(raw, encoding=layout.body_encoding, errors=errors, newline="")
+        parser = _RowParser(layout, text, start.first_line - 1)
+    with text:
+        while not parser.exhausted:
+            chunk = parser.next_chunk(chunk_rows, bad_bytes)
+            if chunk.rows_read or chunk.rejects:
+                yield chunk
+
+
+class _RowParser:
+    """The one row loop: csv.reader over lines of text, each row with its physical line.
+
+    Rows of the wrong width and rows the reader cannot parse become rejects; blank lines
+    are skipped. `line_base` is the physical line before the first one given. A row
+    equal to `end_row` stops the loop and proves the lines before it were whole records.
+    """
+
+    def __init__(
+        self,
+        layout: CsvLayout,
+        lines: Iterable[str],
+        line_base: int,
+        end_row: list[str] | None = None,
+    ) -> None:
+        self.layout = layout
+        self.reader = csv.reader(lines, delimiter=layout.delimiter)
+        self.line_base = line_base
+        self.last_line = line_base
+        self.end_row = end_row
+        self.at_end_row = False
+        self.exhausted = False
+
+    def skip_header(self) -> None:
+        next(self.reader, None)
+        self.last_line = self.line_base + self.reader.line_num
+
+    def next_chunk(self, max_records: int, scan: Callable[[], bool]) -> Chunk:
+        layout, reader, base = self.layout, self.reader, self.line_base
+        width = layout.width
         rows: list[list[str]] = []
         lines: list[int] = []
         rejects: list[Reject] = []
-        read = 0
-        last_line = reader.line_num
-        while True:
+        read = records = 0
+        last_line = self.last_line
+        while records < max_records:
             try:
                 row = next(reader)
             except StopIteration:
+                self.exhausted = True
                 break
             except csv.Error as e:
                 rejects.append(
-                    Reject(source.name, str(source.path), last_line + 1, "", f"unreadable: {e}")
+                    Reject(layout.source, layout.file, last_line + 1, "", f"unreadable: {e}")
                 )
-                last_line = reader.line_num
+                last_line = base + reader.line_num
                 read += 1
+                records += 1
                 continue
+            records += 1
             start = last_line + 1
-            last_line = reader.line_num
+            last_line = base + reader.line_num
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue  # blank line
-            read += 1
             if len(row) != width:
+                if row == self.end_row:
+                    self.at_end_row = self.exhausted = True
+                    break
+                read += 1
                 span = f" (spans lines {start}-{last_line})" if last_line > start else ""
                 rejects.append(
                     Reject(
-                        source.name,
-                        str(source.path),
+                        layout.source,
+                        layout.file,
                         start,
                         "",
                         f"expected {width} fields, found {len(row)}{span}",
-                        source.delimiter.join(row).encode("utf-8", "replace").decode(),
+                        layout.delimiter.join(row).encode("utf-8", "replace").decode(),
                     )
                 )
                 continue
+            read += 1
             rows.append(row)
             lines.append(start)
-            if len(rows) >= chunk_rows:
-                yield _csv_chunk(
-                    source, rows, lines, rejects, read, positions, wanted, encoding, bad_bytes()
-                )
-                rows, lines, rejects, read = [], [], [], 0
-        if rows or rejects or read:
-            yield _csv_chunk(
-                source, rows, lines, rejects, read, positions, wanted, encoding, bad_bytes()
-            )
+        self.last_line = last_line
+        return _csv_chunk(layout, rows, lines, rejects, read, scan() if rows else False)
 
 
 def _csv_chunk(
-    source: SourceMapping,
+    layout: CsvLayout,
     rows: list[list[str]],
     lines: list[int],
     rejects: list[Reject],
     read: int,
-    positions: dict[str, int],
-    wanted: list[str],
-    encoding: str,
     scan: bool,
 ) -> Chunk:
+    wanted = layout.wanted
     frame = pd.DataFrame(rows, dtype=object)
     if frame.empty:
-        frame = pd.DataFrame(columns=range(len(positions)), dtype=object)
-    frame = frame[[positions[c] for c in wanted]]
+        frame = pd.DataFrame(columns=range(layout.width), dtype=object)
+    frame = frame[list(layout.positions.values())]
     frame.columns = wanted
     frame[C.LINE] = pd.array(lines, dtype="int64")
     bad = pd.Series(False, index=frame.index)
@@ -225,19 +482,54 @@ def _csv_chunk(
             raw = ",".join(str(v) for v in rows[value_row])
             extra.append(
                 Reject(
-                    source.name,
-                    str(source.path),
+                    layout.source,
+                    layout.file,
                     int(line),
                     col,
-                    f"bytes that are not valid {encoding}; declare the file's encoding "
+                    f"bytes that are not valid {layout.encoding}; declare the file's encoding "
                     'in the mapping (e.g. encoding = "cp1252")',
                     raw.encode("utf-8", "backslashreplace").decode("utf-8", "replace"),
                 )
             )
         bad |= undecoded
-    frame = frame.loc[~bad].reset_index(drop=True)
+    if bad.any():
+        frame = frame.loc[~bad].reset_index(drop=True)
     frame = _blank_to_none(frame, wanted)
     return Chunk(frame, tuple(rejects) + tuple(extra), read)
+
+
+def reject_bad_keys(chunk: Chunk, source: SourceMapping, seen: set[str] | None) -> Chunk:
+    """Rows with an empty or repeated key cannot be told apart later: set them aside.
+
+    `seen` holds the keys of earlier chunks and gains this chunk's; None when earlier
+    chunks are checked elsewhere (a worker process sees one chunk only). The kept keys
+    are stripped; the first row with a key wins.
+    """
+    frame = chunk.frame
+    if frame.empty:
+        return chunk
+    keys = frame[source.key].str.strip()
+    empty = keys.isna()
+    bad = empty | (keys.duplicated(keep="first") & ~empty)
+    if seen:
+        # Set operations in C on this chunk's keys only: `isin(seen)` rebuilt a table of
+        # every key so far for each chunk.
+        earlier = seen.intersection(keys.to_numpy()[~bad.to_numpy()])
+        if earlier:
+            bad |= keys.isin(earlier)
+    rejects = list(chunk.rejects)
+    if bad.any():
+        for line, is_empty in zip(frame.loc[bad, C.LINE], empty[bad], strict=True):
+            reason = EMPTY_KEY if is_empty else REPEATED_KEY
+            rejects.append(Reject(source.name, str(source.path), int(line), source.key, reason))
+        kept = frame.loc[~bad].reset_index(drop=True)
+        keys = keys[~bad]
+    else:
+        kept = frame.copy(deep=False)
+    kept[source.key] = keys.to_numpy()
+    if seen is not None:
+        seen.update(kept[source.key].tolist())
+    return Chunk(kept, tuple(rejects), chunk.rows_read)
 
 
 def _iter_parquet(source: SourceMapping, chunk_rows: int) -> Iterator[Chunk]:
@@ -273,26 +565,6 @@ def _blank_to_none(frame: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
         values[values == ""] = None
         frame[col] = values
     return frame
-
-
-def _reject_bad_keys(chunk: Chunk, source: SourceMapping, seen: set[str]) -> Chunk:
-    """Rows with an empty or repeated key cannot be told apart later: set them aside."""
-    frame = chunk.frame
-    if frame.empty:
-        return chunk
-    keys = frame[source.key].str.strip()
-    empty = keys.isna()
-    dup_inside = keys.duplicated(keep="first") & ~empty
-    dup_before = keys.isin(seen) & ~empty
-    bad = empty | dup_inside | dup_before
-    rejects = list(chunk.rejects)
-    for line, is_empty in zip(frame.loc[bad, C.LINE], empty[bad], strict=True):
-        reason = "empty key" if is_empty else "duplicate key (an earlier row has the same key)"
-        rejects.append(Reject(source.name, str(source.path), int(line), source.key, reason))
-    seen.update(keys[~bad].tolist())
-    kept = frame.loc[~bad].reset_index(drop=True)
-    kept[source.key] = keys[~bad].to_numpy()
-    return Chunk(kept, tuple(rejects), chunk.rows_read)
 
 
 def rejects_frame(rejects: list[Reject] | tuple[Reject, ...]) -> pd.DataFrame:

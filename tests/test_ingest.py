@@ -9,7 +9,17 @@ import pytest
 
 from linker import columns as C
 from linker.errors import ConfigError
-from linker.ingest import detect_encoding, iter_chunks, rejects_frame
+from linker.ingest import (
+    RawBlock,
+    RowsFrom,
+    detect_encoding,
+    iter_chunks,
+    iter_csv_blocks,
+    iter_csv_rows,
+    parse_block,
+    read_csv_layout,
+    rejects_frame,
+)
 from linker.mapping import load_mapping
 from linker.standardize.records import standardize_chunk
 
@@ -178,3 +188,97 @@ def test_missing_column_at_read_time_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "ice.csv").write_text("CASE,NAME\nI-1,X\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="column 'DOB' is not in"):
         read_all(source_for(tmp_path, "ice.csv"))
+
+
+def row_by_row(source, chunk_rows: int = 1000):
+    """The rows as csv.reader reads the whole file in one pass: the blocks' oracle."""
+    layout = read_csv_layout(source)
+    chunks = list(iter_csv_rows(layout, RowsFrom(None, layout.header_lines + 1), chunk_rows))
+    frame = pd.concat([c.frame for c in chunks], ignore_index=True)
+    return frame, [r for c in chunks for r in c.rejects]
+
+
+def parsed_blocks(source, chunk_rows: int):
+    layout = read_csv_layout(source)
+    blocks = list(iter_csv_blocks(layout, chunk_rows))
+    assert all(isinstance(b, RawBlock) for b in blocks)
+    parsed = [parse_block(layout, b) for b in blocks]
+    frame = pd.concat([chunk.frame for chunk, _ in parsed], ignore_index=True)
+    return layout, blocks, frame, [r for chunk, _ in parsed for r in chunk.rejects], parsed
+
+
+MULTILINE = (
+    "CASE,NAME,DOB\r\n"
+    'I-1,"PEREZ,\r\nJOSE",2001-02-03\r\n'  # a quoted field over two lines
+    'I-2,"LOPEZ, ""LA\nNEGRA""\n ANA",2001-02-03\r\n'  # escaped quotes, three lines
+    "I-3,CRUZ,2001-02-03,EXTRA\r\n"
+    "\r\n"
+    'I-4,"GARCIA\rLUIS",2000-01-01\r\n'  # a lone carriage return is a line too
+    "I-5,DIAZ,1990-05-05"  # no newline at the end of the file
+)
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 3, 1000])
+def test_blocks_are_cut_between_records_never_inside_quotes(
+    tmp_path: Path, chunk_rows: int
+) -> None:
+    (tmp_path / "ice.csv").write_bytes(MULTILINE.encode())
+    source = source_for(tmp_path, "ice.csv")
+    layout, blocks, frame, rejects, parsed = parsed_blocks(source, chunk_rows)
+    assert all(whole for _, whole in parsed)
+    assert b"".join(b.data for b in blocks) == MULTILINE.encode()[layout.body_offset :]
+    assert [b.last for b in blocks] == [False] * (len(blocks) - 1) + [True]
+    if chunk_rows == 1:
+        assert [b.first_line for b in blocks] == [2, 4, 7, 8, 9, 11]
+    expected, expected_rejects = row_by_row(source)
+    pd.testing.assert_frame_equal(frame, expected)
+    assert rejects == expected_rejects
+    assert frame["NAME"].tolist() == [
+        "PEREZ,\r\nJOSE",
+        'LOPEZ, "LA\nNEGRA"\n ANA',
+        "GARCIA\rLUIS",
+        "DIAZ",
+    ]
+    assert frame[C.LINE].tolist() == [2, 4, 9, 11]
+    assert [(r.line, r.reason) for r in rejects] == [(7, "expected 3 fields, found 4")]
+
+
+def test_a_quote_in_an_unquoted_field_sends_the_rest_row_by_row(tmp_path: Path) -> None:
+    rows = [f'I-{i},"X, Y",2001-01-01\n' for i in range(12)]
+    rows[4] = 'I-4,JOSE "PEPE,2001-01-01\n'  # a literal quote: parity is wrong from here
+    rows[6] = 'I-6,"LOPEZ\nANA",2001-01-01\n'  # so this newline looks like a record end
+    text = "CASE,NAME,DOB\n" + "".join(rows)
+    (tmp_path / "ice.csv").write_text(text, encoding="utf-8")
+    source = source_for(tmp_path, "ice.csv")
+    _, blocks, _, _, parsed = parsed_blocks(source, 5)
+    # The 5th record end the parity sees is inside I-6's quotes: that block knows it.
+    assert [whole for _, whole in parsed] == [False, True]
+    assert blocks[0].data.endswith(b'I-6,"LOPEZ\n')
+    frame, rejects, read = read_all(source, chunk_rows=5)
+    expected, expected_rejects = row_by_row(source)
+    pd.testing.assert_frame_equal(frame, expected)
+    assert rejects == expected_rejects == [] and read == 12
+    assert frame.loc[frame["CASE"] == "I-6", "NAME"].tolist() == ["LOPEZ\nANA"]
+    assert frame[C.LINE].iloc[-1] == 14
+
+
+def test_an_encoding_with_wide_newlines_is_read_row_by_row(tmp_path: Path) -> None:
+    (tmp_path / "ice.csv").write_bytes(ROWS.encode("utf-16"))
+    source = source_for(tmp_path, "ice.csv", "utf-16")
+    assert read_csv_layout(source).body_offset is None
+    frame, rejects, read = read_all(source)
+    assert rejects == [] and read == 2
+    assert frame["NAME"].tolist() == ["PÉREZ, JOSÉ", "NÚÑEZ, MARÍA"]
+    assert frame[C.LINE].tolist() == [2, 3]
+
+
+def test_bad_bytes_in_a_later_block_keep_their_line(tmp_path: Path) -> None:
+    body = "".join(f'I-{i},"PEREZ, JOSE",2001-02-03\n' for i in range(10)).encode()
+    body += b'I-10,"MU\xd1OZ, ANA",2001-02-03\n'
+    (tmp_path / "ice.csv").write_bytes(b"CASE,NAME,DOB\n" + body)
+    source = source_for(tmp_path, "ice.csv", "utf-8")
+    frame, rejects, _ = read_all(source, chunk_rows=3)
+    assert len(frame) == 10
+    (reject,) = rejects
+    assert (reject.line, reject.column) == (12, "NAME") and "not valid utf-8" in reject.reason
+    assert rejects == row_by_row(source)[1]

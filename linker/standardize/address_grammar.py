@@ -6,8 +6,10 @@ by a strict token grammar (about 50,000 lines a second) that declines anything i
 could misread; only the rest goes to the CRF. The two agree on such lines (tests check
 it; where they differed on generated addresses it was the CRF misreading, e.g. "EL" of
 "EL PASO" as a directional), and `_repair` undoes the CRF's usual misreadings of the
-lines it does get. Both readings give usaddress's labels, so one `_build` turns either
-into `Parts`.
+lines it does get. Both readings come to usaddress's labels, and one `_build` turns
+labels into `Parts`; the fast grammar's `_FastReading` assembles its few labels itself
+the same way (a test holds the two equal), as building label dictionaries for it cost
+a quarter of its time.
 
 A line that is not one U.S. street address (no street, a foreign country or state, an
 intersection, a part that exists once appearing twice) comes back as "text": a wrong
@@ -19,7 +21,9 @@ a pair. This module reads one line at a time; deduplication and worker processes
 from __future__ import annotations
 
 import re
-from typing import Literal, NamedTuple
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Final, Literal, NamedTuple
 
 import usaddress
 
@@ -62,6 +66,14 @@ class Parts(NamedTuple):
 
 NO_PARTS = Parts("text", None)
 
+# Lines are nearly all distinct, their pieces are not: a street name, a unit, a city
+# with its state and ZIP recur across thousands of lines. The pure functions of such
+# pieces remember their results (per process, bounded); each returns immutable values.
+_PIECE_CACHE: Final = 1 << 15
+_city_name = lru_cache(maxsize=_PIECE_CACHE)(city_name)
+_zip5 = lru_cache(maxsize=_PIECE_CACHE)(zip5)
+_unit_code = lru_cache(maxsize=_PIECE_CACHE)(unit_code)
+
 # --- one line ---------------------------------------------------------------------------
 
 
@@ -85,22 +97,39 @@ def parse_cheap(text: str, *, fast_path: bool = True) -> Parts | None:
         return Parts("text", plain_text(text))
     if not fast_path:
         return None
-    found = _fast_fields(text)
-    return None if found is None else _build(*found, text)
+    reading = _fast_reading(text)
+    return None if reading is None else reading.parts(text)
 
 
 def _is_foreign(text: str) -> bool:
-    """True when the line ends with a country other than the U.S. (postal code aside)."""
+    """True when the line ends with a country other than the U.S. (postal code aside).
+
+    The last one to four words, joined, are looked up as a state, a U.S. name or a
+    country, longest first. Only joins that end some key of those tables can be one,
+    and a join that is no such ending cannot become one by taking more words, so the
+    joins are built from the last word back and stop at the first that ends no key.
+    """
     words = text.replace(",", " ").split()
     while words and words[-1].isdigit():
         words.pop()
-    for k in range(min(4, len(words)), 0, -1):
-        key = "".join(words[-k:])
+    joins = []
+    joined = ""
+    for word in reversed(words[-4:]):
+        joined = word + joined
+        if joined not in _KEY_ENDINGS:
+            break
+        joins.append(joined)
+    for key in reversed(joins):
         if key in STATES or key in US_NAMES:
             return False
         if key in COUNTRIES:
             return True
     return False
+
+
+_KEY_ENDINGS: Final = frozenset(
+    key[i:] for table in (STATES, US_NAMES, COUNTRIES) for key in table for i in range(len(key))
+)
 
 
 _NUMBER = re.compile(r"\d{1,6}")
@@ -114,29 +143,109 @@ def _is_name(token: str) -> bool:
     return (token.isalpha() and token not in RESERVED) or bool(_ORDINAL.fullmatch(token))
 
 
-def _fast_fields(text: str) -> tuple[dict[str, str], list[list[str]]] | None:
+def _is_street_word(token: str) -> bool:
+    return _is_name(token) or token in FAST_SUFFIXES
+
+
+class _WordTest(dict[str, bool]):
+    """`test(token)` remembered per token (forgotten all at once past a bound)."""
+
+    def __init__(self, test: Callable[[str], bool]) -> None:
+        super().__init__()
+        self._test = test
+
+    def __missing__(self, token: str) -> bool:
+        if len(self) >= _PIECE_CACHE:
+            self.clear()
+        self[token] = result = self._test(token)
+        return result
+
+
+_NAME_WORD = _WordTest(_is_name)
+_STREET_WORD = _WordTest(_is_street_word)
+
+
+class _FastReading(NamedTuple):
+    """What the fast grammar read: a subset of usaddress's labels, one unit at most."""
+
+    number: str | None  # AddressNumber
+    pre_direction: str | None  # StreetNamePreDirectional
+    name: str  # StreetName
+    post_type: str  # StreetNamePostType
+    post_direction: str | None  # StreetNamePostDirectional
+    unit: tuple[str, str] | None  # [designator, identifier], as `_collect` gives units
+    place: tuple[tuple[str, str], ...]  # PlaceName, StateName, ZipCode when read
+
+    def labels(self) -> tuple[dict[str, str], list[list[str]]]:
+        """The reading as `_build` takes it."""
+        labelled = {
+            "AddressNumber": self.number,
+            "StreetNamePreDirectional": self.pre_direction,
+            "StreetName": self.name,
+            "StreetNamePostType": self.post_type,
+            "StreetNamePostDirectional": self.post_direction,
+        }
+        fields = {label: value for label, value in labelled.items() if value is not None}
+        fields.update(self.place)
+        return fields, [list(self.unit)] if self.unit else []
+
+    def parts(self, text: str) -> Parts:
+        """`_build(*self.labels(), text)`, without the dictionaries: the name is never
+        empty, the number is digits, and there is no box, pre-type or modifier."""
+        street = _street_words(
+            None, self.pre_direction, None, self.name, self.post_type, self.post_direction, None
+        )
+        number = self.number
+        if number:
+            number = number.lstrip("0") or "0"
+            head = f"{number} {street}" if street else number
+        elif alnum(self.post_type) in SUFFIXES or _EMPTY_IS_TYPE:
+            head = street or ""
+        else:
+            return Parts("text", plain_text(text))
+        unit = _unit_code(*self.unit) if self.unit else None
+        if unit:
+            head = f"{head} {unit}"
+        if not self.place:
+            return Parts("us", head, number, street, unit)
+        place = dict(self.place)
+        city, zip_code = place.get("PlaceName"), place.get("ZipCode")
+        return Parts(
+            "us",
+            head,
+            number,
+            street,
+            unit,
+            _city_name(city) if city else None,
+            place.get("StateName"),
+            _zip5(zip_code) if zip_code is not None else None,
+        )
+
+
+def _fast_reading(text: str) -> _FastReading | None:
     """Labelled parts of "[number] [dir] <name> <type> [dir] [unit][, city, ST [ZIP]]",
     or None for anything else (then the CRF reads it).
 
     Strict on purpose: the type must be one of the unambiguous common ones; a word of
     the name may be such a type only where the street visibly ends after the last one
     ("CORAL WAY ST, ..."); no word may be a directional or a unit designator. So the
-    shape has exactly one reading. Labels are usaddress's, for the shared `_build`.
+    shape has exactly one reading.
     """
     toks = text.replace(",", " , ").split()
     n = len(toks)
-    fields: dict[str, str] = {}
     i = 0
+    number = None
     if n and _NUMBER.fullmatch(toks[0]):
-        fields["AddressNumber"] = toks[0]
+        number = toks[0]
         i = 1
     if n < i + 2:
         return None
-    if toks[i] in DIRECTIONS and i + 1 < n and _is_name(toks[i + 1]):
-        fields["StreetNamePreDirectional"] = toks[i]
+    pre_direction = None
+    if toks[i] in DIRECTIONS and i + 1 < n and _NAME_WORD[toks[i + 1]]:
+        pre_direction = toks[i]
         i += 1
     j = i  # the run of words that may belong to the street name and type
-    while j < n and (_is_name(toks[j]) or toks[j] in FAST_SUFFIXES):
+    while j < n and _STREET_WORD[toks[j]]:
         j += 1
     types = [k for k in range(i, j) if toks[k] in FAST_SUFFIXES]
     if not types:
@@ -146,17 +255,16 @@ def _fast_fields(text: str) -> tuple[dict[str, str], list[list[str]]] | None:
         t != j - 1 or (not _ends_street(toks[j]) if j < n else toks[t] in STATE_CODES)
     ):  # "CORAL WAY ST" is a name and a type only where the street visibly ends;
         t = types[0]  # else the first type ends it ("LAKE ST HARTFORD CT"), if the
-        # city that follows has no type word (checked by `_fast_place`)
+        # city that follows has no type word (checked by `_place_fields`)
     if not 1 <= t - i <= 4:
         return None
-    fields["StreetName"], fields["StreetNamePostType"] = " ".join(toks[i:t]), toks[t]
+    name, post_type = " ".join(toks[i:t]), toks[t]
     i = t + 1
-    post_dir = i < n and toks[i] in DIRECTIONS
-    if post_dir:
-        fields["StreetNamePostDirectional"] = toks[i]
+    post_direction = toks[i] if i < n and toks[i] in DIRECTIONS else None
+    if post_direction:
         i += 1
     i += i < n and toks[i] == ","
-    units: list[list[str]] = []
+    unit = None
     if i < n and (toks[i] in FAST_UNITS or toks[i].startswith("#")):
         designator = ""
         if toks[i] in FAST_UNITS:
@@ -164,25 +272,33 @@ def _fast_fields(text: str) -> tuple[dict[str, str], list[list[str]]] | None:
         i += i < n and toks[i] == "#"
         if i >= n or not _UNIT_ID.fullmatch(toks[i].removeprefix("#")):
             return None
-        units.append([designator, toks[i].removeprefix("#")])
+        unit = (designator, toks[i].removeprefix("#"))
         i += 1
         i += i < n and toks[i] == ","
-    if i == n:
-        return fields, units
-    comma = toks[i - 1] == ","
-    if post_dir and not comma:  # "MAIN ST W PALM BEACH": direction or city?
-        return None
-    return _fast_place(toks[i:], fields, units, after_comma=comma)
+    place: tuple[tuple[str, str], ...] = ()
+    if i < n:
+        comma = toks[i - 1] == ","
+        if post_direction and not comma:  # "MAIN ST W PALM BEACH": direction or city?
+            return None
+        found = _place_fields(tuple(toks[i:]), comma)
+        if found is None:
+            return None
+        place = found
+    return _FastReading(number, pre_direction, name, post_type, post_direction, unit, place)
+
+
+# `_has_type` of fields without a pre-type looks up an empty key too.
+_EMPTY_IS_TYPE: Final = alnum("") in SUFFIXES
 
 
 def _ends_street(token: str) -> bool:
     return token == "," or token in FAST_UNITS or token[0] == "#" or token in DIRECTIONS
 
 
-def _fast_place(
-    toks: list[str], fields: dict[str, str], units: list[list[str]], *, after_comma: bool
-) -> tuple[dict[str, str], list[list[str]]] | None:
-    """City words, a USPS state code and an optional ZIP, commas optional.
+@lru_cache(maxsize=_PIECE_CACHE)
+def _place_fields(toks: tuple[str, ...], after_comma: bool) -> tuple[tuple[str, str], ...] | None:
+    """City words, a USPS state code and an optional ZIP, commas optional: the labels
+    PlaceName, StateName and ZipCode of the words after the street, or None.
 
     Without a comma after the street, a street type among the city words means the
     street may go on ("CORAL WAY BLVD OMAHA"): declined. "ST LOUIS" needs the comma.
@@ -200,10 +316,8 @@ def _fast_place(
         return None
     if not after_comma and any(w in FAST_SUFFIXES for w in city):
         return None
-    fields["PlaceName"], fields["StateName"] = " ".join(city), rest[-1]
-    if zip_code:
-        fields["ZipCode"] = zip_code
-    return fields, units
+    place = (("PlaceName", " ".join(city)), ("StateName", rest[-1]))
+    return (*place, ("ZipCode", zip_code)) if zip_code else place
 
 
 def _crf_pairs(text: str) -> list[tuple[str, str]]:
@@ -253,7 +367,7 @@ def _build(fields: dict[str, str], units: list[list[str]], text: str) -> Parts:
     """Parts in normal form from labelled text (StateName already a USPS code)."""
     street = _street(fields)
     number = _number(fields)
-    unit = " ".join(u for u in (unit_code(d, i) for d, i in units) if u) or None
+    unit = " ".join(u for u in (_unit_code(d, i) for d, i in units) if u) or None
     box = fields.get("USPSBoxID")
     if box and not fields.get("StreetName"):
         number, street = box, _box(fields)
@@ -269,9 +383,9 @@ def _build(fields: dict[str, str], units: list[list[str]], text: str) -> Parts:
         number,
         street,
         unit,
-        city_name(city) if city else None,
+        _city_name(city) if city else None,
         fields.get("StateName"),
-        zip5(fields["ZipCode"]) if "ZipCode" in fields else None,
+        _zip5(fields["ZipCode"]) if "ZipCode" in fields else None,
     )
 
 
@@ -359,25 +473,51 @@ def _has_type(fields: dict[str, str]) -> bool:
 
 
 def _number(fields: dict[str, str]) -> str | None:
-    parts = [
-        fields.get(label, "").strip("#- ")
-        for label in ("AddressNumberPrefix", "AddressNumber", "AddressNumberSuffix")
-    ]
-    if parts[1].isdigit():
-        parts[1] = parts[1].lstrip("0") or "0"
+    number = fields.get("AddressNumber", "").strip("#- ")
+    if number.isdigit():
+        number = number.lstrip("0") or "0"
+    prefix = fields.get("AddressNumberPrefix")
+    suffix = fields.get("AddressNumberSuffix")
+    if prefix is None and suffix is None:  # the usual case
+        return number or None
+    parts = [(prefix or "").strip("#- "), number, (suffix or "").strip("#- ")]
     return " ".join(p for p in parts if p) or None
 
 
+_STREET_LABELS: Final = (
+    "StreetNamePreModifier",
+    "StreetNamePreDirectional",
+    "StreetNamePreType",
+    "StreetName",
+    "StreetNamePostType",
+    "StreetNamePostDirectional",
+    "StreetNamePostModifier",
+)
+
+
 def _street(fields: dict[str, str]) -> str | None:
-    name = fields.get("StreetName", "")
+    return _street_words(*map(fields.get, _STREET_LABELS))
+
+
+@lru_cache(maxsize=_PIECE_CACHE)
+def _street_words(
+    pre_modifier: str | None,
+    pre_direction: str | None,
+    pre_type: str | None,
+    name: str | None,
+    post_type: str | None,
+    post_direction: str | None,
+    post_modifier: str | None,
+) -> str | None:
+    name = name or ""
     words = [
-        fields.get("StreetNamePreModifier"),
-        direction_code(fields.get("StreetNamePreDirectional")),
-        street_type_code(fields.get("StreetNamePreType")),
+        pre_modifier,
+        direction_code(pre_direction),
+        street_type_code(pre_type),
         ORDINAL_WORDS.get(name, name),
-        street_type_code(fields.get("StreetNamePostType")),
-        direction_code(fields.get("StreetNamePostDirectional")),
-        fields.get("StreetNamePostModifier"),
+        street_type_code(post_type),
+        direction_code(post_direction),
+        post_modifier,
     ]
     return " ".join(w for w in words if w) or None
 

@@ -22,6 +22,7 @@ import logging
 import multiprocessing
 import os
 import re
+import string
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -29,7 +30,8 @@ from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 import pandas as pd
-from unidecode import unidecode
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from linker import columns as C
 from linker.errors import DataContractError
@@ -43,6 +45,7 @@ from linker.standardize.address_vocab import (
     state_code,
     zip5,
 )
+from linker.standardize.text import transliterate
 
 __all__ = [
     "OUTPUT_COLUMNS",
@@ -102,7 +105,7 @@ def clean_text(value: object) -> str | None:
     if number:
         text = number.group(1)
     if not text.isascii():
-        text = unidecode(text)
+        text = transliterate(text)
     text = _NOT_TEXT.sub(" ", text.upper().translate(_DROP))
     text = " ".join(_COMMAS.sub(", ", text).split()).strip(" ,-/&")
     if alnum(text) in NULL_TOKENS:
@@ -147,14 +150,14 @@ def standardize_addresses(
 
     parsed = _parse_distinct(line_values, workers, fast_path)
 
+    # What each distinct given city / state / ZIP says, read once (code -1: nothing).
+    cities = [city_name(c) for c in city_values] + [None]
+    states = [(state_code(s), plain_text(s)) for s in state_values] + [(None, None)]
+    zips = [(zip5(z), plain_text(z) if _has_letter(z) else None) for z in zip_values]
+    zips.append((None, None))
     combo, firsts = _combinations([line_codes, city_codes, state_codes, zip_codes])
     rows = [
-        _combine(
-            parsed[a] if a >= 0 else NO_PARTS,
-            city_values[c] if c >= 0 else None,
-            state_values[s] if s >= 0 else None,
-            zip_values[z] if z >= 0 else None,
-        )
+        _combine(parsed[a] if a >= 0 else NO_PARTS, cities[c], *states[s], *zips[z])
         for a, c, s, z in zip(*(f.tolist() for f in firsts), strict=True)
     ]
     table = np.empty((len(rows), len(OUTPUT_COLUMNS)), dtype=object)
@@ -194,10 +197,60 @@ def _normalized_codes(values: pd.Series | None, n: int) -> tuple[np.ndarray, lis
     if values is None:
         return np.full(n, -1, dtype=np.int64), []
     raw_codes, raw_uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
-    cleaned = np.array([clean_text(v) for v in raw_uniques] + [None], dtype=object)
+    cleaned = np.empty(len(raw_uniques) + 1, dtype=object)
+    cleaned[:-1] = _clean_texts(np.asarray(raw_uniques, dtype=object))
+    cleaned[-1] = None
     norm_codes, norm_uniques = pd.factorize(cleaned, use_na_sentinel=True)
     # raw code -> normalized code; the appended None sends raw code -1 to -1.
     return norm_codes.astype(np.int64)[raw_codes], list(norm_uniques)
+
+
+# `clean_text` as Arrow kernels (RE2) over many values at once, for ASCII text only:
+# there `\d` is [0-9], `\s` is spelled out as Python's ASCII whitespace, and upper-
+# casing is ASCII upper-casing, so each step is the same as in `clean_text`.
+_PY_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f ]"
+_FLOAT_TEXT_RE2 = rf"^{_PY_SPACE}*([0-9]+)\.0*{_PY_SPACE}*$"
+_NULL_KEYS = pa.array(sorted(NULL_TOKENS), pa.string())
+# A text with a letter or digit that no null token has (any digit, for one) is no null
+# token, which spares computing the key of nearly every address.
+_NOT_IN_NULL_TOKENS = "[{}]".format(
+    "".join(sorted(set(string.ascii_uppercase + string.digits) - set("".join(NULL_TOKENS))))
+)
+
+
+def _clean_texts(values: np.ndarray) -> np.ndarray:
+    """`clean_text` of each value (object array in, object array out).
+
+    Distinct addresses are mostly distinct strings, so per-value Python was a fifth of
+    the address work; plain ASCII strings go through Arrow in bulk, the rest (numbers,
+    non-ASCII text) through `clean_text` one by one.
+    """
+    out = np.empty(len(values), dtype=object)
+    bulk = np.fromiter(
+        (type(v) is str and v.isascii() for v in values), dtype=bool, count=len(values)
+    )
+    for i in np.flatnonzero(~bulk):
+        out[i] = clean_text(values[i])
+    if not bulk.any():
+        return out
+    text = pc.ascii_upper(pa.array(values[bulk], pa.string()))
+    text = pc.replace_substring_regex(text, _FLOAT_TEXT_RE2, r"\1")
+    text = pc.replace_substring_regex(text, "[.'`\"]+", "")
+    text = pc.replace_substring_regex(text, _NOT_TEXT.pattern, " ")
+    text = pc.replace_substring_regex(text, _COMMAS.pattern, ", ")
+    text = pc.utf8_trim(pc.replace_substring_regex(text, " {2,}", " "), " ,-/&")
+    cleaned = text.to_numpy(zero_copy_only=False)
+    maybe_null = np.flatnonzero(
+        pc.invert(pc.match_substring_regex(text, _NOT_IN_NULL_TOKENS)).to_numpy(
+            zero_copy_only=False
+        )
+    )
+    if len(maybe_null):
+        keys = pc.replace_substring_regex(text.take(maybe_null), "[^A-Z0-9]+", "")
+        null = pc.is_in(keys, _NULL_KEYS).to_numpy(zero_copy_only=False)
+        cleaned[maybe_null[null]] = None
+    out[bulk] = cleaned
+    return out
 
 
 def _combinations(codes: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -269,21 +322,25 @@ def _mp_context() -> multiprocessing.context.BaseContext:
 
 
 def _combine(
-    parts: Parts, city: str | None, state: str | None, postal: str | None
+    parts: Parts,
+    city: str | None,
+    state: str | None,
+    state_text: str | None,
+    postal: str | None,
+    postal_text: str | None,
 ) -> tuple[str | None, ...]:
-    """Output row for a parsed line and the separately given city / state / ZIP texts.
+    """Output row for a parsed line and what the separately given columns say: the
+    city, the state's USPS code and its text, the ZIP and a foreign postal code's text.
 
     Given columns win when usable. Text that is no U.S. state or ZIP still goes into
     ADDRESS, so a foreign address keeps every piece the extract had.
     """
-    city_out = (city_name(city) if city else None) or parts.city
-    state_out = (state_code(state) if state else None) or parts.state
-    zip_out = (zip5(postal) if postal else None) or parts.zip
-    state_text = state_out or (plain_text(state) if state else None)
-    # A foreign postal code has letters; digits that are no ZIP are junk ("00000").
-    zip_text = zip_out or (plain_text(postal) if postal and _has_letter(postal) else None)
-    pieces = (parts.head, city_out, state_text, zip_text)
-    address = " ".join(p for p in pieces if p) or None
+    city_out = city or parts.city
+    state_out = state or parts.state
+    zip_out = postal or parts.zip
+    state_text = state_out or state_text
+    zip_text = zip_out or postal_text
+    address = " ".join(filter(None, (parts.head, city_out, state_text, zip_text))) or None
     key = None
     if parts.kind == "us" and parts.number and parts.street:
         if zip_out:
@@ -294,4 +351,5 @@ def _combine(
 
 
 def _has_letter(text: str) -> bool:
+    """A foreign postal code has letters; digits that are no ZIP are junk ("00000")."""
     return any(ch.isalpha() for ch in text)

@@ -120,6 +120,7 @@ class _Format:
     has_day: bool
     two_digit_year: bool
     day_first: bool
+    regex: re.Pattern[str] | None = None  # `_strptime_regex(fmt)`
 
 
 def standardize_dob(
@@ -277,9 +278,8 @@ def _read(text: str, spec: _Format | None, today: date) -> _Parts | None:
 
 
 def _read_with_format(text: str, spec: _Format, today: date) -> _Parts | None:
-    try:
-        parsed = datetime.strptime(text, spec.fmt)
-    except ValueError:
+    parsed = _strptime(text, spec)
+    if parsed is None:
         return None
     month = parsed.month if spec.has_month else None
     day = parsed.day if spec.has_day and spec.has_month else None
@@ -349,6 +349,57 @@ def _with_month_name(text: str, today: date) -> _Parts | None:
     return None
 
 
+def _strptime(text: str, spec: _Format) -> date | None:
+    """`datetime.strptime(text, spec.fmt)` as a date, None where it raises ValueError."""
+    if spec.regex is None:
+        try:
+            return datetime.strptime(text, spec.fmt).date()
+        except ValueError:
+            return None
+    found = spec.regex.match(text)
+    if found is None or found.end() != len(text):
+        return None  # strptime: "does not match format" / "unconverted data remains"
+    parts = found.groupdict()
+    try:
+        return date(int(parts["Y"]), int(parts.get("m", 1)), int(parts.get("d", 1)))
+    except ValueError:  # strptime's own check of the calendar date
+        return None
+
+
+# What CPython's `_strptime.TimeRE` matches for %Y, %m and %d.
+_STRPTIME_DIRECTIVES: Final = {
+    "Y": r"(?P<Y>\d\d\d\d)",
+    "m": r"(?P<m>1[0-2]|0[1-9]|[1-9])",
+    "d": r"(?P<d>3[0-1]|[1-2]\d|0[1-9]|[1-9]| [1-9])",
+}
+
+
+def _strptime_regex(fmt: str) -> re.Pattern[str] | None:
+    """The regex strptime builds for a format of %Y, %m, %d (each at most once) and
+    literal text, or None for any other format (strptime itself then reads it).
+
+    strptime spends most of its time on locale checks and bookkeeping around one regex
+    match; a date-of-birth column has tens of thousands of distinct values per chunk.
+    Literal text is matched exactly and a run of whitespace as any run of whitespace,
+    as strptime does.
+    """
+    pieces = re.split(r"(%.)", fmt)
+    directives = pieces[1::2]
+    if len(set(directives)) != len(directives) or "%Y" not in directives:
+        return None
+    pattern = ""
+    for k, piece in enumerate(pieces):
+        if k % 2:
+            if piece[1] not in _STRPTIME_DIRECTIVES:
+                return None
+            pattern += _STRPTIME_DIRECTIVES[piece[1]]
+        else:
+            if "%" in piece:
+                return None
+            pattern += r"\s+".join(re.escape(part) for part in re.split(r"\s+", piece))
+    return re.compile(pattern, re.IGNORECASE)
+
+
 def _full_year(yy: int, month: int | None, day: int | None, today: date) -> int:
     """The latest century that keeps the date on or before today."""
     year = 2000 + yy
@@ -375,6 +426,7 @@ def _parse_format(fmt: str | None) -> _Format | None:
         has_day=bool(day_at),
         two_digit_year="y" in directives and "Y" not in directives,
         day_first=bool(month_at and day_at and day_at[0] < month_at[0]),
+        regex=_strptime_regex(fmt),
     )
 
 

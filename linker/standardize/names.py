@@ -36,6 +36,8 @@ Nulls are None in object columns. All parsing runs once per distinct value.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, Final
 
 import numpy as np
@@ -106,7 +108,7 @@ def _tokens(text: str) -> list[str]:
     return [t for t in text.split(" ") if t not in TITLES]
 
 
-def _join(parts: list[str]) -> str | None:
+def _join(parts: Sequence[str]) -> str | None:
     return " ".join(parts) or None
 
 
@@ -171,12 +173,27 @@ def _parse_family(text: str) -> tuple[str | None, str | None, str | None]:
 def _split_commaed(family_part: str, given_part: str) -> tuple[str | None, ...]:
     """LAST, FIRST MIDDLE: the first group after the comma is the given name, with any
     particle-led groups right after it (MARIA DE LOS ANGELES); the rest is middle."""
-    family = _groups(_tokens(family_part), conjunctions_after=1)
+    return (*_given_and_middle(given_part), _surname_text(family_part))
+
+
+# Whole names are nearly all distinct, but the two sides of their comma are not (a
+# chunk of 100,000 "LAST LAST, FIRST MIDDLE" names holds about 30,000 surname parts and
+# 26,000 given parts), so these two remember their results (per process, bounded).
+_PART_CACHE: Final = 1 << 15
+
+
+@lru_cache(maxsize=_PART_CACHE)
+def _surname_text(family_part: str) -> str | None:
+    return _join(_groups(_tokens(family_part), conjunctions_after=1))
+
+
+@lru_cache(maxsize=_PART_CACHE)
+def _given_and_middle(given_part: str) -> tuple[str | None, str | None]:
     firsts = _groups(_tokens(given_part), conjunctions_after=_NEVER)
     cut = 1
     while cut < len(firsts) and _particle_led(firsts[cut]):
         cut += 1
-    return _join(firsts[:cut]), _join(firsts[cut:]), _join(family)
+    return _join(firsts[:cut]), _join(firsts[cut:])
 
 
 def _split_unmarked(groups: list[str]) -> tuple[str | None, ...]:
@@ -387,14 +404,13 @@ class _PhoneticMemo:
 
     def of_tokens(self, names: np.ndarray, *, first: bool) -> np.ndarray:
         """Key of each name's first (given) or last (surname: DE LA CRUZ -> CRUZ) token."""
-        out = np.empty(len(names), dtype=object)
-        out[:] = [
-            None
-            if name is None
-            else self.key(name.split(" ", 1)[0] if first else name.rsplit(" ", 1)[-1])
-            for name in names
+        codes, distinct = factorize(names)
+        keys = np.empty(len(distinct) + 1, dtype=object)  # the last slot (null) stays None
+        keys[:-1] = [
+            self.key(name.split(" ", 1)[0] if first else name.rsplit(" ", 1)[-1])
+            for name in distinct
         ]
-        return out
+        return keys[codes]
 
 
 def _aligned_index(inputs: dict[str, pd.Series | None], index: pd.Index | None) -> pd.Index:
@@ -455,8 +471,11 @@ def standardize_names(
                 (m, _middle_fields, _NO_MIDDLE, 1),
                 (f, _family_fields, _NO_FAMILY, 2),
             ):
-                rows = [empty if r[k] is None else func(r[k]) for r in split.rows]
-                part.replace(use, _Part(split.ids, rows))
+                # one row per distinct text (not per distinct full name), so that the
+                # steps below work per distinct given name, surname...
+                codes, texts = factorize(np.array([r[k] for r in split.rows], dtype=object))
+                rows = [empty, *(func(text) for text in texts)]
+                part.replace(use, _Part((codes + 1)[split.ids], rows))
 
     # canonical given name, once per distinct (given, middle) pair
     gm_codes, gm_g, gm_m = _pairs(g.ids, m.ids, len(m.rows))
@@ -472,9 +491,10 @@ def standardize_names(
     # full name, once per distinct (given, middle, family) triple
     full_codes, full_gm, full_f = _pairs(gm_codes, f.ids, len(f.rows))
     full_name = np.empty(len(full_gm), dtype=object)
-    for k, (pair, f_id) in enumerate(zip(full_gm, full_f, strict=True)):
-        parts = (g.rows[gm_g[pair]][0], m.rows[gm_m[pair]][0], f.rows[f_id][2])
-        full_name[k] = _join([p for p in parts if p is not None])
+    givens, middles, families = g.table(0)[gm_g], m.table(0)[gm_m], f.table(2)
+    for k, (pair, f_id) in enumerate(zip(full_gm.tolist(), full_f.tolist(), strict=True)):
+        parts = (givens[pair], middles[pair], families[f_id])  # text or None, never ""
+        full_name[k] = " ".join(filter(None, parts)) or None
 
     keys = _PhoneticMemo()
     return pd.DataFrame(

@@ -28,6 +28,8 @@ import re
 import numpy as np
 import pandas as pd
 import phonenumbers
+import pyarrow as pa
+import pyarrow.compute as pc
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from linker import columns as C
@@ -38,13 +40,17 @@ _MAX_LENGTH = 100
 _NULL_TOKENS = frozenset(
     {"", "NA", "NAN", "NONE", "NULL", "UNKNOWN", "UNK", "DESCONOCIDO", "SINTELEFONO", "NOPHONE"}
 )
+_NOT_WORD = re.compile(r"[\W_]")
+_DIGIT = re.compile("[0-9]")
+# While no null token has a digit, text with a digit needs no null-token check.
+_NULL_TOKEN_DIGITS = any(c.isdigit() for token in _NULL_TOKENS for c in token)
 
 # "(713) 555-0123", "713.555.0123", "1-713-555-0123", "+1 713 555 0123 x12".
-_US_SHAPE = re.compile(
-    r"(?:\+?1[ .\-]?)?\(?([2-9]\d\d)\)?[ .\-]?(\d{3})[ .\-]?(\d{4})"
-    r"(?: ?(?:x|ext\.?|extension|#) ?\d{1,6})?",
-    re.IGNORECASE | re.ASCII,
+_US_SHAPE_PATTERN = (
+    r"(?:\+?1[ .\-]?)?\(?(?P<area>[2-9]\d\d)\)?[ .\-]?(?P<exchange>\d{3})[ .\-]?"
+    r"(?P<line>\d{4})(?: ?(?:x|ext\.?|extension|#) ?\d{1,6})?"
 )
+_US_SHAPE = re.compile(_US_SHAPE_PATTERN, re.IGNORECASE | re.ASCII)
 
 
 def _valid_pattern(regions: list[str]) -> re.Pattern[str]:
@@ -86,6 +92,43 @@ _US_VALID = _valid_pattern(["US"])
 _NANP_VALID = _valid_pattern(sorted(_NANP_REGIONS))
 
 
+def _us_numbers(texts: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
+    """The U.S. shortcut of `_one` over many texts at once, by Arrow's RE2.
+
+    Returns (decided, e164): where `decided`, `e164` is `_one`'s answer (None for an
+    invalid or placeholder number); elsewhere `_one` must read the text. Only ASCII
+    texts are decided here: on them RE2 reads every pattern as Python's re does (the
+    shape is ASCII-only and case-insensitive; the metadata patterns see ASCII digits),
+    and submatches follow the same leftmost-first rule. Asking phonenumbers' patterns
+    once per number in Python was most of the cost of the common numbers.
+    """
+    n = len(texts)
+    decided = np.zeros(n, dtype=bool)
+    e164 = np.full(n, None, dtype=object)
+    ascii_rows = np.flatnonzero([t is not None and t.isascii() for t in texts])
+    if not len(ascii_rows):
+        return decided, e164
+    text = pa.array([texts[i] for i in ascii_rows], pa.string())
+    shaped = pc.fill_null(pc.match_substring_regex(text, f"(?i)^(?:{_US_SHAPE_PATTERN})$"), False)
+    if not pc.any(shaped).as_py():
+        return decided, e164
+    rows = ascii_rows[shaped.to_numpy(zero_copy_only=False)]
+    parts = pc.extract_regex(pc.filter(text, shaped), f"(?i)^(?:{_US_SHAPE_PATTERN})$")
+    national = pc.binary_join_element_wise(*parts.flatten(), "")
+    placeholder = pc.equal(
+        pc.utf8_slice_codeunits(national, 1), pc.utf8_slice_codeunits(national, 0, -1)
+    )
+    nanp = pc.match_substring_regex(national, f"^(?:{_NANP_VALID.pattern})$")
+    us = pc.match_substring_regex(national, f"^(?:{_US_VALID.pattern})$")
+    invalid = pc.or_(placeholder, pc.invert(nanp))
+    valid = pc.and_(pc.invert(invalid), us)
+    decided[rows] = pc.or_(invalid, valid).to_numpy(zero_copy_only=False)
+    e164[rows] = pc.if_else(
+        valid, pc.binary_join_element_wise("+1", national, ""), pa.scalar(None, pa.string())
+    ).to_numpy(zero_copy_only=False)
+    return decided, e164
+
+
 def standardize_phones(values: pd.Series, default_region: str = "US") -> pd.Series:
     """E.164 strings ("+17135550123"), None for invalid, placeholder or missing numbers.
 
@@ -96,8 +139,14 @@ def standardize_phones(values: pd.Series, default_region: str = "US") -> pd.Seri
     region = default_region.upper()
     fast = region == "US"
     nanp = region in _NANP_REGIONS
-    e164 = [_one(_text(v), region, fast=fast, nanp=nanp) for v in uniques]
-    out = np.array([*e164, None], dtype=object)[codes]
+    texts = [_text(v) for v in uniques]
+    if fast:
+        decided, e164 = _us_numbers(texts)
+    else:
+        decided, e164 = np.zeros(len(texts), dtype=bool), np.full(len(texts), None, object)
+    for i in np.flatnonzero(~decided):
+        e164[i] = _one(texts[i], region, fast=fast, nanp=nanp)
+    out = np.concatenate([e164, np.array([None], dtype=object)])[codes]
     return pd.Series(out, index=values.index, name=C.PHONE, dtype=object)
 
 
@@ -118,7 +167,10 @@ def _text(value: object) -> str | None:
         if value.is_integer():  # 7135550123.0 from a spreadsheet
             value = int(value)
     text = str(value).strip()
-    if len(text) > _MAX_LENGTH or re.sub(r"[\W_]", "", text).upper() in _NULL_TOKENS:
+    if len(text) > _MAX_LENGTH:
+        return None
+    maybe_null = _NULL_TOKEN_DIGITS or not _DIGIT.search(text)
+    if maybe_null and _NOT_WORD.sub("", text).upper() in _NULL_TOKENS:
         return None
     return text
 

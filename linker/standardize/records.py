@@ -9,9 +9,15 @@ a date or an address looks like lives in those normalizers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas._libs.json import ujson_dumps
+from pandas.api.extensions import ExtensionDtype
+from pandas.api.types import infer_dtype
 
 from linker import columns as C
 from linker.mapping import FieldSpec, SourceMapping
@@ -80,17 +86,17 @@ def standardize_chunk(
     keys = frame[source.key].astype(object)
     primary, issues = _standardize_person(frame, source.fields, source)
     primary[C.RECORD_KEY] = keys.to_numpy()
-    primary[C.ROLE] = C.PRIMARY_ROLE
-    primary[C.RELATED_TO] = None
-    primary[C.RELATION] = None
-    primary[C.RELATIONSHIP] = None
+    primary[C.ROLE] = _repeat(C.PRIMARY_ROLE, len(frame))
+    primary[C.RELATED_TO] = _repeat(None, len(frame))
+    primary[C.RELATION] = _repeat(None, len(frame))
+    primary[C.RELATIONSHIP] = _repeat(None, len(frame))
     xref = source.field("cross_reference")
     if xref is not None:
         cited = _column_values(frame, xref).str.strip()
         present = cited.notna() & (cited != "")
-        primary[C.CROSS_REFERENCE] = (f"{xref.source}:" + cited).where(present, None)
+        primary[C.CROSS_REFERENCE] = (f"{xref.source}:" + cited).where(present, None).to_numpy()
     else:
-        primary[C.CROSS_REFERENCE] = None
+        primary[C.CROSS_REFERENCE] = _repeat(None, len(frame))
     people = [primary]
     for related in source.related:
         present = _has_any(frame, related.fields)
@@ -100,40 +106,73 @@ def standardize_chunk(
         person, more = _standardize_person(rows, related.fields, source)
         issues += more
         person[C.RECORD_KEY] = (keys[present] + ":" + related.role).to_numpy()
-        person[C.ROLE] = related.role
+        person[C.ROLE] = _repeat(related.role, len(rows))
         person[C.RELATED_TO] = keys[present].to_numpy()
-        person[C.RELATION] = related.relation
+        person[C.RELATION] = _repeat(related.relation, len(rows))
         if related.relationship:
             person[C.RELATIONSHIP] = standardize_relationship(rows[related.relationship]).to_numpy()
         else:
-            person[C.RELATIONSHIP] = None
-        person[C.CROSS_REFERENCE] = None
+            person[C.RELATIONSHIP] = _repeat(None, len(rows))
+        person[C.CROSS_REFERENCE] = _repeat(None, len(rows))
         people.append(person)
-    records = pd.concat(people, ignore_index=True) if len(people) > 1 else primary
-    records[C.SOURCE] = source.name
-    records[C.RECORD_ID] = 0
-    return records[list(C.RECORD_COLUMNS)].astype(RECORD_DTYPES), issues
+    size = sum(len(person[C.LINE]) for person in people)
+    columns = {C.RECORD_ID: np.zeros(size, dtype=np.int64), C.SOURCE: _repeat(source.name, size)}
+    for column in C.RECORD_COLUMNS:
+        if column not in columns:
+            columns[column] = _stacked([person[column] for person in people])
+    return pd.DataFrame(columns).astype(RECORD_DTYPES, copy=False), issues
+
+
+# One person's columns: name -> one value per row (numpy or pandas extension array).
+# Frames are built once per chunk from these: joining and concatenating DataFrames
+# column group by column group copied every column several times.
+_Columns = dict[str, Any]
+
+
+def _repeat(value: object, n: int) -> np.ndarray:
+    return np.full(n, value, dtype=object)
+
+
+def _array(values: pd.Series) -> Any:
+    """A Series' values without its index: numpy, or the extension array (Int16...)."""
+    return values.array if isinstance(values.dtype, ExtensionDtype) else values.to_numpy()
+
+
+def _stacked(parts: list[Any]) -> Any:
+    if len(parts) == 1:
+        return parts[0]
+    if all(isinstance(part, np.ndarray) for part in parts):
+        return np.concatenate(parts)
+    return pd.concat([pd.Series(part) for part in parts], ignore_index=True).array
 
 
 def _standardize_person(
     frame: pd.DataFrame, fields: tuple[FieldSpec, ...], source: SourceMapping
-) -> tuple[pd.DataFrame, FieldIssues]:
+) -> tuple[_Columns, FieldIssues]:
     spec = {f.name: f for f in fields}
     index = frame.index
 
     def values(name: str) -> pd.Series | None:
         return _column_values(frame, spec[name]) if name in spec else None
 
-    out = standardize_names(
-        given=values("given_name"),
-        middle=values("middle_name"),
-        family=values("family_name"),
-        family_1=values("family_name_1"),
-        family_2=values("family_name_2"),
-        full=values("full_name"),
-        index=index,
+    out: _Columns = {}
+
+    def add(part: pd.DataFrame) -> None:
+        for name, column in part.items():
+            out[str(name)] = _array(column)
+
+    add(
+        standardize_names(
+            given=values("given_name"),
+            middle=values("middle_name"),
+            family=values("family_name"),
+            family_1=values("family_name_1"),
+            family_2=values("family_name_2"),
+            full=values("full_name"),
+            index=index,
+        )
     )
-    out = out.join(standardize_a_numbers(_or_empty(values("a_number"), index)))
+    add(standardize_a_numbers(_or_empty(values("a_number"), index)))
     dob_spec = spec.get("dob")
     dob = standardize_dob(
         _or_empty(values("dob"), index),
@@ -145,14 +184,17 @@ def _standardize_person(
         _or_empty(values("event_date"), index), fmt=event_spec.format if event_spec else None
     )
     issues = FieldIssues(int(dob[INVALID_DOB].sum()), int(event[INVALID_EVENT_DATE].sum()))
-    out = out.join(dob.drop(columns=[INVALID_DOB])).join(event[[C.EVENT_DATE]])
-    out[C.SEX] = standardize_sex(_or_empty(values("sex"), index))
+    add(dob.drop(columns=[INVALID_DOB]))
+    add(event[[C.EVENT_DATE]])
+    out[C.SEX] = _array(standardize_sex(_or_empty(values("sex"), index)))
     country_spec = spec.get("country")
-    out[C.COUNTRY] = standardize_countries(
-        _or_empty(values("country"), index),
-        codes=country_spec.codes if country_spec else "iso",
+    out[C.COUNTRY] = _array(
+        standardize_countries(
+            _or_empty(values("country"), index),
+            codes=country_spec.codes if country_spec else "iso",
+        )
     )
-    out = out.join(
+    add(
         standardize_addresses(
             line=values("address"),
             city=values("city"),
@@ -161,31 +203,33 @@ def _standardize_person(
             index=index,
         )
     )
-    out[C.PHONE] = standardize_phones(
-        _or_empty(values("phone"), index), default_region=source.phone_region
+    out[C.PHONE] = _array(
+        standardize_phones(_or_empty(values("phone"), index), default_region=source.phone_region)
     )
-    out[C.FAMILY_GROUP] = scope_ids(_or_empty(values("family_group"), index), source.name)
-    out[C.PERSON_ID] = scope_ids(_or_empty(values("person_id"), index), source.name)
-    out[C.DOCUMENT_ID] = standardize_document_ids(_or_empty(values("document_id"), index))
+    out[C.FAMILY_GROUP] = _array(scope_ids(_or_empty(values("family_group"), index), source.name))
+    out[C.PERSON_ID] = _array(scope_ids(_or_empty(values("person_id"), index), source.name))
+    out[C.DOCUMENT_ID] = _array(standardize_document_ids(_or_empty(values("document_id"), index)))
     out[C.ROW_KEY] = frame[source.key].to_numpy()
     out[C.LINE] = frame[C.LINE].to_numpy()
     used = list(dict.fromkeys(c for f in fields for c in f.columns))
     out[C.RAW] = _raw_json(frame, used)
-    return out.reset_index(drop=True), issues
+    return out, issues
 
 
 def _column_values(frame: pd.DataFrame, spec: FieldSpec) -> pd.Series:
     """One field's text: a column, or several joined by the separator with blanks skipped."""
     if len(spec.columns) == 1:
         return frame[spec.columns[0]]
-    parts = [frame[c].fillna("").astype(str) for c in spec.columns]
-    joined = parts[0].str.cat(parts[1:], sep=spec.separator)
-    if spec.separator.strip() == "":
-        joined = joined.str.split().str.join(" ")
+    parts = [frame[c].fillna("").astype(str).to_numpy() for c in spec.columns]
+    separator = spec.separator
+    if separator.strip() == "":
+        joined = [" ".join(separator.join(row).split()) for row in zip(*parts, strict=True)]
     else:
-        sep = spec.separator.strip()
-        joined = joined.str.strip(" " + sep)
-    return joined.where(joined.str.len() > 0, None).astype(object)
+        chars = " " + separator.strip()
+        joined = [separator.join(row).strip(chars) for row in zip(*parts, strict=True)]
+    values = np.empty(len(joined), dtype=object)
+    values[:] = [text or None for text in joined]
+    return pd.Series(values, index=frame.index, dtype=object, name=spec.columns[0])
 
 
 def _or_empty(values: pd.Series | None, index: pd.Index) -> pd.Series:
@@ -200,8 +244,86 @@ def _has_any(frame: pd.DataFrame, fields: tuple[FieldSpec, ...]) -> pd.Series:
 
 
 def _raw_json(frame: pd.DataFrame, used: list[str]) -> np.ndarray:
-    """The columns a person was read from, as one JSON object per record (for reviewers)."""
+    """The columns a person was read from, as one JSON object per record (for reviewers).
+
+    Exactly the lines of `frame[used].to_json(orient="records", lines=True,
+    force_ascii=False)`. For text columns (the usual case) Arrow writes them instead:
+    each row is its columns' JSON strings joined between the keys, with no JSON text
+    for the whole frame to build and split again. Any other column makes the whole
+    frame go through `to_json`.
+    """
     if frame.empty:
         return np.array([], dtype=object)
-    text = frame[used].to_json(orient="records", lines=True, force_ascii=False)
-    return np.array(text.splitlines(), dtype=object)
+    if not used:  # nothing was read from the extract (a look-up with every field blank)
+        return np.full(len(frame), "{}", dtype=object)
+    found = [_text_column(frame, c) for c in used] if frame.columns.is_unique else [None]
+    texts = [text for text in found if text is not None]
+    if len(texts) < len(found):
+        lines = frame[used].to_json(orient="records", lines=True, force_ascii=False)
+        # "\n" inside a value is escaped; U+2028 or U+0085 are not, so no splitlines()
+        return np.array(lines.removesuffix("\n").split("\n"), dtype=object)
+    # Pieces alternate literal text and escaped columns: {"A":"<a>","B":"<b>"}. A null
+    # is written as a NUL character, which escaped text never holds (it is a control
+    # character), and its quoted form then replaced by null in one pass.
+    pieces: list[pa.Array | pa.Scalar] = []
+    literal = "{"
+    for k, (column, text) in enumerate(zip(used, texts, strict=True)):
+        literal += ("," if k else "") + ujson_dumps(column, ensure_ascii=False) + ':"'
+        pieces += [_large(literal), pc.fill_null(_json_escaped(text), _large("\x00"))]
+        literal = '"'
+    pieces.append(_large(literal + "}"))
+    rows = pc.binary_join_element_wise(*pieces, _large(""))
+    if any(text.null_count for text in texts):
+        rows = pc.replace_substring(rows, '"\x00"', "null")
+    return rows.to_numpy(zero_copy_only=False)
+
+
+def _large(text: str) -> pa.Scalar:
+    return pa.scalar(text, pa.large_string())
+
+
+def _text_column(frame: pd.DataFrame, column: str) -> pa.Array | None:
+    """An object column of strings and nulls as Arrow text; None for anything else.
+
+    Nulls are None, NaN, pd.NA and NaT, all of which `to_json` writes as null.
+    """
+    values = frame[column]
+    if not isinstance(column, str) or values.dtype != object:
+        return None
+    if infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return None
+    try:
+        return pa.array(values.to_numpy(), pa.large_string(), from_pandas=True)
+    except (pa.ArrowException, UnicodeError):  # a lone surrogate: to_json decides
+        return None
+
+
+_QUOTE, _BACKSLASH, _SLASH = (ord(c) for c in '"\\/')
+
+
+def _json_escaped(text: pa.Array) -> pa.Array:
+    """The inside of each value's JSON string, escaped as pandas' encoder does.
+
+    That encoder (ensure_ascii off) escapes only `"`, `\\`, `/` and the control
+    characters below U+0020, all single UTF-8 bytes that occur in no other character's
+    encoding, so one look at the column's bytes tells which escapes are needed at all;
+    values with control characters (rare) are escaped one by one by the encoder itself.
+    """
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)
+    offsets = offsets[text.offset : text.offset + len(text) + 1]
+    data = text.buffers()[2]
+    if data is None or offsets[-1] == offsets[0]:
+        return text
+    octets = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    escaped = text
+    for code, escape in ((_BACKSLASH, "\\\\"), (_QUOTE, '\\"'), (_SLASH, "\\/")):
+        if (octets == code).any():
+            escaped = pc.replace_substring(escaped, chr(code), escape)
+    control = np.flatnonzero(octets < 0x20)
+    if len(control):
+        mask = np.zeros(len(text), dtype=bool)
+        mask[np.searchsorted(offsets, control + offsets[0], "right") - 1] = True
+        values = text.filter(mask).to_pylist()
+        by_encoder = [ujson_dumps(v, ensure_ascii=False)[1:-1] for v in values]
+        escaped = pc.replace_with_mask(escaped, mask, pa.array(by_encoder, pa.large_string()))
+    return escaped

@@ -4,37 +4,52 @@ Two ways out: `standardize_mapping` keeps the records in memory for the linkage 
 `write_standardized` streams them to one Parquet file, chunk by chunk, so a file of
 millions of rows standardizes in flat memory. Both count what an analyst must see:
 rows read, persons emitted, rows set aside, and how often each field is missing.
+
+On a large input the chunks are read and standardized in worker processes while this
+process numbers, counts and writes the results (`linker.standardize.pipeline`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import logging
 import multiprocessing
 import os
+import queue
 import shutil
 import tempfile
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import TracebackType
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from linker import columns as C
 from linker.errors import DataContractError
-from linker.ingest import DEFAULT_CHUNK_ROWS, Chunk, Reject, check_mapping_files, iter_chunks
+from linker.ingest import DEFAULT_CHUNK_ROWS, Reject, check_mapping_files
 from linker.ingest import rejects_frame as _rejects_frame
 from linker.mapping import Mapping, SourceMapping
-from linker.standardize.records import RECORD_DTYPES, FieldIssues, standardize_chunk
+from linker.standardize.pipeline import Stage, Tasks, record_schema
+from linker.standardize.records import FieldIssues
 
-logger = logging.getLogger(__name__)
+__all__ = [
+    "PARALLEL_MIN_BYTES",
+    "SourceSummary",
+    "StandardizeSummary",
+    "iter_standardized",
+    "record_schema",
+    "records_frame",
+    "standardize_mapping",
+    "write_standardized",
+]
+
 Progress = Callable[[str, int], None]
 
 # Fields whose missing share the summary reports (what a reviewer would look at).
@@ -72,15 +87,15 @@ class SourceSummary:
             return {f: 1.0 for f in SUMMARY_FIELDS}
         return {f: 1.0 - self.present.get(f, 0) / self.persons for f in SUMMARY_FIELDS}
 
-    def add(self, records: pd.DataFrame, rejects: int, rows: int, issues: FieldIssues) -> None:
+    def add(self, records: pa.Table, rejects: int, rows: int, issues: FieldIssues) -> None:
         self.rows_read += rows
-        self.persons += len(records)
+        self.persons += records.num_rows
         self.rejects += rejects
         self.dob_invalid += issues.dob_invalid
         self.event_date_invalid += issues.event_date_invalid
-        counts = records[list(SUMMARY_FIELDS)].notna().sum()
-        for name, n in counts.items():
-            self.present[str(name)] = self.present.get(str(name), 0) + int(n)
+        for name in SUMMARY_FIELDS:  # Arrow keeps each column's null count
+            present = records.num_rows - records.column(name).null_count
+            self.present[name] = self.present.get(name, 0) + present
 
 
 @dataclass
@@ -138,40 +153,79 @@ def iter_standardized(
     progress: Progress | None = None,
     summary: StandardizeSummary | None = None,
     workers: int | None = None,
+    parallel_min_bytes: int = PARALLEL_MIN_BYTES,
 ) -> Iterator[tuple[pd.DataFrame, list[Reject]]]:
     """Yield (records, rejects) per chunk of every source, record ids numbered from 0.
 
-    Chunks are standardized in `workers` processes (default: one per core, for inputs
-    large enough to pay for it) while this process reads the next ones; results come
-    back in file order, and at most `workers + 1` chunks are in memory at once.
+    Chunks are read and standardized in `workers` processes (default: one per core, for
+    inputs of at least `parallel_min_bytes`) while this process cuts the next ones;
+    results come back in file order, and at most `workers + 1` chunks are in flight at
+    once. Records and rejects are the same with or without workers.
     """
+    for table, rejects in _iter_tables(
+        mapping,
+        chunk_rows=chunk_rows,
+        progress=progress,
+        summary=summary,
+        workers=workers,
+        parallel_min_bytes=parallel_min_bytes,
+    ):
+        yield records_frame(table), rejects
+
+
+def _iter_tables(
+    mapping: Mapping,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    progress: Progress | None = None,
+    summary: StandardizeSummary | None = None,
+    workers: int | None = None,
+    parallel_min_bytes: int = PARALLEL_MIN_BYTES,
+) -> Iterator[tuple[pa.Table, list[Reject]]]:
+    """`iter_standardized` with the records as Arrow tables, as the workers send them."""
     check_mapping_files(mapping)
     size = sum(s.path.stat().st_size for s in mapping.sources)
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    pool = _process_pool(workers) if workers > 1 and size >= PARALLEL_MIN_BYTES else None
+    pool = _process_pool(workers) if workers > 1 and size >= parallel_min_bytes else None
+    sources = mapping.sources
+    summaries: list[SourceSummary] = []
+    id_field = record_schema().field(C.RECORD_ID)
     next_id = 0
-    try:
-        for source in mapping.sources:
-            src_summary = SourceSummary(source.name, str(source.path))
+
+    def reach(index: int) -> SourceSummary:
+        """The summary of source `index`, checking every source finished on the way."""
+        while len(summaries) <= index:
+            if summaries:
+                _check_not_empty(sources[len(summaries) - 1], summaries[-1])
+            source = sources[len(summaries)]
+            summaries.append(SourceSummary(source.name, str(source.path)))
             if summary is not None:
-                summary.sources.append(src_summary)
-            for records, rejects, rows, issues in _standardize_source(
-                source, chunk_rows, pool, workers
-            ):
-                records[C.RECORD_ID] = pd.RangeIndex(next_id, next_id + len(records)).to_numpy()
-                next_id += len(records)
-                src_summary.add(records, len(rejects), rows, issues)
-                if progress is not None:
-                    progress(source.name, rows)
-                yield records, rejects
-            if src_summary.rows_read == 0:
-                raise DataContractError(
-                    f"[{source.name}] {source.path} has a header but no rows: an empty "
-                    "extract cannot be linked; check the export"
-                )
+                summary.sources.append(summaries[-1])
+        return summaries[index]
+
+    try:
+        stage = Stage(sources, chunk_rows, Tasks(pool, depth=workers))
+        for index, records, rejects, rows, issues in stage.results():
+            ids = pa.array(np.arange(next_id, next_id + records.num_rows, dtype=np.int64))
+            records = records.set_column(records.schema.get_field_index(C.RECORD_ID), id_field, ids)
+            next_id += records.num_rows
+            reach(index).add(records, len(rejects), rows, issues)
+            if progress is not None:
+                progress(sources[index].name, rows)
+            yield records, rejects
+        if sources:
+            _check_not_empty(sources[-1], reach(len(sources) - 1))
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+
+
+def _check_not_empty(source: SourceMapping, summary: SourceSummary) -> None:
+    if summary.rows_read == 0:
+        raise DataContractError(
+            f"[{source.name}] {source.path} has a header but no rows: an empty "
+            "extract cannot be linked; check the export"
+        )
 
 
 def _process_pool(workers: int) -> Executor:
@@ -181,47 +235,49 @@ def _process_pool(workers: int) -> Executor:
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
 
 
-def _standardize_source(
-    source: SourceMapping, chunk_rows: int, pool: Executor | None, workers: int
-) -> Iterator[tuple[pd.DataFrame, list[Reject], int, FieldIssues]]:
-    pending: deque[tuple[Chunk, Future[tuple[pd.DataFrame, FieldIssues]] | None]] = deque()
-    broken = [pool is None]
+class _ParquetSink:
+    """records.parquet written by a thread: encoding and compressing a chunk (Arrow lets
+    go of the GIL) overlaps this thread's work on the next one."""
 
-    def finish(
-        chunk: Chunk, future: Future[tuple[pd.DataFrame, FieldIssues]] | None
-    ) -> tuple[pd.DataFrame, list[Reject], int, FieldIssues]:
-        if future is None:
-            records = pd.DataFrame({c: pd.Series(dtype=t) for c, t in RECORD_DTYPES.items()})
-            return records, list(chunk.rejects), chunk.rows_read, FieldIssues()
-        try:
-            records, issues = future.result()
-        except BrokenProcessPool:
-            # A worker died (killed, or a script without a __main__ guard under
-            # forkserver): finish in this process rather than lose the run.
-            if not broken[0]:
-                logger.warning("standardize workers failed; continuing in one process")
-            broken[0] = True
-            records, issues = standardize_chunk(chunk.frame, source)
-        return records, list(chunk.rejects), chunk.rows_read, issues
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self._writer = pq.ParquetWriter(path, schema, compression="zstd")
+        self._queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=1)
+        self._thread: threading.Thread | None = None
+        self._error: Exception | None = None
 
-    for chunk in iter_chunks(source, chunk_rows=chunk_rows):
-        future: Future[tuple[pd.DataFrame, FieldIssues]] | None = None
-        if not chunk.frame.empty:
-            if broken[0] or pool is None:
-                future = Future()
-                future.set_result(standardize_chunk(chunk.frame, source))
-            else:
+    def write(self, table: pa.Table) -> None:
+        if self._error is not None:
+            raise self._error
+        if self._thread is None:
+            # Started at the first chunk, once the worker processes are forked: forking
+            # a process that runs another thread can deadlock the child.
+            self._thread = threading.Thread(target=self._drain, name="records-parquet")
+            self._thread.start()
+        self._queue.put(table)
+
+    def _drain(self) -> None:
+        while (table := self._queue.get()) is not None:
+            if self._error is None:
                 try:
-                    future = pool.submit(standardize_chunk, chunk.frame, source)
-                except BrokenProcessPool:
-                    broken[0] = True
-                    future = Future()
-                    future.set_result(standardize_chunk(chunk.frame, source))
-        pending.append((chunk, future))
-        if len(pending) > max(workers, 1):
-            yield finish(*pending.popleft())
-    while pending:
-        yield finish(*pending.popleft())
+                    self._writer.write_table(table)
+                except Exception as e:  # raised in the main thread
+                    self._error = e
+
+    def __enter__(self) -> _ParquetSink:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+        self._writer.close()
+        if exc_type is None and self._error is not None:
+            raise self._error
 
 
 def standardize_mapping(
@@ -236,37 +292,38 @@ def standardize_mapping(
 
     With `records_path`, every column is also streamed to that Parquet file, and only
     the `keep_in_memory` columns are held: a million raw rows kept for reviewers need
-    not sit in memory while the linkage runs.
+    not sit in memory while the linkage runs. Chunks are held as Arrow tables and made
+    one pandas frame at the end, which costs less than concatenating frames.
     """
     started = time.perf_counter()
     summary = StandardizeSummary([])
-    frames: list[pd.DataFrame] = []
+    tables: list[pa.Table] = []
     rejects: list[Reject] = []
-    schema = record_schema()
-    writer = pq.ParquetWriter(records_path, schema, compression="zstd") if records_path else None
-    try:
-        for records, bad in iter_standardized(
+    with contextlib.ExitStack() as stack:
+        sink = (
+            stack.enter_context(_ParquetSink(records_path, record_schema()))
+            if records_path is not None
+            else None
+        )
+        for records, bad in _iter_tables(
             mapping, chunk_rows=chunk_rows, progress=progress, summary=summary
         ):
-            if writer is not None and len(records):
-                writer.write_table(
-                    pa.Table.from_pandas(records, schema=schema, preserve_index=False)
-                )
-            frames.append(records[list(keep_in_memory)] if keep_in_memory else records)
+            if sink is not None and records.num_rows:
+                sink.write(records)
+            tables.append(records.select(list(keep_in_memory)) if keep_in_memory else records)
             rejects.extend(bad)
-    finally:
-        if writer is not None:
-            writer.close()
-    records = pd.concat(frames, ignore_index=True, copy=False) if frames else pd.DataFrame()
-    frames.clear()
+    records_out = records_frame(pa.concat_tables(tables)) if tables else pd.DataFrame()
+    tables.clear()
     summary.seconds = time.perf_counter() - started
-    return records, _rejects_frame(rejects), summary
+    return records_out, _rejects_frame(rejects), summary
 
 
-def record_schema() -> pa.Schema:
-    """The Arrow schema of records.parquet, fixed so every chunk writes the same types."""
-    arrow = {"int64": pa.int64(), "Int16": pa.int16(), "Int8": pa.int8(), "object": pa.string()}
-    return pa.schema([(c, arrow[RECORD_DTYPES[c]]) for c in C.RECORD_COLUMNS])
+_PANDAS_TYPES = {pa.int16(): pd.Int16Dtype(), pa.int8(): pd.Int8Dtype()}
+
+
+def records_frame(records: pa.Table) -> pd.DataFrame:
+    """Records as pandas, with the dtypes of `RECORD_DTYPES` (nullable date parts)."""
+    return records.to_pandas(types_mapper=_PANDAS_TYPES.get)
 
 
 def write_standardized(
@@ -285,19 +342,16 @@ def write_standardized(
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     summary = StandardizeSummary([])
-    schema = record_schema()
     tmp = Path(tempfile.mkdtemp(prefix=".standardize-", dir=out))
     try:
         rejects: list[Reject] = []
-        with pq.ParquetWriter(tmp / "records.parquet", schema, compression="zstd") as writer:
-            for records, bad in iter_standardized(
+        with _ParquetSink(tmp / "records.parquet", record_schema()) as sink:
+            for records, bad in _iter_tables(
                 mapping, chunk_rows=chunk_rows, progress=progress, summary=summary
             ):
                 rejects.extend(bad)
-                if len(records):
-                    writer.write_table(
-                        pa.Table.from_pandas(records, schema=schema, preserve_index=False)
-                    )
+                if records.num_rows:
+                    sink.write(records)
         _rejects_frame(rejects).to_csv(tmp / "rejects.csv", index=False)
         summary.seconds = time.perf_counter() - started
         (tmp / "summary.json").write_text(json.dumps(summary.to_dict(), indent=2) + "\n")

@@ -1,0 +1,126 @@
+"""Each fast path of the normalizers against the plain code it replaces (its oracle).
+
+The fast paths (translation tables instead of unidecode's loop, Arrow kernels instead of
+per-value Python, the fast grammar's own assembly, strptime's regex) are only allowed
+because they give exactly what the plain code gives. These properties hold them to it,
+so a later edit of either side cannot make them drift apart unnoticed.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from unidecode import unidecode
+
+from linker.standardize import address_vocab as vocab
+from linker.standardize.address_grammar import _build, _fast_reading, parse_cheap
+from linker.standardize.addresses import _clean_texts, clean_text
+from linker.standardize.dates import _parse_format, _strptime
+from linker.standardize.phones import _one, _text, _us_numbers
+from linker.standardize.records import _raw_json
+from linker.standardize.text import ascii_upper, transliterate
+from linker.standardize.text import clean_text as clean_tokens
+
+# Characters where the fast paths differ from plain ASCII handling: accents, ligatures,
+# scripts unidecode spells out, JSON's escapes, Python's odd whitespace and line breaks.
+TRICKY = "éÉñßÆøŁĐЖж王ﬁ１٣'`\"\\/,.-#&  \t\n\r\x00\x0b\x1c\x1f\x7f\x85\u2028"
+texts = st.text(alphabet=st.sampled_from(TRICKY) | st.characters(codec="utf-8"), max_size=24)
+
+
+@given(texts)
+def test_text_helpers_equal_their_definitions(text: str) -> None:
+    assert transliterate(text) == unidecode(text)
+    upper = re.sub(r"['`]", "", unidecode(text).upper())
+    assert ascii_upper(text) == upper
+    assert clean_tokens(text) == (re.sub(r"[^A-Z0-9]+", " ", upper).strip() or None)
+    assert clean_tokens(text, keep_digits=False) == (re.sub(r"[^A-Z]+", " ", upper).strip() or None)
+
+
+def test_transliteration_warns_on_every_surrogate_like_unidecode() -> None:
+    for _ in range(2):  # the second time too: surrogates are never remembered
+        with pytest.warns(RuntimeWarning):
+            assert transliterate("a\ud800b") == "ab"
+
+
+address_words = st.sampled_from(
+    [*vocab.FAST_SUFFIXES, *vocab.DIRECTIONS, *vocab.FAST_UNITS, *sorted(vocab.STATE_CODES)]
+    + "MAIN ELM CORAL WAY LAKE PARK ST LOUIS EL PASO SALT CITY AND PO BOX HWY 1ST 22ND "
+    "# #4 #12B B12 4B 12 007 123456 77001 77001-1234 2134 , , , USA MEXICO GEORGIA".split()
+)
+address_lines = st.builds(
+    lambda number, words: " ".join([number, *words]).replace(" ,", ","),
+    st.sampled_from(["", "12", "0042", "123456", "1234567"]),
+    st.lists(address_words, min_size=1, max_size=10),
+)
+
+
+@given(address_lines)
+def test_fast_grammar_assembles_parts_as_build_does(line: str) -> None:
+    reading = _fast_reading(line)
+    if reading is not None:
+        assert reading.parts(line) == _build(*reading.labels(), line)
+        assert parse_cheap(line) in (reading.parts(line), parse_cheap(line, fast_path=False))
+
+
+@given(st.lists(texts | address_lines | st.sampled_from(["N/A", " 12.0 ", "Desconocido"])))
+def test_bulk_address_cleaning_equals_clean_text(values: list[str]) -> None:
+    raw = np.array([*values, None, 77001.0, 12], dtype=object)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # unidecode on surrogates
+        assert list(_clean_texts(raw)) == [clean_text(v) for v in raw]
+
+
+phone_texts = st.builds(
+    "".join,
+    st.lists(st.sampled_from([*"0123456789", *" .-()+#", "x", "ext.", "EXT", "ſ", "١"])),
+)
+
+
+@given(st.lists(phone_texts | st.from_regex(r"\+?1?[ (]?[2-9]\d\d\)?[ .-]?\d{3}-?\d{4}")))
+def test_bulk_us_numbers_equal_one_by_one(values: list[str]) -> None:
+    texts_ = [_text(v) for v in values]
+    decided, e164 = _us_numbers(texts_)
+    for text, done, number in zip(texts_, decided, e164, strict=True):
+        if done:
+            assert number == _one(text, "US", fast=True, nanp=True)
+
+
+@pytest.mark.parametrize("fmt", ["%m/%d/%Y", "%Y-%m-%d", "%d.%m.%Y", "%Y %m  %d", "(%Y)%m"])
+@given(st.text(alphabet="0123456789/-.() \t", max_size=12))
+def test_strptime_regex_equals_strptime(fmt: str, text: str) -> None:
+    spec = _parse_format(fmt)
+    assert spec is not None and spec.regex is not None
+    try:
+        expected = datetime.strptime(text, fmt).date()
+    except ValueError:
+        expected = None
+    assert _strptime(text, spec) == expected
+
+
+json_values = st.none() | st.just(float("nan")) | texts
+
+
+@given(st.lists(st.tuples(json_values, json_values), min_size=1, max_size=8))
+def test_raw_json_equals_to_json(rows: list[tuple[object, object]]) -> None:
+    frame = pd.DataFrame(rows, columns=["NAME", 'A/"B'], dtype=object)
+    try:
+        expected = frame.to_json(orient="records", lines=True, force_ascii=False)
+    except UnicodeEncodeError:  # a lone surrogate: neither can write it
+        with pytest.raises(UnicodeEncodeError):
+            _raw_json(frame, ["NAME", 'A/"B'])
+        return
+    assert list(_raw_json(frame, ["NAME", 'A/"B'])) == expected.split("\n")[:-1]
+
+
+def test_raw_json_of_no_columns_is_one_empty_object_per_row() -> None:
+    # A look-up whose every field is blank reads no column: one "{}" per record, not a
+    # single Arrow scalar (which once made POST /api/match fail with a 500).
+    frame = pd.DataFrame({"NAME": ["x", None, "z"]}, dtype=object)
+    assert list(_raw_json(frame, [])) == ["{}", "{}", "{}"]

@@ -1,0 +1,216 @@
+"""The standardize stage in worker processes: same records and rejects as one process.
+
+The oracle is the plain reading: `iter_chunks` (keys checked before standardizing) and
+`standardize_chunk` per chunk, numbered in order. The pipeline instead parses blocks in
+workers and rejects keys seen in earlier chunks afterwards; every difference between
+the two would be a bug.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from linker import columns as C
+from linker.ingest import iter_chunks
+from linker.mapping import Mapping, load_mapping
+from linker.standardize import pipeline, run
+from linker.standardize.records import RECORD_DTYPES, FieldIssues, standardize_chunk
+from linker.standardize.run import iter_standardized, record_schema, standardize_mapping
+
+MAPPING = """
+[[sources]]
+name = "hhs"
+path = "hhs.csv"
+key = "REF"
+encoding = "utf-8"
+  [sources.fields]
+  given_name = "FIRST"
+  family_name = "LAST"
+  dob = { column = "DOB", format = "%Y-%m-%d" }
+  [[sources.related]]
+  role = "sponsor"
+  relation = "sponsor_of"
+    [sources.related.fields]
+    full_name = "SPONSOR"
+    dob = { column = "SPONSOR_DOB", format = "%Y-%m-%d" }
+
+[[sources]]
+name = "ice"
+path = "ice.csv"
+key = "CASE"
+encoding = "cp1252"
+  [sources.fields]
+  full_name = "NAME"
+  dob = "DOB"
+
+[[sources]]
+name = "cbp"
+path = "cbp.parquet"
+key = "EVENT"
+  [sources.fields]
+  full_name = "NAME"
+"""
+
+
+def hhs_csv(rows: int) -> bytes:
+    """Referrals with every kind of trouble, spread over many chunks of 20 records."""
+    out = [b"REF,FIRST,LAST,DOB,SPONSOR,SPONSOR_DOB\r\n"]  # CRLF ends: lines still counted
+    for i in range(rows):
+        key = f"R-{i}"
+        if i % 37 == 36:
+            key = f"R-{i - 25}"  # repeats a key of an earlier chunk
+        if i % 53 == 52:
+            key = ""
+        first = "ANA\r\nMARIA" if i % 41 == 3 else f"ANA{i % 7}"  # a quoted field on two lines
+        dob = "2001-13-40" if i % 6 == 0 else f"19{80 + i % 20}-0{1 + i % 9}-1{i % 10}"
+        sponsor = f'"PEREZ{i % 5}, JOSE"' if i % 2 else ""
+        sponsor_dob = "1970-02-30" if i % 10 == 1 else "1970-02-03"
+        line = f'{key},"{first}",LOPEZ,{dob},{sponsor},{sponsor_dob}'
+        if i % 29 == 5:
+            line += ",EXTRA"  # one field too many
+        data = line.encode()
+        if i == 151:
+            data = data.replace(b"LOPEZ", b"L\xd1PEZ")  # not UTF-8
+        out.append(data + b"\r\n")
+        if i % 31 == 7:
+            out.append(b"\r\n")  # blank line
+    return b"".join(out)
+
+
+def ice_csv(rows: int) -> bytes:
+    """Releases in cp1252 where a quote inside an unquoted field fools quote parity."""
+    out = ["CASE,NAME,DOB\n"]
+    for i in range(rows):
+        name = f'"NÚÑEZ, MARÍA{i}"'
+        if i == 79:
+            name = 'JOSE "PEPE PEREZ'  # one literal quote: parity is odd from here
+        if i == 85:
+            # Its newline looks like a record end to the parity, the 80th: a block of
+            # 20 records is cut inside the quoted field.
+            name = '"LOPEZ\nANA"'
+        key = "I-3" if i == 95 else f"I-{i}"  # repeats a key accepted before the fallback
+        out.append(f"{key},{name},2001-0{1 + i % 9}-0{1 + i % 9}\n")
+    return "".join(out).encode("cp1252")
+
+
+@pytest.fixture(scope="module")
+def mapping(tmp_path_factory: pytest.TempPathFactory) -> Mapping:
+    root = tmp_path_factory.mktemp("messy")
+    (root / "hhs.csv").write_bytes(hhs_csv(400))
+    (root / "ice.csv").write_bytes(ice_csv(120))
+    pd.DataFrame({"EVENT": [f"E-{i % 45}" for i in range(50)], "NAME": ["X, Y"] * 50}).to_parquet(
+        root / "cbp.parquet"
+    )
+    (root / "m.toml").write_text(MAPPING, encoding="utf-8")
+    return load_mapping(root / "m.toml")
+
+
+def one_process_reading(mapping: Mapping, chunk_rows: int):
+    """Records, rejects and issues of the plain reading, the pipeline's oracle."""
+    frames, rejects, issues = [], [], []
+    for source in mapping.sources:
+        found = FieldIssues()
+        for chunk in iter_chunks(source, chunk_rows=chunk_rows):
+            rejects.extend(chunk.rejects)
+            if not chunk.frame.empty:
+                records, more = standardize_chunk(chunk.frame, source)
+                frames.append(records)
+                found += more
+        issues.append(found)
+    records = pd.concat(frames, ignore_index=True)
+    records[C.RECORD_ID] = np.arange(len(records), dtype=np.int64)
+    return records, rejects, issues
+
+
+def run_stage(mapping: Mapping, chunk_rows: int, workers: int):
+    summary = run.StandardizeSummary([])
+    frames, rejects = [], []
+    for records, bad in iter_standardized(
+        mapping, chunk_rows=chunk_rows, summary=summary, workers=workers, parallel_min_bytes=0
+    ):
+        frames.append(records)
+        rejects.extend(bad)
+    return pd.concat(frames, ignore_index=True), rejects, summary
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_pipeline_matches_one_process_reading(mapping: Mapping, workers: int) -> None:
+    expected, expected_rejects, expected_issues = one_process_reading(mapping, 20)
+    records, rejects, summary = run_stage(mapping, 20, workers)
+    pd.testing.assert_frame_equal(records, expected)
+    assert rejects == expected_rejects
+    assert [s.dob_invalid for s in summary.sources] == [i.dob_invalid for i in expected_issues]
+    # The file really had every kind of trouble the pipeline must get right.
+    reasons = {(r.source, r.reason.split(" (")[0].split(";")[0]) for r in rejects}
+    assert reasons >= {
+        ("hhs", "duplicate key"),
+        ("hhs", "empty key"),
+        ("hhs", "expected 6 fields, found 7"),
+        ("hhs", "bytes that are not valid utf-8"),
+        ("ice", "duplicate key"),
+        ("cbp", "duplicate key"),
+    }
+    assert records.loc[records[C.RECORD_KEY] == "R-3", C.GIVEN_NAME].tolist() == ["ANA MARIA"]
+    ice = records[records[C.SOURCE] == "ice"].set_index(C.RECORD_KEY)[C.LINE]
+    assert (ice["I-85"], ice["I-86"]) == (87, 89)
+
+
+def test_pipeline_records_have_the_record_dtypes(mapping: Mapping) -> None:
+    records, _, _ = run_stage(mapping, 20, 2)
+    assert records.dtypes.astype(str).to_dict() == {c: RECORD_DTYPES[c] for c in records.columns}
+    assert list(records.columns) == list(C.RECORD_COLUMNS)
+
+
+def test_key_repeated_from_an_earlier_chunk_drops_the_whole_row(mapping: Mapping) -> None:
+    records, rejects, summary = run_stage(mapping, 20, 2)
+    # Row 36 (in the second chunk) repeats R-11 of the first; the header, row 3's second
+    # line and a blank line put them at lines 40 and 15. Row 11 wins, its sponsor too.
+    repeated = [r for r in rejects if r.source == "hhs" and r.reason.startswith("duplicate")]
+    first = repeated[0]
+    assert (first.line, first.column) == (40, "REF")
+    hhs = records[records[C.SOURCE] == "hhs"]
+    lines = hhs.loc[hhs[C.ROW_KEY] == "R-11", C.LINE].tolist()
+    assert lines == [15, 15]  # primary and sponsor, both from the first row
+    assert 40 not in set(hhs[C.LINE])
+    assert hhs[C.RECORD_KEY].is_unique
+    # The dropped row's impossible dates are not counted: every sixth DOB is impossible.
+    assert summary.sources[0].dob_invalid == one_process_reading(mapping, 20)[2][0].dob_invalid
+
+
+def test_a_dead_worker_costs_speed_not_the_run(
+    mapping: Mapping, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def dying_pool(workers: int) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("fork")
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=os._exit, initargs=(3,))
+
+    monkeypatch.setattr(run, "_process_pool", dying_pool)
+    expected, expected_rejects, _ = one_process_reading(mapping, 20)
+    with caplog.at_level(logging.WARNING, logger=pipeline.__name__):
+        records, rejects, _ = run_stage(mapping, 20, 2)
+    assert "continuing in one process" in caplog.text
+    pd.testing.assert_frame_equal(records, expected)
+    assert rejects == expected_rejects
+
+
+def test_parquet_written_by_the_thread_holds_every_record(mapping: Mapping, tmp_path: Path) -> None:
+    keep = [C.RECORD_ID, C.RECORD_KEY, C.DOB_YEAR]
+    records, rejects, summary = standardize_mapping(
+        mapping, chunk_rows=20, records_path=tmp_path / "r.parquet", keep_in_memory=keep
+    )
+    written = pq.read_table(tmp_path / "r.parquet")
+    assert written.schema.equals(record_schema())
+    assert written.num_rows == summary.records == len(records)
+    assert list(records.columns) == keep and records[C.DOB_YEAR].dtype == "Int16"
+    full = run.records_frame(written)
+    pd.testing.assert_frame_equal(full[keep], records)
+    assert len(rejects) == summary.rejects > 0

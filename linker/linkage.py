@@ -247,9 +247,9 @@ def train_model_on_patterns(
         return compare_pairs(features, left[start:stop], right[start:stop], comparisons)
 
     sampled = [g for _, g in _batches(len(left), len(left), compare_sample, workers)]
-    model = model.estimate_u_random_sampling(
-        pd.concat(sampled, ignore_index=True) if len(sampled) > 1 else sampled[0]
-    )
+    if not sampled:  # no two records to pair (a single record): an empty comparison
+        sampled = [compare_sample(0, 0)]
+    model = model.estimate_u_random_sampling(pd.concat(sampled, ignore_index=True))
     # Semi-supervised EM: pairs a hard rule rejects are known non-matches; u is learned
     # among the candidates (relatives and namesakes are harder than random pairs) with
     # the random-sampling u as a prior worth a share of the pairs, which keeps EM sane

@@ -357,7 +357,7 @@ def _pair_in(pairs: pd.DataFrame, chosen: pd.DataFrame) -> np.ndarray:
         return np.zeros(len(pairs), dtype=bool)
     here = _packed(pairs[C.RECORD_ID_L].to_numpy(), pairs[C.RECORD_ID_R].to_numpy())
     wanted = _packed(chosen[C.RECORD_ID_L].to_numpy(), chosen[C.RECORD_ID_R].to_numpy())
-    return np.asarray(pd.Index(wanted).get_indexer(here) >= 0)
+    return np.asarray(pd.Index(here).isin(wanted))
 
 
 def _packed(left: np.ndarray, right: np.ndarray) -> np.ndarray:

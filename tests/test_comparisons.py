@@ -33,6 +33,7 @@ from linker.comparisons import (
     comparisons_for,
 )
 from linker.features import PairFeatures, prepare_features
+from linker.linkage import compare_in_batches
 
 
 @dataclass(frozen=True)
@@ -418,6 +419,21 @@ def test_a_pair_alone_lands_where_it_lands_in_the_batch(landed: dict[str, tuple[
         case = CASES[case_id]
         records = standardized([case.left, case.right])
         assert label(case.comparison, gammas_of(records, case.comparison)[0]) == case.level
+
+
+def test_batches_and_threads_do_not_change_any_level() -> None:
+    # Every case's records, all pairs among them: one batch, small batches in one thread
+    # and small batches in three threads give the same levels and hard-rule verdicts.
+    rows = [row for c in CASES.values() if c.raw for row in (c.left, c.right)]
+    records = standardized(rows)
+    left, right = np.triu_indices(len(records), k=1)
+    pairs = pd.DataFrame({C.RECORD_ID_L: left, C.RECORD_ID_R: right})
+    features, chosen = prepare_features(records), list(REGISTRY.values())
+    whole = compare_in_batches(features, pairs, chosen, batch=len(pairs))
+    for workers in (1, 3):
+        batch = len(pairs) // 5 + 1  # five batches, each split among the workers
+        batched = compare_in_batches(features, pairs, chosen, batch=batch, workers=workers)
+        pd.testing.assert_frame_equal(batched, whole)
 
 
 # --- the registry and its specs ------------------------------------------------------

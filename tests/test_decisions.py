@@ -27,6 +27,7 @@ from linker.decisions import (
     resolve_decisions,
 )
 from linker.errors import DataContractError
+from linker.reconcile import _pair_in
 
 REQUIRED = [c for c in DECISION_COLUMNS if c != NOTE]
 
@@ -354,3 +355,12 @@ def test_latest_is_the_newest_per_unordered_pair(
         expected[frozenset((left, right))] = decision
     assert in_force(latest) == expected
     assert list(latest.columns) == list(DECISION_COLUMNS)
+
+
+def test_decided_pairs_are_found_among_scored_pairs_even_when_repeated() -> None:
+    # A decisions file may name one pair twice (two reviewers); the run must still mark
+    # exactly the scored pairs it names.
+    scored = pd.DataFrame({C.RECORD_ID_L: [0, 0, 1, 7, 7], C.RECORD_ID_R: [5, 6, 5, 12, 13]})
+    decided = pd.DataFrame({C.RECORD_ID_L: [0, 0, 7, 5], C.RECORD_ID_R: [5, 5, 12, 0]})
+    assert _pair_in(scored, decided).tolist() == [True, False, False, True, False]
+    assert not _pair_in(scored, decided.iloc[:0]).any()

@@ -171,7 +171,8 @@ def _run_tool(
         f1=scores["pairwise"]["f1"],
         bcubed_f1=scores["bcubed"]["f1"],
         seconds=r["seconds"],
-        peak_mb=r["peak_mb"],
+        # The runner's own peak, or its process group's polled sum when workers add to it.
+        peak_mb=max(r["peak_mb"], round(m.process_peak_mb, 1)),
         detail=detail,
     )
 

@@ -118,7 +118,7 @@ def _watch(
         if pid == child.pid:
             child.returncode = os.waitstatus_to_exitcode(wait_status)
             return "ok", child.returncode, polled_peak
-        polled_peak = max(polled_peak, _hwm_mb(child.pid))
+        polled_peak = max(polled_peak, _hwm_mb(child.pid), _group_rss_mb(child.pid))
         over_time = time.perf_counter() - started > timeout_s
         over_memory = polled_peak > max_memory_mb
         if over_time or over_memory:
@@ -139,6 +139,27 @@ def _kill_group(pid: int) -> None:
 def _hwm_mb(pid: int) -> float:
     """A live child's peak resident set so far (0 once it has exited)."""
     return _status_field_mb(Path(f"/proc/{pid}/status"), "VmHWM")
+
+
+def _group_rss_mb(group: int) -> float:
+    """Resident memory of every live process in a process group, summed.
+
+    The runner's own peak misses its worker processes (standardizing runs one per core);
+    the group's sum, polled, counts them.
+    """
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="ascii", errors="replace").rpartition(")")[2].split()
+        except OSError:
+            continue  # exited between the listing and the read
+        # After the command name: state, ppid, pgrp, ... ; rss (pages) is field 24 of stat.
+        if len(fields) > 21 and int(fields[2]) == group:
+            total += int(fields[21]) * _PAGE_BYTES / 2**20
+    return total
+
+
+_PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
 
 def _status_field_mb(path: Path, field: str) -> float:

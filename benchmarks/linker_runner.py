@@ -3,10 +3,12 @@
 Usage: python -m benchmarks.linker_runner MAPPING --out-dir DIR [--link-only]
                                           [--records-out PARQUET] [--standardize-only]
 
-Timed: `reconcile()` from reading the mapping to entities with recovered A-numbers and
-the review queue (standardize, block, compare, train, score, cluster). Writing outputs is
-not timed. `--records-out` also writes the standardized records (without the raw row)
-after the timed section, so the other tools start from exactly the same cleaned records.
+Timed: what `linker reconcile MAPPING --out DIR` does (`linker.batch.run_batch`), from
+reading the extracts to the last output file: standardize, block, compare, train, score,
+cluster, the review queue, then the report, entities.csv, pairs.parquet, relations.csv
+and records.parquet (in DIR/run). `--records-out` also writes the standardized records
+(without the raw row) after the timed section, so the other tools start from exactly the
+same cleaned records.
 `--standardize-only` does only that, for runs that leave this tool out.
 """
 
@@ -20,8 +22,9 @@ import pandas as pd
 
 from benchmarks.bench_measure import finish_run, peak_memory_mb
 from linker import columns as C
+from linker.batch import run_batch
 from linker.mapping import load_mapping
-from linker.reconcile import ReconcileSettings, reconcile
+from linker.reconcile import ReconcileSettings
 from linker.standardize import standardize_mapping
 
 TOOL = "linker"
@@ -43,8 +46,8 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    mapping = load_mapping(args.mapping)
     if args.standardize_only:
+        mapping = load_mapping(args.mapping)
         records, _, _ = standardize_mapping(mapping)
         records = records.sort_values(C.RECORD_ID).reset_index(drop=True)
         seconds, peak = time.perf_counter() - started, peak_memory_mb()
@@ -61,7 +64,9 @@ def main() -> None:
             pairs_compared=0,
         )
         return
-    result = reconcile(mapping, settings=ReconcileSettings(link_only=args.link_only))
+    result = run_batch(
+        args.mapping, args.out_dir / "run", settings=ReconcileSettings(link_only=args.link_only)
+    )
     seconds, peak = time.perf_counter() - started, peak_memory_mb()
 
     if args.records_out is not None:

@@ -245,9 +245,8 @@ def reconcile_command(
 
         linker reconcile sample/mapping.toml --out run/ --engine spark --spark-master local[2]
     """
-    from linker.mapping import load_mapping
-    from linker.reconcile import ReconcileSettings, reconcile, write_outputs
-    from linker.run_report import build_report
+    from linker.batch import run_batch
+    from linker.reconcile import ReconcileSettings, reconcile
 
     settings = ReconcileSettings(
         threshold=threshold, review_band=(review_band[0], review_band[1]), link_only=link_only
@@ -272,30 +271,19 @@ def reconcile_command(
         spark = SparkSettings(master=spark_master, conf=conf)
         run = functools.partial(reconcile_on_spark, spark=spark)
     progress = _StageProgress(quiet)
-    # A failed run leaves OUT as it found it: no partial file, no folder it created.
-    created = not out_dir.exists()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    partial = out_dir / ".records.parquet.partial"
     try:
-        result = run(
-            load_mapping(mapping),
+        result = run_batch(
+            mapping,
+            out_dir,
             settings=settings,
+            run=run,
+            progress=progress,
             decisions_path=decisions,
             model_path=model_path,
-            progress=progress,
-            records_path=partial,
             decisions=stored_decisions,
         )
-        html = build_report(result, str(mapping), threshold, settings.review_band)
-        write_outputs(result, out_dir, report_html=html, records_path=partial)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        if created and not any(out_dir.iterdir()):
-            out_dir.rmdir()
-        raise
     finally:
         progress.close()
-        partial.unlink(missing_ok=True)
     if store is not None:
         from linker.cli_service import persist_reconciled
 

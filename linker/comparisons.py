@@ -196,14 +196,14 @@ def dob(p: PairFeatures) -> LevelArrays:
     ml, mr = p.number(C.DOB_MONTH, "l"), p.number(C.DOB_MONTH, "r")
     dl, dr = p.number(C.DOB_DAY, "l"), p.number(C.DOB_DAY, "r")
     null = np.isnan(yl) | np.isnan(yr)
-    both_full = (p.quality("l") == "full") & (p.quality("r") == "full")
+    both_full = p.dob_quality_is("l", "full") & p.dob_quality_is("r", "full")
     same_year = yl == yr
     swapped = both_full & same_year & (ml == dr) & (dl == mr) & (ml != dl)
     exact = p.equal(C.DOB) & both_full
     typo = p.similarity(C.DOB, transpositions, where=both_full & ~exact & ~swapped) == 1
     partial = ~both_full
     months_agree = np.isnan(ml) | np.isnan(mr) | (ml == mr)
-    estimated = (p.quality("l") == "estimated") | (p.quality("r") == "estimated")
+    estimated = p.dob_quality_is("l", "estimated") | p.dob_quality_is("r", "estimated")
     year_gap = np.abs(yl - yr)
     partial_agrees = partial & months_agree & (same_year | (estimated & (year_gap <= 1)))
     return [

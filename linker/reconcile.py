@@ -435,9 +435,15 @@ def write_outputs(
     *,
     report_html: str | None = None,
     records_path: Path | None = None,
+    started: float | None = None,
 ) -> None:
     """entities.csv, pairs.parquet, review_queue.csv, model.json, rejects.csv, report.html,
-    and records.parquet when the run streamed the standardized records to `records_path`."""
+    and records.parquet when the run streamed the standardized records to `records_path`.
+
+    `started` (a `time.perf_counter()` reading, default now) is when the output work
+    began; the time since goes into stage_seconds as "outputs", in summary.json too.
+    """
+    started = time.perf_counter() if started is None else started
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".reconcile-", dir=out_dir))
     try:
@@ -458,6 +464,9 @@ def write_outputs(
         family_counts = write_family_outputs(
             result.records, result.entities, tmp, records_path=records_path
         )
+        if records_path is not None:
+            os.replace(records_path, tmp / "records.parquet")
+        result.stage_seconds["outputs"] = round(time.perf_counter() - started, 3)
         summary = {
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "stage_seconds": result.stage_seconds,
@@ -468,8 +477,6 @@ def write_outputs(
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         if report_html is not None:
             (tmp / "report.html").write_text(report_html, encoding="utf-8")
-        if records_path is not None:
-            os.replace(records_path, tmp / "records.parquet")
         for item in tmp.iterdir():
             os.replace(item, out_dir / item.name)
     finally:

@@ -83,6 +83,15 @@ def test_a_chained_entity_gets_a_footnote_naming_its_size() -> None:
     assert "linker on" not in text
 
 
+def test_peak_memory_counts_worker_processes(child_module: str, tmp_path: Path) -> None:
+    run = bench_measure.run_measured(
+        child_module, ["worker", "300"], tmp_path / "w", timeout_s=60, max_memory_mb=4_000
+    )
+    assert run.status == "ok"
+    assert run.result["peak_mb"] < 200  # the runner's own peak misses the worker ...
+    assert run.process_peak_mb > 300  # ... the process group's does not
+
+
 @pytest.mark.parametrize(
     ("size", "label", "people"),
     [(10_000, "10k", 5_814), (1_000_000, "1M", 580_000), (12_345, "12,345", 7_177)],
@@ -109,6 +118,12 @@ if mode == "sleep":
     time.sleep(30)
 if mode == "fail":
     raise SystemExit(3)
+if mode == "worker":  # a worker process holds the memory; this one stays small
+    import subprocess
+    alloc = "import time; b = bytearray(%s * 2**20); b[::4096] = b'x' * len(b[::4096]); "
+    alloc += "time.sleep(1)"
+    subprocess.run([sys.executable, "-c", alloc % sys.argv[2]], check=True)
+    sys.argv[2] = "1"
 block = bytearray(int(sys.argv[2]) * 2**20)  # touch the pages
 block[:: 4096] = b"x" * len(block[:: 4096])
 time.sleep(0.4)  # long enough for the parent's poll to see the peak

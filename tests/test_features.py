@@ -143,7 +143,11 @@ def test_numbers_are_float_with_nan_and_quality_is_kept() -> None:
     features = prepare_features(records)
     np.testing.assert_array_equal(features.numbers[C.DOB_YEAR], [2010, 2011, np.nan])
     np.testing.assert_array_equal(features.numbers[C.DOB_MONTH], [5, np.nan, np.nan])
-    assert features.dob_quality.tolist() == ["full", "placeholder", "missing"]
+    qualities = [C.DOB_QUALITIES[code] for code in features.dob_quality]
+    assert qualities == ["full", "placeholder", "missing"]
+    pair = PairFeatures(features, np.array([0, 1]), np.array([1, 2]))
+    assert pair.dob_quality_is("l", "full").tolist() == [True, False]
+    assert pair.dob_quality_is("r", "missing").tolist() == [False, True]
 
 
 # --- PairFeatures -----------------------------------------------------------------------

@@ -47,7 +47,9 @@ def test_outputs_are_complete(first_run: Path, sample: Path) -> None:
     html = (first_run / "report.html").read_text()
     assert html.count("<svg") >= 3
     summary = json.loads((first_run / "summary.json").read_text())
-    assert set(summary["stage_seconds"]) >= {"standardize", "block", "compare", "cluster"}
+    stages = summary["stage_seconds"]
+    assert set(stages) >= {"standardize", "block", "compare", "cluster", "outputs"}
+    assert list(stages)[-1] == "outputs" and stages["outputs"] > 0  # report and files timed
     counts = summary["counts"]
     lacked = entities["a_number_original"] == ""
     sources = entities.groupby("entity_id")["source"].nunique()

@@ -22,7 +22,11 @@ family that crossed twice gives each pair two supporting events, one row.
   pairs, whose number grows with the square; it is summarized in the crowded-contacts
   frame with its head counts.
 
-Every step is a merge, a group-by or a numpy mask: no Python loop runs over pairs.
+Every step is numpy over integer codes (a self-join laid out by a stable sort, a
+bincount, a mask) or a merge of a few thousand rows: no Python loop runs over pairs, and
+strings are touched once per distinct value or once per relation written. The order
+the rules emit candidates in is the order a pandas self-merge gives, because the first
+candidate of a relation is the evidence it shows.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from linker.family.people import (
 
 # Candidate columns (record level, before lifting to entities).
 _A, _B, _KIND, _INFERRED, _EVIDENCE, _SOURCE, _STATED = "a", "b", "kind", "inf", "ev", "src", "st"
+_CANDIDATE_COLUMNS: Final = (_A, _B, _KIND, _INFERRED, _EVIDENCE, _SOURCE, _STATED)
 _KIND_CODE: Final = {k: i for i, k in enumerate(K.RELATION_KINDS)}
 _SYMMETRIC_CODES: Final = np.array(
     [_KIND_CODE[k] for k in K.RELATION_KINDS if k not in K.DIRECTED_KINDS]
@@ -77,7 +82,8 @@ class FamilyRelations:
         """Counts for summary.json: relations per kind, family groups, crowded contacts."""
         per_kind = self.relations[K.RELATION].value_counts()
         out = {f"relations_{k}": int(per_kind.get(k, 0)) for k in K.RELATION_KINDS}
-        size = self.people[K.FAMILY_GROUP_ID].value_counts()
+        group = pd.factorize(self.people[K.FAMILY_GROUP_ID])[0]  # a bincount, not a sort
+        size = np.bincount(group[group >= 0])
         out["family_groups"] = int((size > 1).sum())
         out["people_in_family_groups"] = int(size[size > 1].sum())
         crowded = self.crowded[K.CONTACT_KIND].value_counts()
@@ -98,22 +104,23 @@ def infer_relations(
     ``source, record_key``) and gives each entity's ``a_number``.
     """
     settings = settings or FamilySettings()
-    facts, entity_ids = record_facts(records, entities)
+    facts, entity_ids, a_number = record_facts(records, entities)
     surnames = Surnames.of(facts, len(entity_ids))
-    strong = pd.concat(
-        [
-            *_family_unit_rules(facts, surnames, settings),
-            *_related_person_rules(facts, surnames, settings),
-        ],
-        ignore_index=True,
+    strong = _lift(
+        _stacked(
+            [
+                *_family_unit_rules(facts, surnames, settings),
+                *_related_person_rules(facts, surnames, settings),
+            ]
+        ),
+        entity_ids,
     )
-    strong_rel = _lift(strong, entity_ids, facts)
-    group = _components(strong_rel, entity_ids)
-    weak, crowded = _shared_contacts(facts, group, settings)
-    weak_rel = _lift(weak, entity_ids, facts)
-    people = people_frame(facts, entity_ids, entities, settings.adult_age)
+    group = _components(strong.a, strong.b, len(entity_ids))
+    weak_candidates, crowded = _shared_contacts(facts, group, settings)
+    weak = _lift(weak_candidates, entity_ids)
+    people = people_frame(facts, entity_ids, a_number, settings.adult_age)
     people[K.FAMILY_GROUP_ID] = _group_names(group, entity_ids)
-    relations = pd.concat([strong_rel, weak_rel], ignore_index=True)
+    relations = _relations_frame(strong, weak)
     return FamilyRelations(relations=relations, people=people, crowded=crowded, facts=facts)
 
 
@@ -130,15 +137,16 @@ def attach_relations(
     drawn or queried, and a stale file must not make every query fail.
     """
     settings = settings or FamilySettings()
-    facts, entity_ids = record_facts(records, entities)
+    facts, entity_ids, a_number = record_facts(records, entities)
     known = pd.Index(entity_ids)
-    keep = known.get_indexer(relations[K.ENTITY_A].astype(str)) >= 0
-    keep &= known.get_indexer(relations[K.ENTITY_B].astype(str)) >= 0
+    a = known.get_indexer(relations[K.ENTITY_A].astype(str))
+    b = known.get_indexer(relations[K.ENTITY_B].astype(str))
+    keep = (a >= 0) & (b >= 0)
     relations = relations.loc[keep].reset_index(drop=True)
-    strong = relations.loc[relations[K.STRENGTH].to_numpy() == K.STRONG]
-    group = _components(strong, entity_ids)
+    strong = relations[K.STRENGTH].to_numpy() == K.STRONG
+    group = _components(a[keep][strong], b[keep][strong], len(entity_ids))
     _, crowded = _shared_contacts(facts, group, settings)
-    people = people_frame(facts, entity_ids, entities, settings.adult_age)
+    people = people_frame(facts, entity_ids, a_number, settings.adult_age)
     people[K.FAMILY_GROUP_ID] = _group_names(group, entity_ids)
     return FamilyRelations(relations=relations, people=people, crowded=crowded, facts=facts)
 
@@ -147,47 +155,93 @@ def attach_relations(
 def _family_unit_rules(
     facts: pd.DataFrame, surnames: Surnames, s: FamilySettings
 ) -> list[pd.DataFrame]:
-    members = facts.loc[facts[UNIT].to_numpy() >= 0]
-    members = members.drop_duplicates([UNIT, ENTITY])
-    size = members.groupby(UNIT)[ENTITY].transform("size").to_numpy()
-    members = members.loc[(size >= 2) & (size <= s.max_unit_size)]
-    m = members[[UNIT, C.FAMILY_GROUP, C.SOURCE, *_PERSON_COLUMNS]]
-    pairs = m.merge(m.drop(columns=[C.FAMILY_GROUP, C.SOURCE]), on=UNIT, suffixes=("_l", "_r"))
-    el, er = pairs[ENTITY + "_l"].to_numpy(), pairs[ENTITY + "_r"].to_numpy()
-    pairs = pairs.loc[el != er].reset_index(drop=True)
-    el, er = pairs[ENTITY + "_l"].to_numpy(), pairs[ENTITY + "_r"].to_numpy()
-    age_l, age_r = pairs[AGE + "_l"].to_numpy(), pairs[AGE + "_r"].to_numpy()
-    unit_text = "family unit " + pairs[C.FAMILY_GROUP].astype(str)
-    matched = surnames.matched(el, er)  # the b side's surnames the a side is known by
-    shared = matched > 0
+    """Candidates from the ordered pairs of people of one family unit (an adult and a
+    minor are both (adult, minor) and (minor, adult)), taken as numpy arrays."""
+    left, right = _unit_pairs(facts, s.max_unit_size)
+    entity, age, slack = (facts[c].to_numpy() for c in (ENTITY, AGE, SLACK))
+    unit = facts[UNIT].to_numpy()[left]
+    source = facts[C.SOURCE].to_numpy(dtype=object)[left]
+    el, er = entity[left], entity[right]
+    age_l, age_r = age[left], age[right]
+    unit_text = _unit_texts(facts)[unit]
     minor_l, minor_r = age_l < s.adult_age, age_r < s.adult_age  # NaN ages are neither
     adult_l = age_l >= s.adult_age
     gap = age_l - age_r
-    slack = pairs[SLACK + "_l"].to_numpy() + pairs[SLACK + "_r"].to_numpy()
+    pair_slack = slack[left] + slack[right]
     lo, hi = s.parent_gap
-    out = [_candidates(pairs, el < er, K.CO_TRAVELER, unit_text, inferred=False)]
+    parent_age = adult_l & minor_r & (gap + pair_slack >= lo) & (gap - pair_slack <= hi)
+    # The b side's surnames the a side is known by, looked up only for the pairs whose
+    # ages let them be parent and child or two minors (under half of them).
+    asked = parent_age | (minor_l & minor_r & (el < er))
+    matched = np.zeros(len(el), dtype=np.int64)
+    matched[asked] = surnames.matched(el[asked], er[asked])
+    shared = matched > 0
 
-    parent_age = adult_l & minor_r & (gap + slack >= lo) & (gap - slack <= hi)
+    def candidates(
+        pick: np.ndarray, kind: str, evidence: np.ndarray, inferred: bool = True
+    ) -> pd.DataFrame:
+        return _candidates(kind, el[pick], er[pick], evidence, source[pick], inferred=inferred)
+
+    co = el < er
+    out = [candidates(co, K.CO_TRAVELER, unit_text[co], inferred=False)]
+
     parent = parent_age & shared
-    gap_text = pd.Series(np.round(np.nan_to_num(gap)).astype(np.int64).astype(str))
-    parent_ev = unit_text + "; age gap " + gap_text + "y; surname shared"
-    out.append(_candidates(pairs, parent, K.PARENT_OF, parent_ev, inferred=True))
+    gap_text = _int_text(np.round(np.nan_to_num(gap[parent])).astype(np.int64))
+    parent_ev = unit_text[parent] + "; age gap " + gap_text + "y; surname shared"
+    out.append(candidates(parent, K.PARENT_OF, parent_ev))
 
     sibling = minor_l & minor_r & shared & (el < er)
     out.append(
-        _candidates(pairs, sibling, K.SIBLING_OF, unit_text + "; both minors; surname shared")
+        candidates(sibling, K.SIBLING_OF, unit_text[sibling] + "; both minors; surname shared")
     )
     # A child who has just come of age still travels as one of the unit's children: a
     # young adult with exactly a minor's surnames and too close in age to be a parent.
-    young = (age_l < s.adult_age + s.young_adult_years) & minor_r & (np.abs(gap) + slack < lo)
-    grown = young & ~minor_l & surnames.same(el, er)
-    out.append(
-        _candidates(
-            pairs, grown, K.SIBLING_OF, unit_text + "; a minor and a young adult; same surnames"
-        )
+    young = (age_l < s.adult_age + s.young_adult_years) & minor_r & (np.abs(gap) + pair_slack < lo)
+    grown = young & ~minor_l
+    grown[grown] = surnames.same(el[grown], er[grown])  # only where the ages allow it
+    grown_ev = unit_text[grown] + "; a minor and a young adult; same surnames"
+    out.append(candidates(grown, K.SIBLING_OF, grown_ev))
+    parents = pd.DataFrame(
+        {
+            UNIT: unit[parent_age],
+            C.FAMILY_GROUP: facts[C.FAMILY_GROUP].to_numpy(dtype=object)[left[parent_age]],
+            C.SOURCE: source[parent_age],
+            "adult": el[parent_age],
+            "child": er[parent_age],
+            C.SEX: facts[C.SEX].to_numpy(dtype=object)[left[parent_age]],
+            "_pos": matched[parent_age],
+        }
     )
-    out.append(_spouses(pairs.assign(_pos=matched).loc[parent_age], surnames))
+    out.append(_spouses(parents, surnames))
     return out
+
+
+def _unit_pairs(facts: pd.DataFrame, max_unit_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Facts rows of every ordered pair of two people in one family unit, in the order a
+    self-merge of the members on the unit gives (left member, then right member).
+
+    A member is a person's first record in the unit; a "unit" of one person, or of more
+    than ``max_unit_size`` (a placeholder id), pairs nobody.
+    """
+    unit, entity = facts[UNIT].to_numpy(), facts[ENTITY].to_numpy()
+    rows = np.flatnonzero(unit >= 0)
+    rows = rows[_first_occurrence(unit[rows] * (int(entity.max(initial=0)) + 1) + entity[rows])]
+    size = np.bincount(unit[rows])[unit[rows]]
+    rows = rows[(size >= 2) & (size <= max_unit_size)]
+    left, right = _pairs_within(unit[rows])
+    left, right = rows[left], rows[right]
+    other = entity[left] != entity[right]
+    return left[other], right[other]
+
+
+def _unit_texts(facts: pd.DataFrame) -> np.ndarray:
+    """Per unit code, its evidence prefix ("family unit cbp:FMU1"): built once per unit,
+    then taken by each pair."""
+    unit = facts[UNIT].to_numpy()
+    rows = np.flatnonzero(unit >= 0)
+    group = np.empty(int(unit.max(initial=-1)) + 1, dtype=object)
+    group[unit[rows]] = facts[C.FAMILY_GROUP].to_numpy(dtype=object)[rows]
+    return "family unit " + pd.Series(group, dtype=object).astype(str).to_numpy(dtype=object)
 
 
 def _spouses(parent_age: pd.DataFrame, surnames: Surnames) -> pd.DataFrame:
@@ -198,33 +252,32 @@ def _spouses(parent_age: pd.DataFrame, surnames: Surnames) -> pd.DataFrame:
       mother's first), or
     - their sexes are known and differ and they do not look like siblings (the same
       two surnames each), since a unit's adults are its children's parents or guardians.
+
+    ``parent_age`` has one row per (adult, child) pair of an age to be parent and child,
+    with the unit, the adult's sex and ``_pos``, the child's surnames the adult shares.
     """
-    keep = [UNIT, C.FAMILY_GROUP, C.SOURCE, ENTITY + "_l", ENTITY + "_r", C.SEX + "_l", "_pos"]
-    p = parent_age[keep].rename(columns={ENTITY + "_l": "adult", ENTITY + "_r": "child"})
+    p = parent_age
     pairs = p.merge(
-        p[[UNIT, "child", "adult", C.SEX + "_l", "_pos"]], on=[UNIT, "child"], suffixes=("", "_o")
+        p[[UNIT, "child", "adult", C.SEX, "_pos"]], on=[UNIT, "child"], suffixes=("", "_o")
     )
     pairs = pairs.loc[pairs["adult"].to_numpy() < pairs["adult_o"].to_numpy()]
     a, b = pairs["adult"].to_numpy(), pairs["adult_o"].to_numpy()
     pos, pos_o = pairs["_pos"].to_numpy(), pairs["_pos_o"].to_numpy()
-    sex, sex_o = pairs[C.SEX + "_l"].to_numpy(), pairs[C.SEX + "_l_o"].to_numpy()
+    sex, sex_o = pairs[C.SEX].to_numpy(), pairs[C.SEX + "_o"].to_numpy()
     sexes_differ = pd.notna(sex) & pd.notna(sex_o) & (sex != sex_o)
     one_each = ((pos | pos_o) == 3) & (pos != pos_o) & ~(pd.notna(sex) & (sex == sex_o))
-    two_each = (surnames.present[a] == 3) & (surnames.present[b] == 3)
-    siblings_like = two_each & surnames.same(a, b)
+    siblings_like = (surnames.present[a] == 3) & (surnames.present[b] == 3)  # two each
+    siblings_like[siblings_like] = surnames.same(a[siblings_like], b[siblings_like])
     spouse = ((pos | pos_o) > 0) & (one_each | (sexes_differ & ~siblings_like))
     pairs = pairs.loc[spouse].drop_duplicates(["adult", "adult_o", UNIT])
     evidence = "family unit " + pairs[C.FAMILY_GROUP].astype(str) + "; adults with one child"
-    return pd.DataFrame(
-        {
-            _A: pairs["adult"].to_numpy(),
-            _B: pairs["adult_o"].to_numpy(),
-            _KIND: _KIND_CODE[K.SPOUSE_OF],
-            _INFERRED: True,
-            _EVIDENCE: evidence.to_numpy(dtype=object),
-            _SOURCE: pairs[C.SOURCE].to_numpy(),
-            _STATED: None,
-        }
+    return _candidates(
+        K.SPOUSE_OF,
+        pairs["adult"].to_numpy(),
+        pairs["adult_o"].to_numpy(),
+        evidence.to_numpy(dtype=object),
+        pairs[C.SOURCE].to_numpy(dtype=object),
+        inferred=True,
     )
 
 
@@ -235,8 +288,10 @@ def _related_person_rules(
     related = facts.loc[
         facts[C.RELATED_TO].notna().to_numpy() & facts[C.RELATION].notna().to_numpy()
     ]
-    # The related person is "_l" (a sponsor), the row's primary "_r" (the child).
-    primaries = facts[[C.SOURCE, C.RECORD_KEY, *_PERSON_COLUMNS]].rename(
+    # The related person is "_l" (a sponsor), the row's primary "_r" (the child). Only a
+    # record some row names can be a primary: the merge keys those, not every record.
+    named = facts[C.RECORD_KEY].isin(related[C.RELATED_TO].unique()).to_numpy()
+    primaries = facts.loc[named, [C.SOURCE, C.RECORD_KEY, *_PERSON_COLUMNS]].rename(
         columns={C.RECORD_KEY: C.RELATED_TO} | {c: c + "_r" for c in _PERSON_COLUMNS}
     )
     own = [C.SOURCE, C.ROW_KEY, C.RELATED_TO, C.RELATION, C.RELATIONSHIP, ENTITY]
@@ -247,22 +302,34 @@ def _related_person_rules(
     )
     rows = rows.loc[rows[ENTITY + "_l"].to_numpy() != rows[ENTITY + "_r"].to_numpy()]
     rows = rows.loc[rows[C.RELATION].isin(list(K.STRONG_KINDS))].reset_index(drop=True)
-    stated = rows[C.RELATIONSHIP]
-    said = stated.fillna("no relationship stated").astype(str)
+    stated = rows[C.RELATIONSHIP].to_numpy(dtype=object)
+    said = rows[C.RELATIONSHIP].fillna("no relationship stated").astype(str)
     where = rows[C.SOURCE].astype(str) + " row " + rows[C.ROW_KEY].astype(str) + "; stated "
-    ev = where + said
-    a, b = ENTITY + "_l", ENTITY + "_r"
-    out = []
-    for kind in K.STRONG_KINDS:
-        pick = (rows[C.RELATION] == kind).to_numpy()
-        out.append(_candidates(rows, pick, kind, ev, inferred=False, a=a, b=b, stated=stated))
+    ev = (where + said).to_numpy(dtype=object)
+    sponsor, child = rows[ENTITY + "_l"].to_numpy(), rows[ENTITY + "_r"].to_numpy()
+    source = rows[C.SOURCE].to_numpy(dtype=object)
+    relation = rows[C.RELATION].to_numpy(dtype=object)
+
+    def candidates(pick: np.ndarray, kind: str, with_stated: bool = False) -> pd.DataFrame:
+        return _candidates(
+            kind,
+            sponsor[pick],
+            child[pick],
+            ev[pick],
+            source[pick],
+            inferred=False,
+            stated=stated[pick] if with_stated else None,
+        )
+
+    out = [candidates(relation == kind, kind, with_stated=True) for kind in K.STRONG_KINDS]
     for kinds, kind in (
         (K.STATED_PARENT, K.PARENT_OF),
         (K.STATED_SIBLING, K.SIBLING_OF),
         (K.STATED_SPOUSE, K.SPOUSE_OF),
     ):
-        pick = stated.isin(list(kinds)).to_numpy() & (rows[C.RELATION] != kind).to_numpy()
-        out.append(_candidates(rows, pick, kind, ev, inferred=False, a=a, b=b))
+        out.append(
+            candidates(rows[C.RELATIONSHIP].isin(list(kinds)).to_numpy() & (relation != kind), kind)
+        )
     out.append(_siblings_by_sponsor(rows, surnames, s))
     return out
 
@@ -286,8 +353,9 @@ def _siblings_by_sponsor(rows: pd.DataFrame, surnames: Surnames, s: FamilySettin
     el, er = pairs[ENTITY + "_l"].to_numpy(), pairs[ENTITY + "_r"].to_numpy()
     pick = np.where(both_parent, surnames.shared(el, er), surnames.same(el, er))
     said = pairs[C.RELATIONSHIP + "_l"].astype(str)
-    ev = "same sponsor, stated " + said + " of both; surnames shared"
-    return _candidates(pairs, pick, K.SIBLING_OF, ev, inferred=True)
+    ev = ("same sponsor, stated " + said + " of both; surnames shared").to_numpy(dtype=object)
+    source = pairs[C.SOURCE].to_numpy(dtype=object)
+    return _candidates(K.SIBLING_OF, el[pick], er[pick], ev[pick], source[pick], inferred=True)
 
 
 # --- weak links --------------------------------------------------------------------------------
@@ -295,19 +363,30 @@ def _shared_contacts(
     facts: pd.DataFrame, group: np.ndarray, s: FamilySettings
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Pairs of people of different family groups holding one phone / address, and the
-    values held by more than ``max_shared`` people, summarized instead of paired."""
+    values held by more than ``max_shared`` people, summarized instead of paired.
+
+    Values, sources and family groups are integer codes from the start: the head counts
+    are bincounts and the pairs a self-join of the small values' holders.
+    """
+    entity = facts[ENTITY].to_numpy()
+    n_entities = int(entity.max(initial=0)) + 1
+    source_code = pd.factorize(facts[C.SOURCE], use_na_sentinel=False)[0].astype(np.int64)
+    n_sources = int(source_code.max(initial=0)) + 1
+    source_text = facts[C.SOURCE].to_numpy(dtype=object)
     pairs_out: list[pd.DataFrame] = []
     crowded_out: list[pd.DataFrame] = []
     for column, label, kind in _CONTACTS:
-        held = facts.loc[facts[column].notna().to_numpy(), [column, ENTITY, C.SOURCE]]
-        key, values = pd.factorize(held[column])  # ints from here on: dedupe is cheap
-        source = pd.factorize(held[C.SOURCE])[0]
-        held = held.assign(_key=key, _src=source).drop_duplicates(["_key", ENTITY, "_src"])
-        held = held.assign(_group=group[held[ENTITY].to_numpy()])
-        people = held.drop_duplicates(["_key", ENTITY])
-        n_people = np.bincount(people["_key"].to_numpy(), minlength=len(values))
-        families = people.drop_duplicates(["_key", "_group"])
-        n_families = np.bincount(families["_key"].to_numpy(), minlength=len(values))
+        key, values = pd.factorize(facts[column].to_numpy(dtype=object))  # -1: none held
+        rows = np.flatnonzero(key >= 0)
+        key = key[rows].astype(np.int64)
+        # One row per (value, person, source): the first.
+        held = _first_occurrence((key * n_entities + entity[rows]) * n_sources + source_code[rows])
+        rows, key = rows[held], key[held]
+        person = _first_occurrence(key * n_entities + entity[rows])
+        n_people = np.bincount(key[person], minlength=len(values))
+        family = group[entity[rows[person]]]
+        one_family = _first_occurrence(key[person] * len(group) + family)
+        n_families = np.bincount(key[person][one_family], minlength=len(values))
         crowded = np.flatnonzero(n_people > s.max_shared)
         crowded_out.append(
             pd.DataFrame(
@@ -319,108 +398,154 @@ def _shared_contacts(
                 }
             )
         )
-        k = held["_key"].to_numpy()
-        small = held.loc[(n_families[k] >= 2) & (n_people[k] <= s.max_shared)]
-        pairs = small.merge(small[["_key", ENTITY, "_group"]], on="_key", suffixes=("_l", "_r"))
-        pairs = pairs.loc[
-            (pairs[ENTITY + "_l"].to_numpy() < pairs[ENTITY + "_r"].to_numpy())
-            & (pairs["_group_l"].to_numpy() != pairs["_group_r"].to_numpy())
-        ].reset_index(drop=True)
-        kk = pairs["_key"].to_numpy()
-        ev = (
-            f"{label} shared by "
-            + pd.Series(n_people[kk]).astype(str)
-            + " people in "
-            + pd.Series(n_families[kk]).astype(str)
-            + " families"
-        )
-        pairs_out.append(_candidates(pairs, np.ones(len(pairs), bool), kind, ev, inferred=True))
+        small = (n_families[key] >= 2) & (n_people[key] <= s.max_shared)
+        rows, key = rows[small], key[small]
+        left, right = _pairs_within(key)
+        el, er = entity[rows[left]], entity[rows[right]]
+        apart = (el < er) & (group[el] != group[er])
+        left, el, er = left[apart], el[apart], er[apart]
+        evidence = _contact_evidence(label, n_people[key[left]], n_families[key[left]])
+        source = source_text[rows[left]]
+        pairs_out.append(_candidates(kind, el, er, evidence, source, inferred=True))
     crowded_frame = pd.concat(crowded_out, ignore_index=True).sort_values(
         [K.N_ENTITIES, K.CONTACT_KIND], ascending=[False, True], kind="stable"
     )
-    return pd.concat(pairs_out, ignore_index=True), crowded_frame.reset_index(drop=True)
+    return _stacked(pairs_out), crowded_frame.reset_index(drop=True)
+
+
+def _contact_evidence(label: str, n_people: np.ndarray, n_families: np.ndarray) -> np.ndarray:
+    """ "address shared by 3 people in 2 families" per pair: written once per distinct
+    pair of head counts (both are at most ``max_shared``)."""
+    width = int(n_families.max(initial=0)) + 1
+    counts, which = np.unique(n_people * width + n_families, return_inverse=True)
+    texts = [f"{label} shared by {c // width} people in {c % width} families" for c in counts]
+    return np.array(texts, dtype=object)[which.reshape(-1)]
 
 
 # --- lifting to entities -----------------------------------------------------------------------
 def _candidates(
-    frame: pd.DataFrame,
-    pick: np.ndarray,
     kind: str,
-    evidence: pd.Series,
+    a: np.ndarray,
+    b: np.ndarray,
+    evidence: np.ndarray,
+    source: np.ndarray,
     *,
-    inferred: bool = True,
-    a: str = ENTITY + "_l",
-    b: str = ENTITY + "_r",
-    stated: pd.Series | None = None,
+    inferred: bool,
+    stated: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    pick = np.asarray(pick, dtype=bool)
-    source = frame[C.SOURCE + "_l"] if C.SOURCE + "_l" in frame.columns else frame[C.SOURCE]
+    """Record-level candidates of one kind, one per row of the aligned arrays."""
     return pd.DataFrame(
         {
-            _A: frame[a].to_numpy()[pick],
-            _B: frame[b].to_numpy()[pick],
+            _A: a,
+            _B: b,
             _KIND: np.int64(_KIND_CODE[kind]),
             _INFERRED: inferred,
-            _EVIDENCE: np.asarray(evidence, dtype=object)[pick],
-            _SOURCE: source.to_numpy(dtype=object)[pick],
-            _STATED: None if stated is None else stated.to_numpy(dtype=object)[pick],
+            _EVIDENCE: np.asarray(evidence, dtype=object),
+            _SOURCE: np.asarray(source, dtype=object),
+            _STATED: None if stated is None else np.asarray(stated, dtype=object),
         }
     )
 
 
-def _lift(cands: pd.DataFrame, entity_ids: np.ndarray, facts: pd.DataFrame) -> pd.DataFrame:
+def _stacked(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The candidates of several rules as one frame, column by column: ``pd.concat``
+    tests each cell of an all-None column (most rules state nothing) one by one."""
+    return pd.DataFrame(
+        {c: np.concatenate([part[c].to_numpy() for part in parts]) for c in _CANDIDATE_COLUMNS}
+    )
+
+
+@dataclass(frozen=True)
+class _Lifted:
+    """Relations as columns (K.RELATION_COLUMNS, rows in the order written) and the
+    entity codes of each row's two ends."""
+
+    columns: dict[str, np.ndarray]
+    a: np.ndarray
+    b: np.ndarray
+
+
+def _lift(cands: pd.DataFrame, entity_ids: np.ndarray) -> _Lifted:
     """Record-level candidates -> one row per (entity a, entity b, kind).
 
     A stated candidate wins over an inferred one (its evidence is shown first); support
     counts the distinct pieces of evidence (events, rows, shared values); sources are
     the agencies any piece came from.
+
+    Candidates are grouped by one int64 key per (a, b, kind), sorted once; evidence
+    strings are compared only inside the groups holding more than one candidate, and
+    taken only for the rows written.
     """
-    if cands.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in K.RELATION_COLUMNS})
     a, b = cands[_A].to_numpy(np.int64), cands[_B].to_numpy(np.int64)
     kind = cands[_KIND].to_numpy(np.int64)
     sym = np.isin(kind, _SYMMETRIC_CODES)
     a, b = np.where(sym, np.minimum(a, b), a), np.where(sym, np.maximum(a, b), b)
-    keep = a != b
-    n = np.int64(len(entity_ids))
-    key = (a * n + b) * len(K.RELATION_KINDS) + kind
-    c = cands.assign(_key=key, **{_A: a, _B: b}).loc[keep]
-    c = c.sort_values(["_key", _INFERRED], kind="stable").drop_duplicates(["_key", _EVIDENCE])
-    support = c.groupby("_key", sort=False).size()
-    inferred = c.groupby("_key", sort=False)[_INFERRED].min()
-    src_code, src_names = pd.factorize(c[_SOURCE])
-    bits = pd.Series(np.int64(1) << np.maximum(src_code, 0).astype(np.int64), index=c.index)
-    by_src = c.assign(_bit=bits.where(src_code >= 0, 0)).drop_duplicates(["_key", "_bit"])
-    source_bits = by_src.groupby("_key", sort=False)["_bit"].sum()
-    first = c.drop_duplicates("_key").set_index("_key")
-    support = support.reindex(first.index).to_numpy()
-    more = pd.Series(support - 1).astype(str).radd("; +").add(" more").where(support > 1, "")
-    strength = np.where(
-        np.isin(first[_KIND].to_numpy(), [_KIND_CODE[k] for k in K.WEAK_KINDS]), K.WEAK, K.STRONG
-    )
+    n, n_kinds = np.int64(len(entity_ids)), len(K.RELATION_KINDS)
+    key = (a * n + b) * n_kinds + kind
+    inferred = cands[_INFERRED].to_numpy(bool)
+    # By key, stated before inferred, else in candidate order (a stable sort).
+    kept = np.flatnonzero(a != b)
+    if len(kept) == 0:
+        return _Lifted(_no_relations(), np.empty(0, np.int64), np.empty(0, np.int64))
+    order = kept[np.argsort(key[kept] * 2 + inferred[kept], kind="stable")]
+    sorted_key = key[order]
+    starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
+    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(order)]))
+    # One piece of evidence per (key, text): the first.
+    evidence = cands[_EVIDENCE].to_numpy(dtype=object)
+    distinct = np.ones(len(order), dtype=bool)
+    several = np.bincount(group)[group] > 1
+    if several.any():
+        text = pd.factorize(evidence[order[several]])[0].astype(np.int64)
+        distinct[several] = _first_occurrence(group[several] * (len(order) + 1) + text)
+    support = np.bincount(group[distinct], minlength=len(starts))
+    source, source_names = pd.factorize(cands[_SOURCE].to_numpy(dtype=object))
+    source = source[order]
+    source_bits = np.zeros(len(starts), dtype=np.int64)
+    named = distinct & (source >= 0)
+    np.bitwise_or.at(source_bits, group[named], np.int64(1) << source[named].astype(np.int64))
+    # Rows in the order written: entity ids are sorted, so their codes sort as they do;
+    # kinds sort by name.
+    first = order[starts]
+    by_name = np.argsort(np.argsort(np.asarray(K.RELATION_KINDS)))
+    written = np.argsort((a[first] * n + b[first]) * n_kinds + by_name[kind[first]])
+    first, support, source_bits = first[written], support[written], source_bits[written]
+    a, b, kind = a[first], b[first], kind[first]
+    said = pd.Series(evidence[first], dtype=object).astype(str).to_numpy(dtype=object)
+    more = support > 1
+    said[more] = said[more] + "; +" + _int_text(support[more] - 1) + " more"
+    ids = entity_ids.astype(object)  # one string per entity, shared by its rows
+    weak = np.isin(kind, [_KIND_CODE[k] for k in K.WEAK_KINDS]).astype(np.int64)
+    columns = {
+        K.ENTITY_A: ids[a],
+        K.ENTITY_B: ids[b],
+        K.RELATION: np.asarray(K.RELATION_KINDS, dtype=object)[kind],
+        K.EVIDENCE: said,
+        K.STRENGTH: np.array([K.STRONG, K.WEAK], dtype=object)[weak],
+        K.INFERRED: inferred[first],
+        K.SOURCES: source_labels(source_bits, list(source_names)),
+        K.SUPPORT: support.astype(np.int64),
+        K.STATED: cands[_STATED].to_numpy(dtype=object)[first],
+    }
+    return _Lifted(columns, a, b)
+
+
+def _no_relations() -> dict[str, np.ndarray]:
+    """The columns of an empty relations frame, typed as :func:`_lift` types them."""
+    typed = {K.INFERRED: np.bool_, K.SUPPORT: np.int64}
+    return {c: np.empty(0, dtype=typed.get(c, object)) for c in K.RELATION_COLUMNS}
+
+
+def _relations_frame(*parts: _Lifted) -> pd.DataFrame:
+    """The relations frame of lifted parts, built once (no frame per part to concat)."""
     return pd.DataFrame(
-        {
-            K.ENTITY_A: entity_ids[first[_A].to_numpy()],
-            K.ENTITY_B: entity_ids[first[_B].to_numpy()],
-            K.RELATION: np.asarray(K.RELATION_KINDS, dtype=object)[first[_KIND].to_numpy()],
-            K.EVIDENCE: (first[_EVIDENCE].astype(str).to_numpy() + more).to_numpy(dtype=object),
-            K.STRENGTH: strength,
-            K.INFERRED: inferred.reindex(first.index).to_numpy(bool),
-            K.SOURCES: source_labels(
-                source_bits.reindex(first.index).to_numpy(np.int64), list(src_names)
-            ),
-            K.SUPPORT: support.astype(np.int64),
-            K.STATED: first[_STATED].to_numpy(dtype=object),
-        }
-    ).sort_values([K.ENTITY_A, K.ENTITY_B, K.RELATION], kind="stable", ignore_index=True)
+        {c: np.concatenate([part.columns[c] for part in parts]) for c in K.RELATION_COLUMNS}
+    )
 
 
-def _components(relations: pd.DataFrame, entity_ids: np.ndarray) -> np.ndarray:
-    """Family group label per entity code: components over the strong relations."""
-    n = len(entity_ids)
-    pos = pd.Index(entity_ids)
-    a = pos.get_indexer(relations[K.ENTITY_A].to_numpy())
-    b = pos.get_indexer(relations[K.ENTITY_B].to_numpy())
+def _components(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    """Family group label per entity code: components over the strong relations, given
+    as the entity codes of their ends."""
     graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
     return connected_components(graph, directed=False)[1].astype(np.int64)
 
@@ -430,5 +555,34 @@ def _group_names(group: np.ndarray, entity_ids: np.ndarray) -> np.ndarray:
     group's members are."""
     smallest = np.full(int(group.max(initial=-1)) + 1, len(entity_ids), dtype=np.int64)
     np.minimum.at(smallest, group, np.arange(len(entity_ids)))  # codes are in id order
-    names = ("F" + pd.Series(entity_ids, dtype=object).astype(str)).to_numpy(dtype=object)
-    return names[smallest[group]]
+    return ("F" + entity_ids.astype(object))[smallest[group]]
+
+
+# --- integer helpers -------------------------------------------------------------------------
+def _pairs_within(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every ordered pair (i, j) of positions with one group code (i == j included), in
+    the order a self-merge on the code gives: by i, then by j.
+
+    Positions are laid out per group by a stable sort, and each i is repeated once per
+    member of its group: no frame, no hashing.
+    """
+    if len(group) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    by_group = np.argsort(group, kind="stable")
+    size = np.bincount(group)
+    start = np.cumsum(size) - size
+    count = size[group]
+    left = np.repeat(np.arange(len(group)), count)
+    offset = np.arange(len(left)) - np.repeat(np.cumsum(count) - count, count)
+    return left, by_group[start[group[left]] + offset]
+
+
+def _first_occurrence(keys: np.ndarray) -> np.ndarray:
+    """Mask of each key's first occurrence: ``drop_duplicates`` on int64 keys."""
+    return ~pd.Series(keys).duplicated().to_numpy()
+
+
+def _int_text(values: np.ndarray) -> np.ndarray:
+    """Integers as text (object array), each distinct value formatted once."""
+    distinct, which = np.unique(values, return_inverse=True)
+    return distinct.astype(str).astype(object)[which.reshape(-1)]

@@ -84,11 +84,13 @@ class FamilySettings:
     custody_source: str = "hhs"  # where unaccompanied children are placed with a sponsor
 
 
-def record_facts(records: pd.DataFrame, entities: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+def record_facts(
+    records: pd.DataFrame, entities: pd.DataFrame
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Per record: its entity code, age at the event, surname codes, family group code.
 
-    Returns the facts frame (one row per record that has an entity, record order kept)
-    and the entity ids, sorted, whose positions are the codes.
+    Returns the facts frame (one row per record that has an entity, record order kept),
+    the entity ids, sorted, whose positions are the codes, and each entity's A-number.
     """
     missing = [c for c in FACT_INPUT_COLUMNS if c not in records.columns]
     if missing:
@@ -97,15 +99,17 @@ def record_facts(records: pd.DataFrame, entities: pd.DataFrame) -> tuple[pd.Data
         )
     if C.ENTITY_ID not in entities.columns:
         raise DataContractError("entities lack the entity_id column")
-    entity_of = _entity_per_record(records, entities)
-    entity_ids, entity = np.unique(entity_of, return_inverse=True)
+    entity_ids, entity, a_number = _record_entities(records, entities)
+    group_codes, group_labels = _labels(records[C.FAMILY_GROUP])
+    source = _plain_text(records[C.SOURCE])
+    row_key = _plain_text(records[C.ROW_KEY])
     facts = pd.DataFrame(
         {
             C.RECORD_ID: records[C.RECORD_ID].to_numpy(np.int64),
-            ENTITY: entity.astype(np.int64),
-            C.SOURCE: _plain_text(records[C.SOURCE]),
+            ENTITY: entity,
+            C.SOURCE: source,
             C.RECORD_KEY: _plain_text(records[C.RECORD_KEY]),
-            C.ROW_KEY: _plain_text(records[C.ROW_KEY]),
+            C.ROW_KEY: row_key,
             C.ROLE: _plain_text(records[C.ROLE]),
             C.FULL_NAME: _text(records[C.FULL_NAME]),
             C.SEX: _text(records[C.SEX]),
@@ -113,61 +117,59 @@ def record_facts(records: pd.DataFrame, entities: pd.DataFrame) -> tuple[pd.Data
             C.ADDRESS_KEY: _text(records[C.ADDRESS_KEY]),
             C.PHONE: _text(records[C.PHONE]),
             C.EVENT_DATE: _text(records[C.EVENT_DATE]),
-            C.FAMILY_GROUP: _text(records[C.FAMILY_GROUP]),
+            C.FAMILY_GROUP: _decoded(group_codes, group_labels),
             C.RELATED_TO: _text(records[C.RELATED_TO]),
             C.RELATION: _text(records[C.RELATION]),
             C.RELATIONSHIP: _text(records[C.RELATIONSHIP]),
         }
     )
-    facts[EVENT] = _row_event_year(facts)
+    facts[EVENT] = _row_event_year(_year_fraction(records[C.EVENT_DATE]), source, row_key)
     birth, slack = _birth_year(records)
     # A record without a birth date takes its person's (median over their records).
-    person_birth = pd.Series(birth).groupby(entity).transform("median").to_numpy()
+    person_birth = _median_by(entity, birth, len(entity_ids))[entity]
     facts[BIRTH] = np.where(np.isnan(birth), person_birth, birth)
     facts[SLACK] = np.where(np.isnan(birth), 1.0, slack)
     facts[AGE] = facts[EVENT].to_numpy() - facts[BIRTH].to_numpy()
     stems = [_surname_stems(records[c]) for c in (C.FAMILY_NAME_1, C.FAMILY_NAME_2)]
     facts[SURNAME_1], facts[SURNAME_2] = _joint_codes(*stems)
-    sounds = [_text(records[c]) for c in (C.FAMILY_1_PHONETIC, C.FAMILY_2_PHONETIC)]
+    sounds = [_labels(records[c]) for c in (C.FAMILY_1_PHONETIC, C.FAMILY_2_PHONETIC)]
     facts[SOUND_1], facts[SOUND_2] = _joint_codes(*sounds)
-    facts[UNIT] = pd.factorize(facts[C.FAMILY_GROUP])[0].astype(np.int64)
-    return facts, entity_ids
+    facts[UNIT] = _first_seen(group_codes)
+    return facts, entity_ids, a_number
 
 
 def people_frame(
-    facts: pd.DataFrame, entity_ids: np.ndarray, entities: pd.DataFrame, adult_age: float = 18.0
+    facts: pd.DataFrame, entity_ids: np.ndarray, a_number: np.ndarray, adult_age: float = 18.0
 ) -> pd.DataFrame:
     """One row per entity (row position = entity code): what a picture or a list shows.
 
     ``name`` is the full name most of the person's records give, ``birth_year`` the median
     year, ``age`` and ``minor`` at the person's latest event, ``sources`` the agencies
-    holding a record, ``a_number`` the entity's.
+    holding a record, ``a_number`` the entity's (as :func:`record_facts` gives it).
     """
     n = len(entity_ids)
     entity = facts[ENTITY].to_numpy()
-    name = _most_common(entity, facts[C.FULL_NAME], n)
-    sex = _most_common(entity, facts[C.SEX], n)
-    birth = pd.Series(facts[BIRTH].to_numpy()).groupby(entity).median().reindex(range(n))
-    latest = pd.Series(facts[EVENT].to_numpy()).groupby(entity).max().reindex(range(n))
-    age = latest.to_numpy() - birth.to_numpy()
+    name = _most_common(entity, facts[C.FULL_NAME].to_numpy(), n)
+    sex = _most_common(entity, facts[C.SEX].to_numpy(), n)
+    birth = _median_by(entity, facts[BIRTH].to_numpy(), n)
+    latest = _max_by(entity, facts[EVENT].to_numpy(), n)
+    age = latest - birth
     source_codes, source_names = pd.factorize(facts[C.SOURCE])
     bits = np.zeros(n, dtype=np.int64)
     np.bitwise_or.at(bits, entity, np.int64(1) << source_codes.astype(np.int64))
     sources = source_labels(bits, list(source_names))
-    a_number = pd.Series(entities[C.A_NUMBER].to_numpy(), index=entities[C.ENTITY_ID].to_numpy())
-    a_number = a_number[~a_number.index.duplicated()]
     return pd.DataFrame(
         {
             C.ENTITY_ID: entity_ids,
             NAME: name,
             C.SEX: sex,
-            BIRTH_YEAR: pd.array(np.floor(birth.to_numpy()), dtype="Int64"),
-            AGE: pd.array(np.floor(age), dtype="Int64"),
+            BIRTH_YEAR: _whole_years(birth),
+            AGE: _whole_years(age),
             MINOR: age < adult_age,
-            C.A_NUMBER: a_number.reindex(entity_ids).to_numpy(),
+            C.A_NUMBER: a_number,
             K.SOURCES: sources,
             N_RECORDS: np.bincount(entity, minlength=n),
-            LATEST_EVENT: latest.to_numpy(),
+            LATEST_EVENT: latest,
         }
     )
 
@@ -193,16 +195,19 @@ class Surnames:
     @classmethod
     def of(cls, facts: pd.DataFrame, n_entities: int) -> Surnames:
         entity = facts[ENTITY].to_numpy()
-        offset = int(max(facts[SURNAME_1].max(), facts[SURNAME_2].max(), -1)) + 1
+        # Stems and phonetic keys are two code spaces: the keys go after every stem
+        # and the width holds both, so no code spills into the next entity's range.
+        spaces = (SURNAME_1, SURNAME_2, SOUND_1, SOUND_2)
+        offset = int(max(max(facts[c].max() for c in spaces), -1)) + 1
         width = 2 * offset + 1
         keys = []
         for bit, (stem, sound) in enumerate(((SURNAME_1, SOUND_1), (SURNAME_2, SOUND_2))):
             for column, shift in ((stem, 0), (sound, offset)):
                 code = facts[column].to_numpy()
                 ok = code >= 0
-                # One int64 per (entity, code, position): deduplicated by np.unique.
+                # One int64 per (entity, code, position), deduplicated by a sort.
                 keys.append((entity[ok] * width + code[ok] + shift) * 2 + bit)
-        flat = np.unique(np.concatenate(keys)) if keys else np.empty(0, np.int64)
+        flat = _distinct_sorted(np.concatenate(keys))
         position = (flat % 2) + 1
         entity_code = flat // 2
         owner, code = entity_code // width, entity_code % width
@@ -214,7 +219,7 @@ class Surnames:
             code=code,
             position=position,
             present=present,
-            known=np.unique(entity_code),
+            known=_distinct_sorted(entity_code),
             width=width,
         )
 
@@ -257,12 +262,45 @@ class Surnames:
 
 
 # --- internals ----------------------------------------------------------------------------
-def _entity_per_record(records: pd.DataFrame, entities: pd.DataFrame) -> np.ndarray:
-    """The entity of each record, by record_id when both frames have it, else by key."""
-    if C.RECORD_ID in entities.columns:
-        table = pd.Series(
-            entities[C.ENTITY_ID].to_numpy(), index=entities[C.RECORD_ID].to_numpy(np.int64)
+def _record_entities(
+    records: pd.DataFrame, entities: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sorted entity ids of the records, each record's position among them (its
+    entity code) and each entity's A-number (from the first entities row naming it).
+
+    Entity ids are hashed once, on the entities frame; a record reaches its id through
+    the entities row that holds it (an integer), and only the distinct ids are sorted:
+    a million records hold about half as many people.
+    """
+    id_code, distinct = pd.factorize(entities[C.ENTITY_ID])  # -1 for a null id
+    row = _entity_row(records, entities)
+    code = np.full(len(row), -1, dtype=np.int64)
+    code[row >= 0] = id_code[row[row >= 0]]
+    lost = code < 0
+    if lost.any():
+        raise DataContractError(
+            f"{int(lost.sum()):,} records have no entity (first at record row "
+            f"{int(np.argmax(lost))}); entities must cover every record"
         )
+    used = np.flatnonzero(np.bincount(code, minlength=len(distinct)))
+    text = np.asarray(distinct, dtype=object)[used].astype(str)
+    entity_ids, position = np.unique(text, return_inverse=True)
+    rank = np.full(len(distinct) + 1, -1, dtype=np.int64)  # the last slot: a null id
+    rank[used] = position
+    of_row = rank[id_code]
+    first = np.full(len(entity_ids), len(entities), dtype=np.int64)
+    named = np.flatnonzero(of_row >= 0)
+    np.minimum.at(first, of_row[named], named)
+    a_number = entities[C.A_NUMBER].to_numpy()[first]  # each entity has its records' rows
+    return entity_ids, rank[code], a_number
+
+
+def _entity_row(records: pd.DataFrame, entities: pd.DataFrame) -> np.ndarray:
+    """Per record, the entities row that holds it (-1 for none), by record_id when both
+    frames have it, else by (source, record_key)."""
+    rows = np.arange(len(entities), dtype=np.int64)
+    if C.RECORD_ID in entities.columns:
+        table = pd.Series(rows, index=entities[C.RECORD_ID].to_numpy(np.int64))
         found = table.reindex(records[C.RECORD_ID].to_numpy(np.int64))
     else:
         # (source, record_key) as one int64 per side; factorizing two string columns once
@@ -277,101 +315,188 @@ def _entity_per_record(records: pd.DataFrame, entities: pd.DataFrame) -> np.ndar
             )
         )[0]
         joint = key.astype(np.int64) * (int(source.max(initial=0)) + 1) + source
-        table = pd.Series(entities[C.ENTITY_ID].to_numpy(dtype=object), index=joint[n:])
+        table = pd.Series(rows, index=joint[n:])
         found = table[~table.index.duplicated()].reindex(joint[:n])
-    values = found.to_numpy(dtype=object)
-    lost = pd.isna(values)
-    if lost.any():
-        raise DataContractError(
-            f"{int(lost.sum()):,} records have no entity (first at record row "
-            f"{int(np.argmax(lost))}); entities must cover every record"
-        )
-    return values.astype(str)
+    found_rows = found.to_numpy(dtype=np.float64)  # NaN where no row holds the record
+    return np.where(np.isnan(found_rows), -1, found_rows).astype(np.int64)
 
 
 def _plain_text(values: pd.Series) -> np.ndarray:
     """Object array of a column that is never null (source, keys, role)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        return np.asarray(values.astype(str), dtype=object)
+        # Decoded per category, not per record; a null decodes as astype(str) does.
+        labels = values.cat.categories.astype(str).to_numpy(dtype=object)
+        return np.append(labels, "nan")[values.cat.codes.to_numpy()]
     return values.to_numpy(dtype=object)
+
+
+def _labels(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A text column as integer codes (-1 for null or empty) and the text of each code.
+
+    A categorical's codes and categories are used as they are; any other column is
+    factorized once. Rules that group, count or compare the column then work on the
+    codes and touch each distinct string once.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy().astype(np.int64)
+        labels = values.cat.categories.astype(str).to_numpy(dtype=object)
+    else:
+        codes, distinct = pd.factorize(values)
+        codes, labels = codes.astype(np.int64), np.asarray(distinct, dtype=object)
+    blank = labels == ""
+    if blank.any():
+        codes = np.where(blank[codes] & (codes >= 0), -1, codes)
+    return codes, labels
+
+
+def _decoded(codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Object array of the codes' text, None for -1."""
+    return np.append(labels, np.array([None], dtype=object))[codes]
 
 
 def _text(values: pd.Series) -> np.ndarray:
     """Object array of strings, None for null or empty (categoricals decoded once)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        cats = np.append(
-            values.cat.categories.astype(str).to_numpy(dtype=object), np.array([None], dtype=object)
-        )
-        out = cats[values.cat.codes.to_numpy()]  # code -1 (null) picks the trailing None
-    else:
-        out = values.to_numpy(dtype=object, na_value=None).copy()
-    blank = pd.isna(out) | (out == "")
-    out[blank] = None
+        return _decoded(*_labels(values))
+    out = values.to_numpy(dtype=object, copy=True)
+    out[pd.isna(out)] = None
+    out[out == ""] = None
     return out
 
 
-def _year_fraction(iso: np.ndarray) -> np.ndarray:
+def _first_seen(codes: np.ndarray) -> np.ndarray:
+    """Codes renumbered in order of first appearance (as ``pd.factorize`` of the text
+    numbers them), -1 kept: each code's first position, then a sort of the codes."""
+    out = np.full(len(codes), -1, dtype=np.int64)
+    known = np.flatnonzero(codes >= 0)
+    if len(known) == 0:
+        return out
+    first = np.full(int(codes.max()) + 1, len(codes), dtype=np.int64)
+    np.minimum.at(first, codes[known], known)
+    seen = np.flatnonzero(first < len(codes))
+    rank = np.full(len(first), -1, dtype=np.int64)
+    rank[seen[np.argsort(first[seen])]] = np.arange(len(seen))
+    out[known] = rank[codes[known]]
+    return out
+
+
+def _year_fraction(values: pd.Series) -> np.ndarray:
     """Fractional years of ISO dates ("2019-07-01" -> 2019.5), NaN where unparsable.
 
     Parsed once per distinct value: a million records hold a few thousand dates.
     """
-    codes, uniques = pd.factorize(pd.Series(iso, dtype=object))
-    if len(uniques) == 0:
-        return np.full(len(iso), np.nan)
-    parsed = pd.to_datetime(pd.Series(uniques, dtype=object), format="%Y-%m-%d", errors="coerce")
+    codes, labels = _labels(values)
+    if len(labels) == 0:
+        return np.full(len(codes), np.nan)
+    parsed = pd.to_datetime(pd.Series(labels, dtype=object), format="%Y-%m-%d", errors="coerce")
     frac = (parsed.dt.year + (parsed.dt.dayofyear - 0.5) / DAYS_PER_YEAR).to_numpy(np.float64)
     return np.where(codes >= 0, frac[np.maximum(codes, 0)], np.nan)
 
 
-def _row_event_year(facts: pd.DataFrame) -> np.ndarray:
-    """The record's event year, or its row's (a sponsor's comes from the child's referral)."""
-    own = _year_fraction(facts[C.EVENT_DATE].to_numpy())
-    row = pd.factorize(
-        pd.Series(facts[C.SOURCE].astype(str)) + "\x1f" + pd.Series(facts[C.ROW_KEY].astype(str))
-    )[0]
-    row_max = pd.Series(own).groupby(row).transform("max").to_numpy()
-    return np.where(np.isnan(own), row_max, own)
+def _row_event_year(own: np.ndarray, source: np.ndarray, row_key: np.ndarray) -> np.ndarray:
+    """The record's event year, or its row's (a sponsor's comes from the child's referral).
+
+    A row is (source, row key) as one int64; the latest year per row is a ``fmax.at``
+    over those integers.
+    """
+    source_code, sources = pd.factorize(source, use_na_sentinel=False)
+    row_code = pd.factorize(row_key, use_na_sentinel=False)[0].astype(np.int64)
+    row = row_code * max(len(sources), 1) + source_code
+    row_max = _max_by(row, own, int(row.max(initial=-1)) + 1)
+    return np.where(np.isnan(own), row_max[row], own)
 
 
 def _birth_year(records: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Fractional birth year (the full date where trusted, else mid-year of the year) and
     how far off it may be: half a year for a year alone, a year and a half for an
     age-based estimate (its year is itself +-1)."""
-    full = _year_fraction(_text(records[C.DOB]))
+    full = _year_fraction(records[C.DOB])
     year = pd.to_numeric(records[C.DOB_YEAR], errors="coerce").to_numpy(np.float64) + 0.5
     estimated = (_text(records[C.DOB_QUALITY]) == "estimated").astype(np.float64)
     slack = np.where(np.isnan(full), 0.5 + estimated, 0.0)
     return np.where(np.isnan(full), year, full), slack
 
 
-def _surname_stems(values: pd.Series) -> np.ndarray:
-    text = _text(values)
-    codes, uniques = pd.factorize(pd.Series(text, dtype=object))
-    stems = pd.Series(uniques, dtype=object)
+def _surname_stems(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A surname column's codes and the stem of each code's surname (feminine forms
+    folded): the regular expressions run once per distinct surname."""
+    codes, labels = _labels(values)
+    stems = pd.Series(labels, dtype=object)
     for pattern, repl in _FEMININE:
         stems = stems.str.replace(pattern, repl, regex=True)
-    table = np.append(
-        stems.replace(_SAME_FAMILY).to_numpy(dtype=object), np.array([None], dtype=object)
+    return codes, stems.replace(_SAME_FAMILY).to_numpy(dtype=object)
+
+
+def _joint_codes(*columns: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray]:
+    """Codes shared across columns (a first surname equals another's second), -1 for null.
+
+    Each column comes as (codes, labels). Equal labels get one id (labels are few), and
+    the per-record ids are renumbered in order of first appearance, so the codes are the
+    ones factorizing the concatenated text would give.
+    """
+    labels = np.concatenate([column_labels for _, column_labels in columns])
+    label_id = np.append(pd.factorize(labels)[0].astype(np.int64), -1)  # last: for nulls
+    offsets = np.cumsum([0] + [len(column_labels) for _, column_labels in columns])
+    ids = np.concatenate(
+        [
+            label_id[np.where(codes >= 0, codes + offset, len(labels))]
+            for (codes, _), offset in zip(columns, offsets[:-1], strict=True)
+        ]
     )
-    return table[codes]  # code -1 (null) picks the trailing None
+    return list(np.split(_first_seen(ids), len(columns)))
 
 
-def _joint_codes(*columns: np.ndarray) -> list[np.ndarray]:
-    """Codes shared across columns (a first surname equals another's second), -1 for null."""
-    both = pd.Series(np.concatenate(columns), dtype=object)
-    codes = pd.factorize(both)[0].astype(np.int64)
-    return list(np.split(codes, len(columns)))
+def _median_by(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Per code in range(n), the median of its non-NaN values, else NaN."""
+    return pd.Series(values).groupby(codes, sort=False).median().reindex(range(n)).to_numpy()
+
+
+def _max_by(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Per code in range(n), the largest non-NaN value, else NaN (``fmax`` skips NaN)."""
+    out = np.full(n, np.nan)
+    np.fmax.at(out, codes, values)
+    return out
 
 
 def _most_common(entity: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    """Per entity code, its most frequent non-null value (ties: the first seen), else None."""
-    frame = pd.DataFrame({"e": entity, "v": values}).dropna()
-    counts = frame.value_counts(sort=False).rename("n").reset_index()
-    best = counts.sort_values(["e", "n"], ascending=[True, False], kind="stable")
-    best = best.drop_duplicates("e")
+    """Per entity code, its most frequent non-null value (ties: the alphabetically first),
+    else None.
+
+    Values are factorized and each (entity, value) is one int64, counted by a sort; ties
+    are settled by a running minimum over each entity's best values, so strings are
+    compared only there and never sorted.
+    """
     out = np.full(n, None, dtype=object)
-    out[best["e"].to_numpy()] = best["v"].to_numpy()
+    codes, distinct = pd.factorize(values)
+    known = codes >= 0
+    if not known.any():
+        return out
+    width = np.int64(len(distinct))
+    keys = np.sort(entity[known].astype(np.int64) * width + codes[known])
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    count = np.diff(np.r_[starts, len(keys)])
+    owner, value = keys[starts] // width, keys[starts] % width  # sorted by owner
+    top = np.zeros(n, dtype=np.int64)
+    np.maximum.at(top, owner, count)
+    best = count == top[owner]
+    owner, text = owner[best], np.asarray(distinct, dtype=object)[value[best]]
+    first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    out[owner[first]] = np.minimum.reduceat(text, first)
     return out
+
+
+def _whole_years(years: np.ndarray) -> pd.arrays.IntegerArray:
+    """Floored years as nullable integers (NaN -> <NA>), built from values and mask:
+    ``pd.array(..., dtype="Int64")`` first checks every float is whole."""
+    unknown = np.isnan(years)
+    return pd.arrays.IntegerArray(np.where(unknown, 0, np.floor(years)).astype(np.int64), unknown)
+
+
+def _distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` by sorting: numpy 2's hash-based unique of int64 keys is many times
+    slower than a sort for the millions of keys the surname index holds."""
+    values = np.sort(values)
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
 
 
 def source_labels(bits: np.ndarray, names: list[str]) -> np.ndarray:

@@ -30,7 +30,10 @@ def run_relations(
     if missing and records_path is not None:
         extra = pd.read_parquet(records_path, columns=[C.RECORD_ID, *missing])
         extra = extra.set_index(C.RECORD_ID).reindex(records[C.RECORD_ID].to_numpy())
-        records = records.assign(**{c: extra[c].to_numpy() for c in missing})
+        # A frame of the fact columns alone, sharing the batch's arrays: a copy of the
+        # whole records frame (``assign``) cost more than most of the rules.
+        present = {c: records[c] for c in FACT_INPUT_COLUMNS if c in records.columns}
+        records = pd.DataFrame(present | {c: extra[c].to_numpy() for c in missing}, copy=False)
     return infer_relations(records, entities, settings)
 
 

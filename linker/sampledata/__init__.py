@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from linker.errors import ConfigError
 from linker.sampledata import writer
@@ -97,7 +98,7 @@ def generate_sample(
         summary.rows[name] = len(ex.frame)
         summary.records[name] = len(ex.frame) * (1 if ex.sponsor is None else 2)
         persons = ex.person if ex.sponsor is None else np.concatenate([ex.person, ex.sponsor])
-        summary.persons[name] = len(np.unique(persons))
+        summary.persons[name] = len(pd.unique(persons))
     summary.relations = pop.relations.counts()
     say(f"done: {summary.total_records:,} records")
     return summary

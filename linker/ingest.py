@@ -9,8 +9,10 @@ stays flat because rows are yielded in chunks of a fixed size.
 A CSV is read in two steps so that the costly one can run in any process:
 `iter_csv_blocks` cuts the file's bytes into blocks of whole records (a record ends at a
 newline with an even number of quotes before it) and numbers each block's first line,
-looking at the bytes only through numpy; `parse_block` decodes a block and runs the one
-row loop (`_RowParser`) over it. The standardize stage ships blocks to worker processes;
+looking at the bytes only through numpy; `parse_block` decodes a block and parses it with
+Arrow's C++ CSV reader where that provably gives the chunk the one row loop
+(`_RowParser`) gives, and with the row loop otherwise (rejects, blank lines, bytes that
+do not decode: see `_parse_arrow`). The standardize stage ships blocks to worker processes;
 `iter_chunks` parses them here. Quote parity is fooled by a quote inside an unquoted
 field, so a parsed block proves its own cut (a row appended after it must come back
 alone); where it cannot, the rest of the file is read row by row from that block on
@@ -37,6 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from linker import columns as C
+from linker.arrow_csv import count_lines, read_block
 from linker.errors import ConfigError, DataContractError
 from linker.mapping import Mapping, SourceMapping
 
@@ -314,7 +317,7 @@ def iter_csv_blocks(
             ends = ends[ends >= cut] - cut
             yield RawBlock(block, offset, line, last=eof and not pending)
             offset += cut
-            line += _count_lines(block)
+            line += count_lines(block)
 
 
 def _record_ends(data: bytes, odd: int) -> tuple[np.ndarray, int]:
@@ -326,24 +329,29 @@ def _record_ends(data: bytes, odd: int) -> tuple[np.ndarray, int]:
     return newlines[outside], (odd + len(quotes)) % 2
 
 
-def _count_lines(data: bytes) -> int:
-    """Physical lines as csv.reader counts them: CRLF, LF and a lone CR each end one."""
-    lines = data.count(b"\n")
-    if b"\r" in data:
-        lines += data.count(b"\r") - data.count(b"\r\n")
-    return lines
-
-
 def parse_block(layout: CsvLayout, block: RawBlock) -> tuple[Chunk, bool]:
     """The rows of a block, and whether its cut fell between records.
 
     When it did not (a quote inside an unquoted field fooled the parity), the chunk is
-    wrong and the file must be read row by row from this block on.
+    wrong and the file must be read row by row from this block on. Arrow's C++ reader
+    parses the block when it provably gives the row loop's chunk (`_parse_arrow`);
+    otherwise, and always when bytes do not decode, the row loop does.
     """
     try:
-        text, undecoded = block.data.decode(layout.body_encoding), False
+        text = block.data.decode(layout.body_encoding)
     except UnicodeDecodeError:
-        text, undecoded = block.data.decode(layout.body_encoding, "surrogateescape"), True
+        text = block.data.decode(layout.body_encoding, "surrogateescape")
+        return _parse_rows(layout, block, text, undecoded=True)
+    parsed = _parse_arrow(layout, block, text)
+    if parsed is not None:
+        return parsed
+    return _parse_rows(layout, block, text, undecoded=False)
+
+
+def _parse_rows(
+    layout: CsvLayout, block: RawBlock, text: str, *, undecoded: bool
+) -> tuple[Chunk, bool]:
+    """`parse_block` by the row loop: the reference the Arrow path must equal."""
     lines: Iterable[str] = io.StringIO(text, newline="")
     end_row = None if block.last else [_END_FIELD] * (layout.width + 1)
     if end_row is not None:
@@ -351,6 +359,29 @@ def parse_block(layout: CsvLayout, block: RawBlock) -> tuple[Chunk, bool]:
     parser = _RowParser(layout, lines, block.first_line - 1, end_row)
     chunk = parser.next_chunk(sys.maxsize, lambda: undecoded)
     return chunk, block.last or parser.at_end_row
+
+
+def _parse_arrow(layout: CsvLayout, block: RawBlock, text: str) -> tuple[Chunk, bool] | None:
+    """The block's chunk as Arrow parses it, or None where it might differ from the
+    row loop's (the caller then runs the row loop on the whole block); see
+    `linker.arrow_csv.read_block` for when that is."""
+    fields = list(layout.positions.values())
+    read = read_block(
+        block.data,
+        text,
+        encoding=layout.body_encoding,
+        delimiter=layout.delimiter,
+        width=layout.width,
+        fields=fields,
+        first_line=block.first_line,
+        last=block.last,
+    )
+    if read is None:
+        return None
+    columns, lines = read
+    frame = pd.DataFrame(dict(zip(layout.wanted, columns, strict=True)))
+    frame[C.LINE] = pd.array(lines, dtype="int64")
+    return Chunk(frame, (), len(lines)), True
 
 
 def iter_csv_rows(layout: CsvLayout, start: RowsFrom, chunk_rows: int) -> Iterator[Chunk]:

@@ -6,10 +6,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from linker import columns as C
+from linker import ingest
 from linker.errors import ConfigError
 from linker.ingest import (
+    Chunk,
+    CsvLayout,
     RawBlock,
     RowsFrom,
     detect_encoding,
@@ -282,3 +287,214 @@ def test_bad_bytes_in_a_later_block_keep_their_line(tmp_path: Path) -> None:
     (reject,) = rejects
     assert (reject.line, reject.column) == (12, "NAME") and "not valid utf-8" in reject.reason
     assert rejects == row_by_row(source)[1]
+
+
+# --- the Arrow path: the row loop's chunk exactly, or it declines ------------------------
+
+
+def block_layout(encoding: str = "utf-8", delimiter: str = ",", width: int = 4) -> CsvLayout:
+    """CASE, NAME, DOB mapped; a fourth, unmapped NOTE column last (Arrow reads it only
+    to see whether a quote is left open at the cut)."""
+    positions = {"CASE": 0, "NAME": 1, "DOB": 2} if width > 2 else {"CASE": 0}
+    return CsvLayout("ice", "ice.csv", encoding, encoding, delimiter, width, positions, 1, 20)
+
+
+def both_paths(
+    layout: CsvLayout, body: bytes, last: bool
+) -> tuple[tuple[Chunk, bool] | None, tuple[Chunk, bool]]:
+    block = RawBlock(body, 20, 2, last)
+    text = body.decode(layout.body_encoding)
+    return ingest._parse_arrow(layout, block, text), ingest._parse_rows(
+        layout, block, text, undecoded=False
+    )
+
+
+def assert_same_chunk(got: tuple[Chunk, bool], expected: tuple[Chunk, bool]) -> None:
+    pd.testing.assert_frame_equal(got[0].frame, expected[0].frame)
+    assert got[0].rejects == expected[0].rejects
+    assert (got[0].rows_read, got[1]) == (expected[0].rows_read, expected[1])
+
+
+BLOCKS_ARROW_READS = [
+    pytest.param("I-1,ANA,d1,x\nI-2,LUIS,d2,y\n", False, [2, 3], id="lf"),
+    pytest.param("I-1,ANA,d1,x\r\nI-2,LUIS,d2,y\r\n", False, [2, 3], id="crlf"),
+    pytest.param("I-1,ANA,d1,x\rI-2,LUIS,d2,y\r", True, [2, 3], id="lone-cr"),
+    pytest.param("I-1,A,d,x\r\nI-2,B,d,y\nI-3,C,d,z\rI-4,D,d,w\n", False, [2, 3, 4, 5], id="mixed"),
+    pytest.param("I-1,A,d,x\nI-2,B,d,y", True, [2, 3], id="no-final-newline"),
+    pytest.param(
+        'I-1,"PEREZ,\r\nJOSE",d,x\nI-2,"A\nB\rC",d,"n1\nn2"\nI-3,C,d,z\n',
+        False,
+        [2, 4, 8],
+        id="quoted-line-ends",
+    ),
+    pytest.param('I-1,"LOPEZ, ""LA NEGRA"" ANA",d,""""\n', False, [2], id="doubled-quotes"),
+    pytest.param(
+        'I-1,JOSE "PEPE" X,d,x\nI-2,JOSE "PEPE,d,x\n', False, [2, 3], id="quote-in-unquoted"
+    ),
+    pytest.param('I-1,"ANA"MARIA,d,"x"""y\n', False, [2], id="text-after-closing-quote"),
+    pytest.param('I-1,"ANA" ,d,"x" \n', False, [2], id="space-after-closing-quote"),
+    pytest.param('I-1, "ANA",d, x\n', False, [2], id="space-before-opening-quote"),
+    pytest.param('I-1,,"",\nI-2,"",,""\n,,,\n', False, [2, 3, 4], id="empty-and-quoted-empty"),
+    pytest.param("I-1,NA,NULL,nan\nI-2,N/A,null,NaN\n", False, [2, 3], id="null-words-stay"),
+    pytest.param("I-1,   ,\t,x\n", False, [2], id="whitespace-values"),
+    pytest.param("I-1,A\x00B\x85C\u2028D\x0bE,d,x\n", False, [2], id="control-chars"),
+    pytest.param("I-1,MUÑOZ JOSÉ 🙂,d,x\n", False, [2], id="accents-emoji"),
+    pytest.param("I-1,\ufeffANA,d,x\n\ufeffI-2,B,d,y\n", False, [2, 3], id="bom-later"),
+    pytest.param("I-1,A,d,x\n\n\r\n", True, [2], id="trailing-blank-lines"),
+    pytest.param('I-1,A,d,"open\nstill', True, [2], id="quote-open-at-eof"),
+    pytest.param('I-1,A,d,"open\n\n', True, [2], id="quote-open-at-eof-newlines"),
+]
+
+
+@pytest.mark.parametrize(("body", "last", "lines"), BLOCKS_ARROW_READS)
+def test_arrow_path_gives_the_row_loops_chunk(body: str, last: bool, lines: list[int]) -> None:
+    layout = block_layout()
+    fast, slow = both_paths(layout, body.encode(), last)
+    assert fast is not None, "the Arrow path declined a block it can read"
+    assert_same_chunk(fast, slow)
+    assert fast[0].frame[C.LINE].tolist() == lines
+    assert_same_chunk(parse_block(layout, RawBlock(body.encode(), 20, 2, last)), slow)
+
+
+def test_arrow_path_values_empty_cells_none_and_text_kept_as_is() -> None:
+    body = 'I-1,,"",x\nI-2," a ""b"" ","NA",y\nI-3,"c\r\nd"e,   ,z\n'
+    fast, _ = both_paths(block_layout(), body.encode(), last=False)
+    assert fast is not None
+    frame = fast[0].frame
+    assert list(frame.columns) == ["CASE", "NAME", "DOB", C.LINE]
+    assert frame["NAME"].tolist() == [None, ' a "b" ', "c\r\nde"]
+    assert frame["DOB"].tolist() == [None, "NA", "   "]
+    assert frame[C.LINE].tolist() == [2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter", "body"),
+    [
+        ("cp1252", ",", 'I-1,"MUÑOZ, JOSÉ",d,€ – ‘x’\nI-2,"A\r\nB",d,y\n'),
+        ("latin-1", ",", "I-1,NÚÑEZ,d,\xa0x\n"),
+        ("utf-8", ";", 'I-1;"A;B";d;x\nI-2;A,B;d;y\n'),
+        ("utf-8", "\t", 'I-1\t"A\tB"\td\tx\nI-2\tA B\td\ty\n'),
+        ("utf-8", "|", 'I-1|"A|B"|d|x\n'),
+    ],
+)
+def test_arrow_path_reads_code_pages_and_other_delimiters(
+    encoding: str, delimiter: str, body: str
+) -> None:
+    layout = block_layout(encoding, delimiter)
+    fast, slow = both_paths(layout, body.encode(encoding), last=False)
+    assert fast is not None
+    assert_same_chunk(fast, slow)
+
+
+BLOCKS_ARROW_DECLINES = [
+    pytest.param("I-1,A,d,x\n\nI-2,B,d,y\n", False, ",", 4, id="blank-line-between"),
+    pytest.param("\nI-1,A,d,x\n", False, ",", 4, id="blank-line-first"),
+    pytest.param("I-1,A,d,x\n   \nI-2,B,d,y\n", False, ",", 4, id="whitespace-line"),
+    pytest.param('I-1,"A\nB",d,x\n\nI-2,B,d,y\n', False, ",", 4, id="blank-and-quoted-newline"),
+    pytest.param("I-1,A,d,x,EXTRA\nI-2,B,d,y\n", False, ",", 4, id="too-many-fields"),
+    pytest.param("I-1,A,d,x\nI-2,B,d\n", False, ",", 4, id="too-few-fields"),
+    pytest.param("\ufeffI-1,A,d,x\n", False, ",", 4, id="leading-bom"),
+    pytest.param('I-1,A,d,"open\n', False, ",", 4, id="quote-open-at-cut"),
+    pytest.param('I-1,A,d,"x\n"\n', False, ",", 4, id="quoted-newline-last-at-cut"),
+    pytest.param('I-1,A,d,x\n\nI-2,B,d,"\n', True, ",", 4, id="blank-line-and-quote-open-at-eof"),
+    pytest.param("I-1,A,d,x", False, ",", 4, id="cut-without-newline"),
+    pytest.param("I-1¦A¦d¦x\n", False, "¦", 4, id="non-ascii-delimiter"),
+    pytest.param("I-1,A\n  \n", True, ",", 2, id="whitespace-line-two-columns"),
+    pytest.param("I-1\n  \n", True, ",", 1, id="one-column"),
+]
+
+
+@pytest.mark.parametrize(("body", "last", "delimiter", "width"), BLOCKS_ARROW_DECLINES)
+def test_arrow_path_declines_what_it_cannot_prove(
+    body: str, last: bool, delimiter: str, width: int
+) -> None:
+    layout = block_layout(delimiter=delimiter, width=width)
+    fast, slow = both_paths(layout, body.encode(), last)
+    assert fast is None
+    assert_same_chunk(parse_block(layout, RawBlock(body.encode(), 20, 2, last)), slow)
+
+
+def test_undecodable_block_goes_to_the_row_loop_with_its_rejects() -> None:
+    layout = block_layout()
+    body = b"I-1,ANA,d,x\nI-2,MU\xd1OZ,d,y\n"
+    chunk, whole = parse_block(layout, RawBlock(body, 20, 2, False))
+    assert whole and chunk.frame["CASE"].tolist() == ["I-1"]
+    assert [(r.line, r.column) for r in chunk.rejects] == [(3, "NAME")]
+
+
+_TRICKY = ["", " ", "ANA", "NA", "a,b", "a;b", 'say "hi"', '"', '""', "\n", "\r\n", "\r"]
+_TRICKY += ["x\ny", " lead", "trail ", "\x00", "é", "€", "\t"]
+_CHARS = 'ab "\r\n,;\t\x00é€'
+
+
+@st.composite
+def csv_text(draw: st.DrawFn, extra_chars: str, delimiter: str) -> tuple[str, bool]:
+    """Rows of tricky fields, most well quoted, some raw or with text around the quotes;
+    now and then a row of another width or a blank line; any line ends."""
+    value = st.one_of(st.sampled_from(_TRICKY), st.text(_CHARS + extra_chars, max_size=6))
+    style = st.sampled_from(["quoted"] * 6 + ["raw", "after", "before"])
+    width = st.sampled_from([4] * 10 + [3, 5])
+    lines = []
+    for _ in range(draw(st.integers(1, 6))):
+        if draw(st.integers(0, 19)) == 0:
+            lines.append(draw(st.sampled_from(["", " "])))
+        fields = []
+        for v in draw(st.lists(value, min_size=(n := draw(width)), max_size=n)):
+            quoted = '"' + v.replace('"', '""') + '"'
+            fields.append(
+                {"quoted": quoted, "raw": v, "after": quoted + v, "before": v + quoted}[draw(style)]
+            )
+        lines.append(delimiter.join(fields))
+    ends = st.sampled_from(["\n", "\r\n", "\r"])
+    text = "".join(line + draw(ends) for line in lines)
+    last = draw(st.booleans())
+    if last and draw(st.booleans()):
+        text = text.rstrip("\r\n")
+    elif not last:
+        text = text.rstrip("\r\n") + "\n"  # blocks not last are cut after a newline
+    return text, last
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter", "extra_chars"),
+    [("utf-8", ",", "\ufeff\u2028🙂"), ("cp1252", ";", "ÑŽ")],
+)
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_arrow_path_declines_or_equals_the_row_loop(
+    encoding: str, delimiter: str, extra_chars: str, data: st.DataObject
+) -> None:
+    text, last = data.draw(csv_text(extra_chars, delimiter))
+    layout = block_layout(encoding, delimiter)
+    fast, slow = both_paths(layout, text.encode(encoding), last)
+    if fast is not None:
+        assert_same_chunk(fast, slow)
+
+
+def test_clean_blocks_go_through_arrow_and_messy_ones_through_the_row_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [f'I-{i},"PEREZ, JOSE {i}",2001-02-03\r\n' for i in range(40)]
+    rows[3] = 'I-3,"PEREZ\nJOSE",2001-02-03\r\n'  # block 1: a quoted newline, read by Arrow
+    rows[12] = "I-12,LOPEZ,2001-02-03,EXTRA\n"  # block 2: wrong width
+    rows[25] = "\n"  # block 3: a blank line
+    rows[33] = "I-1,REPEATED,2001-02-03\n"  # block 4: a repeated key, read by Arrow
+    (tmp_path / "ice.csv").write_text("CASE,NAME,DOB\n" + "".join(rows), encoding="utf-8")
+    source = source_for(tmp_path, "ice.csv")
+    outcomes: list[bool] = []
+    arrow = ingest._parse_arrow
+
+    def spy(layout: CsvLayout, block: RawBlock, text: str) -> tuple[Chunk, bool] | None:
+        parsed = arrow(layout, block, text)
+        outcomes.append(parsed is not None)
+        return parsed
+
+    monkeypatch.setattr(ingest, "_parse_arrow", spy)
+    frame, rejects, read = read_all(source, chunk_rows=10)
+    assert outcomes == [True, False, False, True]
+    expected, expected_rejects = row_by_row(source)  # no key checks there
+    repeated = expected["NAME"] == "REPEATED"
+    pd.testing.assert_frame_equal(frame, expected[~repeated].reset_index(drop=True))
+    assert rejects[:-1] == expected_rejects and read == 39
+    # Lines count the quoted newline of row 3 (line 5 is its second line).
+    assert [(r.line, r.column) for r in rejects] == [(15, ""), (36, "CASE")]

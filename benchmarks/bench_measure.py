@@ -5,10 +5,12 @@ one tool's imports, caches and leftover heap never count against another. Two nu
 come back for memory:
 
 * the child's own peak resident set (``VmHWM`` from ``/proc/self/status``), read by the
-  runner at the end of its timed section, before it writes its outputs: this is the
-  figure the tables quote, the same moment for every tool;
-* the child's ``VmHWM`` as the parent last polled it (``/proc/<pid>/status``, every
-  0.2 s), which also covers imports and output writing; it also drives the memory cap.
+  runner at the end of its timed section, the same moment for every tool;
+* the largest of the child's ``VmHWM`` as the parent last polled it
+  (``/proc/<pid>/status``, every 0.2 s) and the summed resident memory of the child's
+  process group at each poll, which covers imports, output writing and any worker
+  processes the child starts; it also drives the memory cap. The tables quote the larger
+  of the two numbers.
 
 Neither ``RUSAGE_CHILDREN`` nor ``os.wait4``'s ``ru_maxrss`` is used: the first is the
 maximum over every child ever reaped (one tool's peak would carry into the next row),
@@ -50,7 +52,7 @@ class Measurement:
 
     status: Status
     process_seconds: float  # wall time of the whole child process, imports included
-    process_peak_mb: float  # the child's VmHWM as last polled (imports and writing included)
+    process_peak_mb: float  # polled: the child's VmHWM, or its process group's summed RSS
     result: dict[str, Any]  # the child's result.json ({} when it did not finish)
     log_path: Path
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from blocking import BlockingResult, BlockingRule, SortedNeighbourhoodRule, generate_pairs
 from linker import columns as C
-from linker.features import FAMILY_SORTED, SELF_REF, derive_columns
+from linker.features import FAMILY_SORTED, SELF_REF, carries_data, derive_columns
 
 # Derived blocking key columns.
 XREF_KEY = "xref_key"  # what a record cites, or for a record no one cites, itself
@@ -124,7 +124,7 @@ def block_records(
     """
     frame = blocking_frame(records, derived)
     used = {k for r in rules for k in r.columns}
-    filled = {k for k in used if frame[k].notna().any()}
+    filled = {k for k in used if carries_data(frame[k])}
     usable = tuple(r for r in rules if set(r.columns) <= filled)
     return generate_pairs(
         frame,

@@ -107,6 +107,13 @@ def derive_columns(records: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def carries_data(values: pd.Series, head: int = 1_000) -> bool:
+    """Whether any value is not null. The first rows settle it for nearly every column,
+    so the full null scan (slow on a million Python strings) runs only when they are
+    all null."""
+    return bool(values.iloc[:head].notna().any() or values.notna().any())
+
+
 def prepare_features(records: pd.DataFrame, derived: pd.DataFrame | None = None) -> RecordFeatures:
     """Factorize, gather text and numbers once. `records` must be ordered by RECORD_ID;
     `derived` is `derive_columns(records)` when the caller already has it."""
@@ -124,18 +131,20 @@ def prepare_features(records: pd.DataFrame, derived: pd.DataFrame | None = None)
     frequencies: dict[str, np.ndarray] = {}
     for group in JOINT_GROUPS:
         codes.update(_joint_codes(frame, group))
+    # A column both coded and compared as text (A-number, document id, DOB) is
+    # factorized once: its codes serve both.
+    factorized = {
+        col: _factorized_int32(frame[col]) for col in dict.fromkeys([*SINGLE_CODED, *TEXT_COLUMNS])
+    }
     for col in SINGLE_CODED:
-        single, _ = pd.factorize(frame[col], use_na_sentinel=True)
-        codes[col] = single.astype(np.int32)
+        codes[col] = factorized[col][0]
     for col, col_codes in codes.items():
         counts = np.bincount(col_codes[col_codes >= 0], minlength=int(col_codes.max()) + 1)
         frequencies[col] = counts / max(len(records), 1)
     text_codes: dict[str, np.ndarray] = {}
     uniques: dict[str, np.ndarray] = {}
     for col in TEXT_COLUMNS:
-        col_codes, values = pd.factorize(frame[col], use_na_sentinel=True)
-        text_codes[col] = col_codes.astype(np.int32)
-        uniques[col] = np.asarray(values, dtype=object)
+        text_codes[col], uniques[col] = factorized[col]
     # float32, not float64: half the bytes to gather for every pair, still exact.
     numbers = {
         col: frame[col].astype("Float64").to_numpy(dtype=np.float32, na_value=np.nan)
@@ -152,6 +161,12 @@ def prepare_features(records: pd.DataFrame, derived: pd.DataFrame | None = None)
         dob_quality=quality.codes.astype(np.int8),
         frequencies=frequencies,
     )
+
+
+def _factorized_int32(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """int32 codes (-1 for null) and the distinct values, as an object array."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    return codes.astype(np.int32), np.asarray(distinct, dtype=object)
 
 
 def _joint_codes(frame: dict[str, pd.Series], cols: Sequence[str]) -> dict[str, np.ndarray]:

@@ -22,7 +22,7 @@ import pandas as pd
 from linker import columns as C
 from linker.comparisons import DomainComparison, comparison, comparisons_for
 from linker.errors import DataContractError
-from linker.features import PairFeatures, RecordFeatures
+from linker.features import PairFeatures, RecordFeatures, carries_data
 from linker.rules import CONTRADICTION, RULE_NAMES, RuleSettings, contradictions
 from models import COUNT, FellegiSunterModel, ModelSettings, pattern_counts
 
@@ -48,7 +48,7 @@ class ModelSettingsForRun:
 
 def choose_comparisons(records: pd.DataFrame) -> list[DomainComparison]:
     """The comparisons whose columns carry data in these records."""
-    available = {c for c in records.columns if records[c].notna().any()}
+    available = {c for c in records.columns if carries_data(records[c])}
     chosen = comparisons_for(available)
     if not any(c.name in ("given_name", "family_name") for c in chosen):
         raise DataContractError(

@@ -20,6 +20,7 @@ from linker.features import (
     SINGLE_CODED,
     TEXT_COLUMNS,
     PairFeatures,
+    carries_data,
     derive_columns,
     prepare_features,
 )
@@ -258,3 +259,18 @@ def test_codes_agree_with_values(records: pd.DataFrame) -> None:
                 va, vb = frame[a].to_numpy(dtype=object), frame[b].to_numpy(dtype=object)
                 same = pd.notna(va[left]) & pd.notna(vb[right]) & (va[left] == vb[right])
                 np.testing.assert_array_equal(pairs.equal(a, b), same, err_msg=f"{a}~{b}")
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([None] * 1_500 + ["GARCIA"], True),  # the only value after the rows looked at first
+        (["GARCIA"] + [None] * 1_500, True),
+        ([None, np.nan, pd.NA] * 600, False),
+        ([], False),
+    ],
+)
+def test_carries_data_is_any_not_null(values: list[object], expected: bool) -> None:
+    series = pd.Series(values, dtype=object)
+    assert carries_data(series) is expected
+    assert carries_data(series.astype("category")) is expected

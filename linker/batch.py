@@ -14,10 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from linker.mapping import load_mapping
-from linker.reconcile import Progress, ReconcileResult, ReconcileSettings, reconcile, write_outputs
+from linker.reconcile import (
+    OUTPUTS_STAGE,
+    Progress,
+    ReconcileResult,
+    ReconcileSettings,
+    reconcile,
+    write_outputs,
+)
 from linker.run_report import build_report
-
-OUTPUTS_STAGE = "outputs"
 
 
 def run_batch(
@@ -38,7 +43,7 @@ def run_batch(
     and no folder it created.
 
     The time spent on the report and the output files is added to the result's
-    stage_seconds as "outputs".
+    stage_seconds as OUTPUTS_STAGE.
     """
     settings = settings or ReconcileSettings()
     created = not out_dir.exists()

@@ -51,6 +51,7 @@ from models import FellegiSunterModel
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
+OUTPUTS_STAGE = "outputs"  # the report and the output files, timed as a stage
 PAIRS_KEPT_ABOVE = 1e-3  # pairs.parquet keeps pairs at least this likely
 # What the linkage reads; the rest of a record (raw row, stated relationship ...) only
 # goes to records.parquet.
@@ -444,7 +445,7 @@ def write_outputs(
     and records.parquet when the run streamed the standardized records to `records_path`.
 
     `started` (a `time.perf_counter()` reading, default now) is when the output work
-    began; the time since goes into stage_seconds as "outputs", in summary.json too.
+    began; the time since goes into stage_seconds as OUTPUTS_STAGE, in summary.json too.
     """
     started = time.perf_counter() if started is None else started
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -469,7 +470,7 @@ def write_outputs(
         )
         if records_path is not None:
             os.replace(records_path, tmp / "records.parquet")
-        result.stage_seconds["outputs"] = round(time.perf_counter() - started, 3)
+        result.stage_seconds[OUTPUTS_STAGE] = round(time.perf_counter() - started, 3)
         summary = {
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "stage_seconds": result.stage_seconds,

@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 from linker import columns as C
 from linker.family import infer_relations
 from linker.family import kinds as K
-from linker.family.graph import csv_chunks
 from linker.family.infer import (
     _A,
     _B,
@@ -229,39 +228,3 @@ def test_categorical_columns_give_what_object_columns_give() -> None:
         pd.testing.assert_frame_equal(other.people, plain.people)
         pd.testing.assert_frame_equal(other.facts, plain.facts)
         pd.testing.assert_frame_equal(other.crowded, plain.crowded)
-
-
-# --- writing relations.csv ---------------------------------------------------------------------
-_FIELDS = (None, "", "plain", "a,b", 'say "hi"', "two\nlines", "cr\rhere", "Ñandú", "nul\x00", " ")
-
-
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(_FIELDS),
-            st.booleans(),
-            st.integers(-3, 12),
-            st.sampled_from((*_FIELDS, float("nan"))),
-        ),
-        max_size=20,
-    )
-)
-def test_csv_chunks_are_what_pandas_writes(rows: list[tuple]) -> None:
-    columns = list(zip(*rows, strict=True)) or [(), (), (), ()]
-    frame = pd.DataFrame(
-        {
-            "text": np.array(columns[0], dtype=object),
-            "flag": np.array(columns[1], dtype=bool),
-            "n": np.array(columns[2], dtype=np.int64),
-            "with, comma": np.array(columns[3], dtype=object),
-        }
-    )
-    chunks = csv_chunks(frame, rows=3)
-    assert chunks is not None
-    assert "".join(chunks) == frame.to_csv(index=False)
-
-
-def test_csv_chunks_leave_other_values_to_pandas() -> None:
-    assert csv_chunks(pd.DataFrame({"support": [1.5, np.nan], "n": [1, 2]})) is None
-    assert csv_chunks(pd.DataFrame({"stated": ["MOTHER", 3], "n": [1, 2]})) is None
-    assert csv_chunks(pd.DataFrame({"stated": ["MOTHER", None]})) is None  # a lone "" is quoted

@@ -197,6 +197,7 @@ def test_mapping_without_a_usable_name_is_a_clear_error(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "no usable name" in result.output
     assert not (tmp_path / "o" / "entities.csv").exists()
+    assert not (tmp_path / "o").exists()  # a failed run leaves no folder it created
 
 
 def test_bad_decisions_file_names_line_and_column(sample: Path, tmp_path: Path) -> None:

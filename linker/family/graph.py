@@ -12,10 +12,6 @@ contacts); :func:`load_family` reads a run folder back into a :class:`FamilyGrap
 
 from __future__ import annotations
 
-import csv
-import io
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -44,7 +40,6 @@ from linker.family.people import (
 
 RELATIONS_FILE: Final = "relations.csv"
 CONTACTS_FILE: Final = "shared_contacts.csv"
-_CSV_SPECIAL: Final = (",", '"', "\r", "\n")  # what may make the csv module quote a field
 NODE_ATTRIBUTES: Final[tuple[str, ...]] = (
     NAME,
     C.SEX,
@@ -214,85 +209,8 @@ def write_relations(relations: pd.DataFrame, out_dir: Path) -> Path:
     inferred, sources, support, stated. Returns the path written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / RELATIONS_FILE
-    frame = relations[list(K.RELATION_COLUMNS)]
-    chunks = csv_chunks(frame)
-    if chunks is None:
-        frame.to_csv(path, index=False)
-    else:
-        with path.open("w", encoding="utf-8", newline="") as out:
-            out.writelines(chunks)
+    relations[list(K.RELATION_COLUMNS)].to_csv(path, index=False)
     return path
-
-
-def csv_chunks(frame: pd.DataFrame, rows: int = 100_000) -> Iterator[str] | None:
-    """The text ``frame.to_csv(index=False)`` writes, in pieces of ``rows`` rows (the
-    header first), or None when a column holds something besides text, booleans and
-    integers, or the frame has a single column (whose empty fields the csv module
-    quotes): pandas writes those.
-
-    pandas hands each row to the csv module, which took longer than inferring the
-    relations for a million records; here a field is formatted once per column and
-    only fields with a delimiter, quote or line break go through the csv module.
-    """
-    if len(frame.columns) < 2:
-        return None
-    header = pd.Series(frame.columns.astype(str), dtype=object)
-    fields = [_csv_fields(header), *(_csv_fields(frame[c]) for c in frame.columns)]
-    known = [column for column in fields if column is not None]
-    return _csv_lines(known, rows) if len(known) == len(fields) else None
-
-
-def _csv_lines(fields: list[np.ndarray], rows: int) -> Iterator[str]:
-    """The header (``fields[0]``) and the rows of the other columns, ``rows`` at a time."""
-    header, *columns = fields
-    yield ",".join(header) + os.linesep
-    for start in range(0, len(columns[0]), rows):
-        part = [column[start : start + rows] for column in columns]
-        yield os.linesep.join(map(",".join, zip(*part, strict=True))) + os.linesep
-
-
-def _csv_fields(values: pd.Series) -> np.ndarray | None:
-    """One column as CSV fields: None and NaN empty, booleans True / False, text quoted
-    as the csv module quotes it; None for any other kind of value."""
-    array = values.to_numpy()
-    if array.dtype == np.bool_:
-        return np.array(["False", "True"], dtype=object)[array.astype(np.int64)]
-    if array.dtype.kind in "iu":
-        distinct, which = np.unique(array, return_inverse=True)
-        return distinct.astype(str).astype(object)[which.reshape(-1)]
-    if array.dtype != object:
-        return None
-    if pd.api.types.infer_dtype(array, skipna=False) != "string":  # nulls, or not text
-        array = np.where(pd.isna(array), "", array).astype(object)
-        if pd.api.types.infer_dtype(array, skipna=False) not in ("string", "empty"):
-            return None
-    # A field may need quotes only if the column holds a delimiter, quote or line break
-    # at all: one scan of the joined column, then its fields' end offsets say which.
-    joined = "\x00".join(array)
-    at = [i for special in _CSV_SPECIAL for i in _find_all(joined, special)]
-    if not at:
-        return array
-    ends = np.cumsum(np.fromiter(map(len, array), dtype=np.int64, count=len(array)) + 1)
-    fields = array.copy()
-    for i in np.unique(np.searchsorted(ends, at, side="right")):
-        fields[i] = _csv_field(fields[i])
-    return fields
-
-
-def _find_all(text: str, char: str) -> list[int]:
-    """Every position of ``char`` in ``text`` (``str.find`` runs at memchr speed)."""
-    found, at = [], text.find(char)
-    while at >= 0:
-        found.append(at)
-        at = text.find(char, at + 1)
-    return found
-
-
-def _csv_field(value: str) -> str:
-    """A field as the csv module writes it (QUOTE_MINIMAL, ``os.linesep`` rows)."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator=os.linesep).writerow([value, ""])
-    return out.getvalue()[: -len(os.linesep) - 1]  # less the empty field and the line end
 
 
 def read_relations(path: Path) -> pd.DataFrame:

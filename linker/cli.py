@@ -19,6 +19,11 @@ from linker.errors import DataContractError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# Our bars are redrawn by the stages themselves. tqdm's monitor thread would only make
+# this a threaded process, where forking worker processes is unsafe: the standardize
+# pool then starts its workers through a fork server, which imports everything anew.
+tqdm.monitor_interval = 0
+
 
 class _SourceProgress:
     """One tqdm bar per source, on stderr, counting rows."""

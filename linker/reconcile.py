@@ -30,6 +30,7 @@ from linker import columns as C
 from linker.anumber_recovery import recover_a_numbers, summarize_recovery
 from linker.blocking_rules import DEFAULT_MAX_BLOCK_SIZE, block_records
 from linker.cluster import ClusterSettings, cluster_records
+from linker.csv_out import write_csv
 from linker.decisions import Constraints, read_decisions, resolve_decisions
 from linker.errors import DataContractError
 from linker.family.run import write_family_outputs
@@ -451,7 +452,7 @@ def write_outputs(
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".reconcile-", dir=out_dir))
     try:
-        result.entities[list(ENTITY_COLUMNS)].to_csv(tmp / "entities.csv", index=False)
+        write_csv(result.entities[list(ENTITY_COLUMNS)], tmp / "entities.csv")
         pairs = result.pairs
         src, keys = result.records[C.SOURCE].to_numpy(), result.records[C.RECORD_KEY].to_numpy()
         left, right = pairs[C.RECORD_ID_L].to_numpy(), pairs[C.RECORD_ID_R].to_numpy()

@@ -23,6 +23,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from linker import columns as C
+from linker.csv_out import write_csv
 from linker.errors import DataContractError, LinkerError
 from linker.family import kinds as K
 from linker.family.infer import FamilyRelations, attach_relations
@@ -209,7 +210,7 @@ def write_relations(relations: pd.DataFrame, out_dir: Path) -> Path:
     inferred, sources, support, stated. Returns the path written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / RELATIONS_FILE
-    relations[list(K.RELATION_COLUMNS)].to_csv(path, index=False)
+    write_csv(relations[list(K.RELATION_COLUMNS)], path)
     return path
 
 

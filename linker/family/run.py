@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from linker import columns as C
+from linker.csv_out import write_csv
 from linker.family.graph import CONTACTS_FILE, write_relations
 from linker.family.infer import FamilyRelations, infer_relations
 from linker.family.people import FACT_INPUT_COLUMNS, FamilySettings
@@ -48,5 +49,5 @@ def write_family_outputs(
     summary.json (relations per kind, family groups, crowded contacts)."""
     family = run_relations(records, entities, records_path=records_path)
     write_relations(family.relations, out_dir)
-    family.crowded.to_csv(out_dir / CONTACTS_FILE, index=False)
+    write_csv(family.crowded, out_dir / CONTACTS_FILE)
     return family.counts()

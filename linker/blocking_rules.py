@@ -85,9 +85,11 @@ DEFAULT_RULES: tuple[BlockingRule | SortedNeighbourhoodRule, ...] = (
     BlockingRule("name_pair_birth_year", (NAME_PAIR, C.DOB_YEAR)),
     BlockingRule("given_dob_day_month_unordered", (C.GIVEN_PHONETIC, DOB_MONTH_DAY_UNORDERED)),
     # Names alone, for records whose date is missing or wrong. Common names make blocks
-    # too large to say anything and are skipped by a tighter size guard.
-    BlockingRule("given_both_surnames", (C.GIVEN_PHONETIC, FAMILY_SORTED), max_block_size=150),
-    BlockingRule("name_pair", (NAME_PAIR,), max_block_size=40),
+    # too large to say anything and are skipped by a tighter size guard. (At a million
+    # sample records, guards of 150 and 40 gave 2.4M more pairs for 268 true pairs no
+    # other rule finds; pairwise F1 was 0.9859 with them and 0.9861 without.)
+    BlockingRule("given_both_surnames", (C.GIVEN_PHONETIC, FAMILY_SORTED), max_block_size=50),
+    BlockingRule("name_pair", (NAME_PAIR,), max_block_size=25),
     # Contact details: a shelter's address or phone is shared by hundreds, so these
     # rules only pair records in small groups. (The address with the given initial, and
     # the postcode with the surname, were dropped: at a million sample records they

@@ -9,7 +9,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz.distance import OSA
 
@@ -376,6 +376,34 @@ def test_entity_id_is_a_hash_of_the_sorted_member_keys():
 
     assert ids[0] == ids[1] == expected("hhs\x1fUC-1:sponsor", "cbp\x1fNúñez-9")
     assert ids[2] == expected("ice\x1f7")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 6), st.text(alphabet="aZé\u00ff\U0001f600\x1f-9", max_size=5)),
+        min_size=1,
+        max_size=30,
+        unique_by=lambda member: member[1],
+    )
+)
+def test_member_texts_by_arrow_match_the_per_entity_sort(members):
+    labels = np.array([label for label, _ in members], dtype=np.int64)
+    keys = np.array([key for _, key in members], dtype=object)
+    fast, fast_order, fast_sizes = cluster_module._member_texts(labels, keys)
+    slow, slow_order, slow_sizes = cluster_module._member_texts_one_by_one(labels, keys)
+    assert fast.tolist() == slow.tolist()
+    assert fast_sizes.tolist() == slow_sizes.tolist()
+    assert sorted(fast_order.tolist()) == list(range(len(members)))
+    for label, text in zip(sorted(set(labels.tolist())), fast, strict=True):
+        assert text == "\x1e".join(sorted(keys[labels == label]))
+
+
+def test_keys_arrow_cannot_hold_take_the_per_entity_way():
+    labels = np.array([0, 0, 1], dtype=np.int64)
+    keys = np.array(["b", "a\udcff", "c"], dtype=object)  # a lone surrogate
+    texts, _, sizes = cluster_module._member_texts(labels, keys)
+    assert texts.tolist() == ["a\udcff\x1eb", "c"] and sizes.tolist() == [2, 1]
 
 
 def test_colliding_short_ids_fall_back_to_the_full_digest(monkeypatch):

@@ -581,10 +581,10 @@ def _arrow_to_text(column: pa.Array) -> pd.Series:
     """Any Parquet column as text; dates as ISO so the date parser reads them."""
     if pa.types.is_timestamp(column.type) or pa.types.is_date(column.type):
         column = column.cast(pa.date32()) if pa.types.is_timestamp(column.type) else column
-        return pd.Series(column.cast(pa.string()).to_pylist(), dtype=object)
+        return pd.Series(column.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
     if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
         column = column.cast(pa.string())
-    return pd.Series(column.to_pylist(), dtype=object)
+    return pd.Series(column.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def _blank_to_none(frame: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:

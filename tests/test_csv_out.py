@@ -53,6 +53,7 @@ def test_same_bytes_as_pandas(rows: list[tuple], tmp_path_factory: pytest.TempPa
         (pd.DataFrame({"a,b": ["x", "y"], "c": [1, 2]}), True),  # a header needing quotes
         (pd.DataFrame({"a": [None, None], "b": [np.nan, np.nan]}), False),
         (pd.DataFrame({"a": [None, None], "b": [1, 2]}), True),
+        (pd.DataFrame({"a": pd.Series(["x,y", None], dtype="string[pyarrow]"), "b": [1, 2]}), True),
         (pd.DataFrame({"a": pd.Series([], dtype=object), "b": pd.Series([], dtype="int64")}), True),
     ],
 )

@@ -606,9 +606,7 @@ def _member_texts(
     rank = np.empty(n, dtype=np.int64)
     rank[pc.sort_indices(values).to_numpy()] = np.arange(n)
     order = np.lexsort((rank, labels))  # by entity, then by key
-    ordered = labels[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    sizes = np.diff(np.r_[starts, n])
+    starts, sizes = _runs(labels[order])
     offsets = pa.array(np.r_[starts, n].astype(np.int32))
     members = pa.ListArray.from_arrays(offsets, values.take(pa.array(order)))
     # to_numpy: a tenth of to_pylist's time for the same Python strings
@@ -618,12 +616,15 @@ def _member_texts(
 def _member_texts_one_by_one(
     labels: np.ndarray, keys: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    n = len(labels)
     order = np.argsort(labels, kind="stable")
-    ordered = labels[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    sizes = np.diff(np.r_[starts, n])
+    starts, sizes = _runs(labels[order])
     texts = keys[order[starts]]  # a singleton's text is its key
     for j in np.flatnonzero(sizes > 1).tolist():
         texts[j] = _MEMBER_SEP.join(sorted(keys[order[starts[j] : starts[j] + sizes[j]]]))
     return texts, order, sizes
+
+
+def _runs(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each run of equal labels starts in `ordered` (labels grouped), and its length."""
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    return starts, np.diff(np.r_[starts, len(ordered)])

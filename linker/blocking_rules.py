@@ -15,6 +15,7 @@ import pandas as pd
 
 from blocking import BlockingResult, BlockingRule, SortedNeighbourhoodRule, generate_pairs
 from linker import columns as C
+from linker.distinct import per_distinct
 from linker.features import FAMILY_SORTED, SELF_REF, carries_data, derive_columns
 
 # Derived blocking key columns.
@@ -33,12 +34,8 @@ def blocking_frame(records: pd.DataFrame, derived: pd.DataFrame | None = None) -
     `derived` is `derive_columns(records)` when the caller already has it (the batch
     computes it once for blocking and comparison)."""
     derived = derive_columns(records) if derived is None else derived
-    given = records[C.GIVEN_PHONETIC].astype(object)
-    fam1 = records[C.FAMILY_1_PHONETIC].astype(object)
-    fam2 = records[C.FAMILY_2_PHONETIC].astype(object)
-    lo = given.where(fam1.isna() | (given <= fam1), fam1)
-    hi = fam1.where(fam1.isna() | (given <= fam1), given)
-    name_pair = (lo + "|" + hi).where(given.notna() & fam1.notna())
+    given, fam1 = records[C.GIVEN_PHONETIC], records[C.FAMILY_1_PHONETIC]
+    phonetics = {"given": given, "fam1": fam1}
     # year, then the smaller and the larger of month and day, as one integer YYYYSSLL
     # (integers factorize far faster than the equivalent text keys)
     month = records[C.DOB_MONTH].astype("Int64")
@@ -58,9 +55,12 @@ def blocking_frame(records: pd.DataFrame, derived: pd.DataFrame | None = None) -
             C.GIVEN_PHONETIC: given,
             FAMILY_SORTED: derived[FAMILY_SORTED],
             C.FAMILY_1_PHONETIC: fam1,
-            ANY_SURNAME_2: fam2.where(fam2.notna(), fam1),
-            NAME_PAIR: name_pair,
-            GIVEN_INITIAL: records[C.GIVEN_NAME].astype(object).str[:1],
+            ANY_SURNAME_2: per_distinct(
+                _second_or_first,
+                {"fam2": records[C.FAMILY_2_PHONETIC], "fam1": fam1},
+            ),
+            NAME_PAIR: per_distinct(_name_pair, phonetics),
+            GIVEN_INITIAL: per_distinct(_initial, {"given": records[C.GIVEN_NAME]}),
             C.GIVEN_NAME: records[C.GIVEN_NAME],
             C.DOB: records[C.DOB],
             C.DOB_YEAR: records[C.DOB_YEAR],
@@ -71,6 +71,22 @@ def blocking_frame(records: pd.DataFrame, derived: pd.DataFrame | None = None) -
             C.ADDRESS_STREET: records[C.ADDRESS_STREET],
         }
     )
+
+
+def _name_pair(frame: pd.DataFrame) -> pd.Series:
+    """The given and first-surname phonetic keys in sorted order: swap-insensitive."""
+    given, fam1 = frame["given"], frame["fam1"]
+    lo = given.where(fam1.isna() | (given <= fam1), fam1)
+    hi = fam1.where(fam1.isna() | (given <= fam1), given)
+    return (lo + "|" + hi).where(given.notna() & fam1.notna())
+
+
+def _second_or_first(frame: pd.DataFrame) -> pd.Series:
+    return frame["fam2"].where(frame["fam2"].notna(), frame["fam1"])
+
+
+def _initial(frame: pd.DataFrame) -> pd.Series:
+    return frame["given"].str[:1]
 
 
 DEFAULT_RULES: tuple[BlockingRule | SortedNeighbourhoodRule, ...] = (

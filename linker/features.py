@@ -17,13 +17,14 @@ import numpy as np
 import pandas as pd
 
 from linker import columns as C
+from linker.distinct import per_distinct
+from linker.standardize.text import factorize
 
 # Derived columns (not canonical fields): computed here, used by comparisons and blocking.
 FAMILY_SORTED = "family_sorted"  # both surnames sorted: order-insensitive equality
 GIVEN_FULL = "given_full"  # given + middle names: token-set comparison
 SELF_REF = "self_ref"  # "<source>:<record_key>", what a cross_reference cites
 PHONE_LAST7 = "phone_last7"
-DOB_LOOSE = "dob_loose"  # "YYYY-MM-DD" when full, "YYYY" otherwise (for typo checks)
 
 # Groups of columns sharing one code space (compared across each other).
 JOINT_GROUPS: tuple[tuple[str, ...], ...] = (
@@ -84,27 +85,41 @@ class RecordFeatures:
 
 
 def derive_columns(records: pd.DataFrame) -> pd.DataFrame:
-    """The derived columns above, for a records frame (a new frame; input untouched)."""
-    f1 = records[C.FAMILY_NAME_1].astype(object)
-    f2 = records[C.FAMILY_NAME_2].astype(object)
-    lo = f1.where(f2.isna() | (f1 <= f2), f2)
-    hi = f2.where(f2.isna() | (f1 <= f2), f1)
-    family_sorted = lo.where(hi.isna(), lo + " " + hi)
-    given = records[C.GIVEN_NAME].astype(object)
-    middle = records[C.MIDDLE_NAME].astype(object)
-    given_full = given.where(middle.isna(), given.fillna("") + " " + middle).str.strip()
-    phone = records[C.PHONE].astype(object)
-    year = records[C.DOB_YEAR].astype("Int64").astype(str).where(records[C.DOB_YEAR].notna())
+    """The derived columns above, for a records frame (a new frame; input untouched).
+
+    Name and phone keys are derived once per distinct input (see `linker.distinct`) and
+    come back as categoricals, so blocking and comparison factorize them for free.
+    """
+    family = {"f1": records[C.FAMILY_NAME_1], "f2": records[C.FAMILY_NAME_2]}
+    given = {"given": records[C.GIVEN_NAME], "middle": records[C.MIDDLE_NAME]}
     return pd.DataFrame(
         {
-            FAMILY_SORTED: family_sorted,
-            GIVEN_FULL: given_full.where(given_full.str.len() > 0),
+            FAMILY_SORTED: per_distinct(_family_sorted, family),
+            GIVEN_FULL: per_distinct(_given_full, given),
             SELF_REF: records[C.SOURCE].astype(str) + ":" + records[C.RECORD_KEY].astype(str),
-            PHONE_LAST7: phone.str[-7:].where(phone.str.len() >= 7),
-            DOB_LOOSE: records[C.DOB].astype(object).where(records[C.DOB].notna(), year),
+            PHONE_LAST7: per_distinct(_last_seven, {"phone": records[C.PHONE]}),
         },
         index=records.index,
     )
+
+
+def _family_sorted(frame: pd.DataFrame) -> pd.Series:
+    """Both surnames in sorted order, one space between: order-insensitive equality."""
+    f1, f2 = frame["f1"], frame["f2"]
+    lo = f1.where(f2.isna() | (f1 <= f2), f2)
+    hi = f2.where(f2.isna() | (f1 <= f2), f1)
+    return lo.where(hi.isna(), lo + " " + hi)
+
+
+def _given_full(frame: pd.DataFrame) -> pd.Series:
+    given, middle = frame["given"], frame["middle"]
+    full = given.where(middle.isna(), given.fillna("") + " " + middle).str.strip()
+    return full.where(full.str.len() > 0)
+
+
+def _last_seven(frame: pd.DataFrame) -> pd.Series:
+    phone = frame["phone"]
+    return phone.str[-7:].where(phone.str.len() >= 7)
 
 
 def carries_data(values: pd.Series, head: int = 1_000) -> bool:
@@ -151,7 +166,7 @@ def prepare_features(records: pd.DataFrame, derived: pd.DataFrame | None = None)
         for col in NUMERIC_COLUMNS
     }
     # A small int per quality: comparing 10M Python strings per batch is what it replaces.
-    quality = pd.Categorical(frame[C.DOB_QUALITY].astype(object), categories=C.DOB_QUALITIES)
+    quality = pd.Categorical(frame[C.DOB_QUALITY], categories=C.DOB_QUALITIES)
     return RecordFeatures(
         n=len(records),
         codes=codes,
@@ -170,10 +185,26 @@ def _factorized_int32(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _joint_codes(frame: dict[str, pd.Series], cols: Sequence[str]) -> dict[str, np.ndarray]:
-    stacked = pd.concat([frame[c].astype(object) for c in cols], ignore_index=True)
-    all_codes, _ = pd.factorize(stacked, use_na_sentinel=True)
-    n = len(frame[cols[0]])
-    return {c: all_codes[i * n : (i + 1) * n].astype(np.int32) for i, c in enumerate(cols)}
+    """int32 codes (-1 for null) sharing one code space across `cols`: equal values get
+    equal codes whichever column holds them. Each column's distinct values are coded
+    together, then spread back through the column's own codes (free for a categorical)."""
+    parts = [_codes_and_values(frame[c]) for c in cols]
+    joint, _ = factorize(np.concatenate([values for _, values in parts]))
+    out: dict[str, np.ndarray] = {}
+    offset = 0
+    for col, (codes, values) in zip(cols, parts, strict=True):
+        table = np.append(joint[offset : offset + len(values)], -1)  # code -1 stays null
+        out[col] = table[codes].astype(np.int32)
+        offset += len(values)
+    return out
+
+
+def _codes_and_values(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(dtype=np.int64), values.cat.categories.to_numpy(
+            dtype=object
+        )
+    return factorize(values)
 
 
 @dataclass(frozen=True)

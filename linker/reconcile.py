@@ -161,6 +161,7 @@ def reconcile(
             mapping,
             records_path=records_path,
             keep_in_memory=LINKAGE_COLUMNS if records_path is not None else None,
+            categories=REPEATED_VALUE_COLUMNS,
         )
         records = as_linkage_records(records)
     if records.empty:

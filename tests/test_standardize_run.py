@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -214,3 +215,16 @@ def test_parquet_written_by_the_thread_holds_every_record(mapping: Mapping, tmp_
     full = run.records_frame(written)
     pd.testing.assert_frame_equal(full[keep], records)
     assert len(rejects) == summary.rejects > 0
+
+
+def test_records_frame_categories_are_astype_category(mapping: Mapping) -> None:
+    records, _, _ = standardize_mapping(mapping, chunk_rows=20)
+    table = pa.Table.from_pandas(records, schema=record_schema(), preserve_index=False)
+    columns = [C.GIVEN_NAME, C.DOB, C.SEX, "not_a_column"]
+    made = run.records_frame(pa.concat_tables([table.slice(0, 7), table.slice(7)]), columns)
+    for name in columns[:-1]:
+        expected = records[name].astype("category")
+        assert list(made[name].cat.categories) == list(expected.cat.categories), name
+        assert made[name].cat.codes.tolist() == expected.cat.codes.tolist(), name
+    plain = [c for c in records.columns if c not in columns]
+    pd.testing.assert_frame_equal(made[plain], records[plain])

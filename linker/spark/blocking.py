@@ -76,8 +76,9 @@ def _frame_schema() -> StructType:
 def _blocking_frames(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
     for records in batches:
         frame = blocking_frame(as_record_dtypes(records))
-        # Arrow wants one type per column: key columns are text or null.
-        yield frame.astype({C.DOB_YEAR: "Int16", DOB_MONTH_DAY_UNORDERED: "Int64"})
+        # Arrow wants one type per column: key columns are text (not categories) or null.
+        text = {c: object for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)}
+        yield frame.astype(text | {C.DOB_YEAR: "Int16", DOB_MONTH_DAY_UNORDERED: "Int64"})
 
 
 def _not_null(columns: Sequence[str]) -> Column:

@@ -29,6 +29,7 @@ from types import TracebackType
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from linker import columns as C
@@ -287,13 +288,15 @@ def standardize_mapping(
     progress: Progress | None = None,
     records_path: Path | None = None,
     keep_in_memory: Sequence[str] | None = None,
+    categories: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame, StandardizeSummary]:
     """All canonical records in memory, with the rejects table and the summary.
 
     With `records_path`, every column is also streamed to that Parquet file, and only
     the `keep_in_memory` columns are held: a million raw rows kept for reviewers need
     not sit in memory while the linkage runs. Chunks are held as Arrow tables and made
-    one pandas frame at the end, which costs less than concatenating frames.
+    one pandas frame at the end, which costs less than concatenating frames; the
+    `categories` columns come out as categoricals (see `records_frame`).
     """
     started = time.perf_counter()
     summary = StandardizeSummary([])
@@ -312,7 +315,9 @@ def standardize_mapping(
                 sink.write(records)
             tables.append(records.select(list(keep_in_memory)) if keep_in_memory else records)
             rejects.extend(bad)
-    records_out = records_frame(pa.concat_tables(tables)) if tables else pd.DataFrame()
+    records_out = (
+        records_frame(pa.concat_tables(tables), categories) if tables else pd.DataFrame()
+    )
     tables.clear()
     summary.seconds = time.perf_counter() - started
     return records_out, _rejects_frame(rejects), summary
@@ -321,9 +326,24 @@ def standardize_mapping(
 _PANDAS_TYPES = {pa.int16(): pd.Int16Dtype(), pa.int8(): pd.Int8Dtype()}
 
 
-def records_frame(records: pa.Table) -> pd.DataFrame:
-    """Records as pandas, with the dtypes of `RECORD_DTYPES` (nullable date parts)."""
-    return records.to_pandas(types_mapper=_PANDAS_TYPES.get)
+def records_frame(records: pa.Table, categories: Sequence[str] = ()) -> pd.DataFrame:
+    """Records as pandas, with the dtypes of `RECORD_DTYPES` (nullable date parts).
+
+    The `categories` columns come out as categoricals with sorted categories, exactly as
+    `astype("category")` makes them, but encoded by Arrow: no Python string is made per
+    row, only one per distinct value.
+    """
+    for name in categories:
+        index = records.schema.get_field_index(name)
+        if index >= 0:
+            encoded = pc.dictionary_encode(records.column(index).combine_chunks())
+            records = records.set_column(index, name, encoded)
+    frame = records.to_pandas(types_mapper=_PANDAS_TYPES.get)
+    for name in categories:
+        if name in frame.columns:
+            column = frame[name].cat
+            frame[name] = column.reorder_categories(column.categories.sort_values())
+    return frame
 
 
 def write_standardized(

@@ -19,6 +19,7 @@ Choices that matter for this population:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -92,18 +93,28 @@ def register(
 
 
 # --- vectorized string similarity (rapidfuzz, all cores) -------------------------------
-def jaro_winkler(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return process.cpdist(a, b, scorer=JaroWinkler.normalized_similarity, workers=-1)
+def jaro_winkler(a: np.ndarray, b: np.ndarray, cutoff: float = 0.0) -> np.ndarray:
+    """Jaro-Winkler similarity as float32; scores clearly below `cutoff` come back as 0,
+    and rapidfuzz stops early on them (a level that only asks ">= 0.9" need not know
+    0.42 from 0.57). The cutoff given to rapidfuzz is a little lower: it compares in
+    double precision, and a score of exactly 0.8 is 0.79999... there but 0.8000001 in
+    the float32 every level reads."""
+    return process.cpdist(
+        a,
+        b,
+        scorer=JaroWinkler.normalized_similarity,
+        score_cutoff=max(cutoff - 1e-4, 0.0),
+        workers=-1,
+    )
 
 
-def transpositions(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Optimal string alignment distance: one substitution or adjacent swap counts 1."""
-    return process.cpdist(a, b, scorer=OSA.distance, workers=-1)
+def jaro_winkler_at_least(cutoff: float) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    return functools.partial(jaro_winkler, cutoff=cutoff)
 
 
 def token_subset(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """True where the tokens of one side are all among the other's (token_set_ratio 100)."""
-    return process.cpdist(a, b, scorer=fuzz.token_set_ratio, workers=-1) >= 100
+    return process.cpdist(a, b, scorer=fuzz.token_set_ratio, score_cutoff=100, workers=-1) >= 100
 
 
 def first_last_swapped(p: PairFeatures) -> np.ndarray:
@@ -134,7 +145,7 @@ def given_name(p: PairFeatures) -> LevelArrays:
     exact = p.equal(C.GIVEN_NAME_CANONICAL)
     open_ = ~null & ~exact  # only pairs no earlier level placed need the fuzzy scores
     contained = p.similarity(GIVEN_FULL, token_subset, where=open_) > 0
-    jw = p.similarity(C.GIVEN_NAME, jaro_winkler, where=open_ & ~contained)
+    jw = p.similarity(C.GIVEN_NAME, jaro_winkler_at_least(0.80), where=open_ & ~contained)
     return [
         exact,
         contained,
@@ -166,8 +177,8 @@ def family_name(p: PairFeatures) -> LevelArrays:
     shared = p.equal(f1, f2) | p.equal(f2, f1) | p.equal(f2)
     open_ = ~null & ~both & ~first & ~shared
     jw = np.maximum(
-        p.similarity(f1, jaro_winkler, where=open_),
-        p.similarity(C.FAMILY_NAME, jaro_winkler, where=open_),
+        p.similarity(f1, jaro_winkler_at_least(0.90), where=open_),
+        p.similarity(C.FAMILY_NAME, jaro_winkler_at_least(0.90), where=open_),
     )
     ph1, ph2 = C.FAMILY_1_PHONETIC, C.FAMILY_2_PHONETIC
     phonetic = p.equal(ph1) | p.equal(ph1, ph2) | p.equal(ph2, ph1)
@@ -200,7 +211,7 @@ def dob(p: PairFeatures) -> LevelArrays:
     same_year = yl == yr
     swapped = both_full & same_year & (ml == dr) & (dl == mr) & (ml != dl)
     exact = p.equal(C.DOB) & both_full
-    typo = p.similarity(C.DOB, transpositions, where=both_full & ~exact & ~swapped) == 1
+    typo = p.one_edit_apart(C.DOB, where=both_full & ~exact & ~swapped)
     partial = ~both_full
     months_agree = np.isnan(ml) | np.isnan(mr) | (ml == mr)
     estimated = p.dob_quality_is("l", "estimated") | p.dob_quality_is("r", "estimated")
@@ -219,7 +230,7 @@ def _identifier(column: str) -> Evaluator:
     def evaluate(p: PairFeatures) -> LevelArrays:
         null = p.either_null(column)
         exact = p.equal(column)
-        typo = p.similarity(column, transpositions, where=~null & ~exact) == 1
+        typo = p.one_edit_apart(column, where=~null & ~exact)
         return [exact, typo], null
 
     return evaluate
@@ -258,7 +269,7 @@ def country(p: PairFeatures) -> LevelArrays:
 def address(p: PairFeatures) -> LevelArrays:
     null = p.either_null(C.ADDRESS)
     exact = p.equal(C.ADDRESS_KEY)
-    jw = p.similarity(C.ADDRESS, jaro_winkler, where=~null & ~exact)
+    jw = p.similarity(C.ADDRESS, jaro_winkler_at_least(0.90), where=~null & ~exact)
     same_city = p.equal(C.CITY) & (p.equal(C.STATE) | p.either_null(C.STATE))
     return [exact, jw >= 0.90, p.equal(C.POSTAL_CODE), same_city], null
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from linker import columns as C
 from linker.distinct import per_distinct
@@ -61,6 +63,30 @@ TEXT_COLUMNS: tuple[str, ...] = (
     C.DOCUMENT_ID,
 )
 NUMERIC_COLUMNS: tuple[str, ...] = (C.DOB_YEAR, C.DOB_MONTH, C.DOB_DAY)
+# Text columns checked for a one-character typo: short codes, held as character grids.
+TYPO_COLUMNS: tuple[str, ...] = (C.DOB, C.A_NUMBER, C.DOCUMENT_ID)
+
+
+@dataclass(frozen=True)
+class CharacterGrid:
+    """Distinct values as one row of character codes each (zero-padded), with lengths:
+    two values of equal length are compared position by position in numpy."""
+
+    chars: np.ndarray  # (values, longest) uint8 when every character is below 256
+    lengths: np.ndarray  # int64 per value
+    exact: np.ndarray  # bool per value: its row holds it (numpy drops trailing NULs)
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> CharacterGrid:
+        text = np.asarray(values, dtype=object).astype(str) if len(values) else np.array([""])
+        width = max(int(text.dtype.itemsize // 4), 1)
+        chars = np.ascontiguousarray(text).view(np.uint32).reshape(len(text), width)
+        chars = chars[: len(values)]
+        if chars.size == 0 or int(chars.max()) < 256:
+            chars = chars.astype(np.uint8)
+        lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+        exact = np.char.str_len(text)[: len(values)] == lengths
+        return cls(chars, lengths, exact)
 
 
 @dataclass(frozen=True)
@@ -74,6 +100,8 @@ class RecordFeatures:
     numbers: dict[str, np.ndarray]  # float32 (exact for day, month, year) with NaN for null
     dob_quality: np.ndarray  # int8 position in C.DOB_QUALITIES, -1 for null
     frequencies: dict[str, np.ndarray] = field(default_factory=dict)  # per code: share
+    # per TYPO_COLUMNS column: its distinct values as a character grid (see CharacterGrid)
+    grids: dict[str, CharacterGrid] = field(default_factory=dict)
 
     def frequency(self, column: str, codes: np.ndarray) -> np.ndarray:
         """Share of records holding each code's value (NaN for null codes)."""
@@ -175,6 +203,7 @@ def prepare_features(records: pd.DataFrame, derived: pd.DataFrame | None = None)
         numbers=numbers,
         dob_quality=quality.codes.astype(np.int8),
         frequencies=frequencies,
+        grids={col: CharacterGrid.of(uniques[col]) for col in TYPO_COLUMNS},
     )
 
 
@@ -257,6 +286,41 @@ class PairFeatures:
         values = self.records.uniques[column]
         scores = scorer(values[distinct // width], values[distinct % width])
         out[both] = np.asarray(scores, dtype=np.float64)[inverse]
+        return out
+
+    def one_edit_apart(self, column: str, where: np.ndarray) -> np.ndarray:
+        """Both values differ by exactly one edit, a swap of two adjacent characters
+        counting one (optimal string alignment distance 1), for the pairs in `where`
+        whose values are both known and different.
+
+        Equal lengths (nearly all pairs: dates, A-numbers) are compared character by
+        character in numpy: one substitution, or two adjacent positions crossed. A
+        length difference of one (or a value with NUL characters) goes to rapidfuzz; of
+        more, it is never one edit.
+        """
+        left, right = self.text_code(column, "l"), self.text_code(column, "r")
+        out = np.zeros(len(left), dtype=bool)
+        todo = np.flatnonzero(where & (left >= 0) & (right >= 0) & (left != right))
+        if not len(todo):
+            return out
+        grid = self.records.grids[column]
+        lo, ro = left[todo], right[todo]
+        gap = np.abs(grid.lengths[lo] - grid.lengths[ro])
+        same = (gap == 0) & grid.exact[lo] & grid.exact[ro]
+        a, b = grid.chars[lo[same]], grid.chars[ro[same]]
+        differs = a != b
+        count = differs.sum(axis=1)
+        crossed = (
+            differs[:, :-1] & differs[:, 1:] & (a[:, :-1] == b[:, 1:]) & (a[:, 1:] == b[:, :-1])
+        )
+        out[todo[same]] = (count == 1) | ((count == 2) & crossed.any(axis=1))
+        near = ~same & (gap <= 1)
+        if near.any():
+            values = self.records.uniques[column]
+            distance = process.cpdist(
+                values[lo[near]], values[ro[near]], scorer=OSA.distance, workers=-1
+            )
+            out[todo[near]] = distance == 1
         return out
 
     def number(self, column: str, side: str) -> np.ndarray:

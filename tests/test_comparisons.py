@@ -24,6 +24,7 @@ from helpers import (
     standardized,
 )
 from hypothesis import given
+from hypothesis import strategies as st
 
 from linker import columns as C
 from linker.comparisons import (
@@ -31,6 +32,8 @@ from linker.comparisons import (
     DomainComparison,
     comparison,
     comparisons_for,
+    jaro_winkler,
+    jaro_winkler_at_least,
 )
 from linker.features import PairFeatures, prepare_features
 from linker.linkage import compare_in_batches
@@ -499,3 +502,27 @@ def test_every_comparison_is_symmetric_and_bounded(records: pd.DataFrame) -> Non
         assert ((forward >= -1) & (forward < spec.spec.num_levels)).all(), name
         np.testing.assert_array_equal(forward, backward, err_msg=name)
         np.testing.assert_array_equal(forward[order], shuffled, err_msg=name)
+
+
+@pytest.mark.parametrize("cutoff", [0.80, 0.90, 0.92])
+@given(
+    pairs=st.lists(
+        st.tuples(
+            st.text(alphabet="ARSUNOXM ", max_size=8), st.text(alphabet="ARSUNOXM ", max_size=8)
+        ),
+        max_size=40,
+    )
+)
+def test_jaro_winkler_cutoff_keeps_every_level_decision(
+    cutoff: float, pairs: list[tuple[str, str]]
+) -> None:
+    # RUSANA / ROXANA score exactly 0.8: below the cutoff in double precision, at it in
+    # the float32 the levels read. The cutoff must not move such a pair down a level.
+    a = np.array(["RUSANA", *(x for x, _ in pairs)], dtype=object)
+    b = np.array(["ROXANA", *(y for _, y in pairs)], dtype=object)
+    full = jaro_winkler(a, b)
+    cut = jaro_winkler_at_least(cutoff)(a, b)
+    for threshold in (0.80, 0.90, 0.92):
+        if threshold >= cutoff:
+            assert ((cut >= threshold) == (full >= threshold)).all()
+    assert ((cut == 0) | (cut == full)).all()

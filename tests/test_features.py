@@ -8,9 +8,11 @@ import pytest
 from helpers import FRAME_PROPERTY, canonical, ordered_pairs, random_records, standardized
 from hypothesis import given
 from hypothesis import strategies as st
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from linker import columns as C
-from linker.comparisons import jaro_winkler, token_subset, transpositions
+from linker.comparisons import jaro_winkler, token_subset
 from linker.features import (
     FAMILY_SORTED,
     GIVEN_FULL,
@@ -208,9 +210,13 @@ def left_prefix_of_right(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.array([y.startswith(x) + len(x) / 10 for x, y in zip(a, b, strict=True)])
 
 
+def osa(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return process.cpdist(a, b, scorer=OSA.distance)
+
+
 SCORERS = {
     "jaro_winkler": jaro_winkler,
-    "osa": transpositions,
+    "osa": osa,
     "token_subset": token_subset,
     "asymmetric": left_prefix_of_right,
 }
@@ -275,3 +281,48 @@ def test_carries_data_is_any_not_null(values: list[object], expected: bool) -> N
     series = pd.Series(values, dtype=object)
     assert carries_data(series) is expected
     assert carries_data(series.astype("category")) is expected
+
+
+typo_texts = st.one_of(st.none(), st.text(alphabet="0129AĀ\x00-", max_size=5))
+
+
+@FRAME_PROPERTY
+@given(
+    values=st.lists(typo_texts, min_size=1, max_size=8),
+    picks=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7), st.booleans()), max_size=30),
+)
+def test_one_edit_apart_is_osa_distance_one(
+    values: list[str | None], picks: list[tuple[int, int, bool]]
+) -> None:
+    n = len(values)
+    left = np.array([a % n for a, _, _ in picks], dtype=np.int64)
+    right = np.array([b % n for _, b, _ in picks], dtype=np.int64)
+    where = np.array([w for _, _, w in picks], dtype=bool)
+    records = canonical([{C.A_NUMBER: v, C.DOCUMENT_ID: v} for v in values])
+    pairs = PairFeatures(prepare_features(records), left, right)
+    for column in (C.A_NUMBER, C.DOCUMENT_ID):
+        expected = [
+            bool(w) and a is not None and b is not None and OSA.distance(a, b) == 1
+            for a, b, w in zip(
+                [values[i] for i in left], [values[i] for i in right], where, strict=True
+            )
+        ]
+        assert pairs.one_edit_apart(column, where).tolist() == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("1990-04-12", "1990-04-13", True),  # one digit
+        ("1990-04-12", "1990-04-21", True),  # adjacent digits swapped
+        ("1990-04-12", "1909-04-12", True),
+        ("1990-04-12", "1990-12-04", False),  # day and month swapped: a level of its own
+        ("1990-04-12", "1991-04-13", False),  # two digits
+        ("A12345678", "A1234567", True),  # one dropped: rapidfuzz's part
+        ("A12345678", "A123456", False),
+    ],
+)
+def test_one_edit_apart_cases(a: str, b: str, expected: bool) -> None:
+    records = canonical([{C.DOCUMENT_ID: a}, {C.DOCUMENT_ID: b}])
+    pairs = PairFeatures(prepare_features(records), np.array([0]), np.array([1]))
+    assert pairs.one_edit_apart(C.DOCUMENT_ID, np.array([True])).tolist() == [expected]

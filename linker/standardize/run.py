@@ -315,9 +315,7 @@ def standardize_mapping(
                 sink.write(records)
             tables.append(records.select(list(keep_in_memory)) if keep_in_memory else records)
             rejects.extend(bad)
-    records_out = (
-        records_frame(pa.concat_tables(tables), categories) if tables else pd.DataFrame()
-    )
+    records_out = records_frame(pa.concat_tables(tables), categories) if tables else pd.DataFrame()
     tables.clear()
     summary.seconds = time.perf_counter() - started
     return records_out, _rejects_frame(rejects), summary

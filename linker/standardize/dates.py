@@ -20,6 +20,7 @@ Values repeat heavily, so each distinct raw value is read once and mapped back.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -34,6 +35,7 @@ from unidecode import unidecode
 
 from linker import columns as C
 from linker.errors import ConfigError, DataContractError
+from linker.standardize.text import MEMO_SIZE
 
 DOB_INVALID: Final = "dob_invalid"  # bool: a value was written but cannot be a birth date
 EVENT_DATE_INVALID: Final = "event_date_invalid"  # bool: written but not a full date
@@ -146,10 +148,9 @@ def standardize_dob(
     quality = np.full(n + 1, _Q["missing"], dtype=np.int8)
     invalid = np.zeros(n + 1, dtype=bool)
     for i, value in enumerate(uniques):
-        parts = _read(value, spec, today)
-        if parts is _NULL:
+        trusted = _read_dob(value, spec, today)
+        if trusted is _NULL:
             continue
-        trusted = _dob_parts(parts, today) if parts is not None else None
         if trusted is None:
             invalid[i] = True
             continue
@@ -210,6 +211,18 @@ def standardize_event_date(
 
 
 # --- trust rules --------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=MEMO_SIZE)
+def _read_dob(
+    text: str, spec: _Format | None, today: date
+) -> tuple[int, int, int, int] | _Parts | None:
+    """`_dob_parts` of the text's parts; `_NULL` for a written "no date", None if
+    unreadable or impossible. Memoized: a worker sees the same dates in every chunk."""
+    parts = _read(text, spec, today)
+    if parts is _NULL or parts is None:
+        return parts
+    return _dob_parts(parts, today)
 
 
 def _dob_parts(parts: _Parts, today: date) -> tuple[int, int, int, int] | None:

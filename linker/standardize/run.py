@@ -294,13 +294,17 @@ def standardize_mapping(
 
     With `records_path`, every column is also streamed to that Parquet file, and only
     the `keep_in_memory` columns are held: a million raw rows kept for reviewers need
-    not sit in memory while the linkage runs. Chunks are held as Arrow tables and made
-    one pandas frame at the end, which costs less than concatenating frames; the
-    `categories` columns come out as categoricals (see `records_frame`).
+    not sit in memory while the linkage runs. Each chunk's columns become pandas as the
+    chunk arrives, while the workers standardize the next ones: making a Python string
+    per value is most of that, and at the end it would run alone. The `categories`
+    columns are kept in Arrow and come out as categoricals over all chunks at the end
+    (see `records_frame`).
     """
     started = time.perf_counter()
     summary = StandardizeSummary([])
-    tables: list[pa.Table] = []
+    frames: list[pd.DataFrame] = []
+    coded: list[pa.Table] = []
+    order: list[str] = []
     rejects: list[Reject] = []
     with contextlib.ExitStack() as stack:
         sink = (
@@ -313,12 +317,30 @@ def standardize_mapping(
         ):
             if sink is not None and records.num_rows:
                 sink.write(records)
-            tables.append(records.select(list(keep_in_memory)) if keep_in_memory else records)
+            kept = records.select(list(keep_in_memory)) if keep_in_memory else records
+            encoded = [c for c in kept.column_names if c in categories]
+            frames.append(records_frame(kept.drop(encoded)))
+            order = kept.column_names
+            coded.append(kept.select(encoded))
             rejects.extend(bad)
-    records_out = records_frame(pa.concat_tables(tables), categories) if tables else pd.DataFrame()
-    tables.clear()
+    records_out = _joined_frames(frames, coded, categories, order)
     summary.seconds = time.perf_counter() - started
     return records_out, _rejects_frame(rejects), summary
+
+
+def _joined_frames(
+    frames: list[pd.DataFrame], coded: list[pa.Table], categories: Sequence[str], order: list[str]
+) -> pd.DataFrame:
+    """The chunks' frames as one, with the category columns put back in `order`."""
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    frames.clear()
+    encoded = records_frame(pa.concat_tables(coded), categories)
+    coded.clear()
+    for name in encoded.columns:
+        out[name] = encoded[name]
+    return out[order]
 
 
 _PANDAS_TYPES = {pa.int16(): pd.Int16Dtype(), pa.int8(): pd.Int8Dtype()}

@@ -70,9 +70,15 @@ TYPO_COLUMNS: tuple[str, ...] = (C.DOB, C.A_NUMBER, C.DOCUMENT_ID)
 @dataclass(frozen=True)
 class CharacterGrid:
     """Distinct values as one row of character codes each (zero-padded), with lengths:
-    two values of equal length are compared position by position in numpy."""
+    two values of equal length are compared position by position in numpy.
 
-    chars: np.ndarray  # (values, longest) uint8 when every character is below 256
+    The rows are also viewed as 64-bit words (8 one-byte or 2 four-byte characters
+    each), so counting the positions where two values differ is a few word operations
+    per pair rather than one per character.
+    """
+
+    chars: np.ndarray  # (values, width) uint8 when every character is below 256, else uint32
+    words: np.ndarray  # (values, width * itemsize / 8) uint64: the same rows
     lengths: np.ndarray  # int64 per value
     exact: np.ndarray  # bool per value: its row holds it (numpy drops trailing NULs)
 
@@ -84,9 +90,29 @@ class CharacterGrid:
         chars = chars[: len(values)]
         if chars.size == 0 or int(chars.max()) < 256:
             chars = chars.astype(np.uint8)
+        per_word = 8 // chars.itemsize
+        padded = np.zeros((len(chars), -(-width // per_word) * per_word), dtype=chars.dtype)
+        padded[:, :width] = chars
+        words = padded.view(np.uint64)
         lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
         exact = np.char.str_len(text)[: len(values)] == lengths
-        return cls(chars, lengths, exact)
+        return cls(chars, words, lengths, exact)
+
+    def differing(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Per pair of value codes, at how many positions their rows differ."""
+        x = self.words[left] ^ self.words[right]
+        unit = self.chars.itemsize
+        ones = _LOW_BIT_PER_CHAR[unit]
+        shift = 4 * unit
+        while shift:  # fold every bit of a character into its lowest bit
+            x |= x >> np.uint64(shift)
+            shift //= 2
+        x &= ones
+        # the multiply adds the per-character bits up into the top character
+        return ((x * ones) >> np.uint64(64 - 8 * unit)).sum(axis=1)
+
+
+_LOW_BIT_PER_CHAR = {1: np.uint64(0x0101010101010101), 4: np.uint64(0x0000000100000001)}
 
 
 @dataclass(frozen=True)
@@ -208,9 +234,10 @@ def prepare_features(records: pd.DataFrame, derived: pd.DataFrame | None = None)
 
 
 def _factorized_int32(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """int32 codes (-1 for null) and the distinct values, as an object array."""
-    codes, distinct = pd.factorize(values, use_na_sentinel=True)
-    return codes.astype(np.int32), np.asarray(distinct, dtype=object)
+    """int32 codes (-1 for null) and the distinct values, as an object array; exact for
+    any text (see `factorize`), and free for a categorical."""
+    codes, distinct = _codes_and_values(values)
+    return codes.astype(np.int32), distinct
 
 
 def _joint_codes(frame: dict[str, pd.Series], cols: Sequence[str]) -> dict[str, np.ndarray]:
@@ -307,13 +334,14 @@ class PairFeatures:
         lo, ro = left[todo], right[todo]
         gap = np.abs(grid.lengths[lo] - grid.lengths[ro])
         same = (gap == 0) & grid.exact[lo] & grid.exact[ro]
-        a, b = grid.chars[lo[same]], grid.chars[ro[same]]
+        count = grid.differing(lo[same], ro[same])
+        out[todo[same][count == 1]] = True
+        two = np.flatnonzero(same)[count == 2]  # a swap of two adjacent characters?
+        a, b = grid.chars[lo[two]], grid.chars[ro[two]]
         differs = a != b
-        count = differs.sum(axis=1)
-        crossed = (
-            differs[:, :-1] & differs[:, 1:] & (a[:, :-1] == b[:, 1:]) & (a[:, 1:] == b[:, :-1])
-        )
-        out[todo[same]] = (count == 1) | ((count == 2) & crossed.any(axis=1))
+        crossed = differs[:, :-1] & differs[:, 1:]
+        crossed &= (a[:, :-1] == b[:, 1:]) & (a[:, 1:] == b[:, :-1])
+        out[todo[two]] = crossed.any(axis=1)
         near = ~same & (gap <= 1)
         if near.any():
             values = self.records.uniques[column]

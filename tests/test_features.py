@@ -326,3 +326,12 @@ def test_one_edit_apart_cases(a: str, b: str, expected: bool) -> None:
     records = canonical([{C.DOCUMENT_ID: a}, {C.DOCUMENT_ID: b}])
     pairs = PairFeatures(prepare_features(records), np.array([0]), np.array([1]))
     assert pairs.one_edit_apart(C.DOCUMENT_ID, np.array([True])).tolist() == [expected]
+
+
+def test_text_codes_tell_values_apart_past_a_nul() -> None:
+    # pandas hashes all-string arrays as C strings, which end at the first NUL
+    records = canonical([{C.DOCUMENT_ID: "10"}, {C.DOCUMENT_ID: "10\x001"}, {C.DOCUMENT_ID: "10"}])
+    features = prepare_features(records)
+    codes = features.text_codes[C.DOCUMENT_ID]
+    assert codes[0] == codes[2] != codes[1]
+    assert features.uniques[C.DOCUMENT_ID][codes[1]] == "10\x001"

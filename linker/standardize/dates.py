@@ -149,12 +149,10 @@ def standardize_dob(
     invalid = np.zeros(n + 1, dtype=bool)
     for i, value in enumerate(uniques):
         trusted = _read_dob(value, spec, today)
-        if trusted is _NULL:
-            continue
-        if trusted is None:
+        if isinstance(trusted, tuple):
+            year[i], month[i], day[i], quality[i] = trusted
+        elif trusted is None:
             invalid[i] = True
-            continue
-        year[i], month[i], day[i], quality[i] = trusted
     take = np.where(codes < 0, n, codes)
     year, month, day, quality, invalid = (a[take] for a in (year, month, day, quality, invalid))
     if estimated is not None:

@@ -169,6 +169,17 @@ def test_a_numbers_as_int(value, expected):
     assert a_numbers_as_int(pd.Series([value, A], dtype=object)).tolist() == [expected, 123456789]
 
 
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="0129١\n a", max_size=10)), max_size=30))
+def test_a_numbers_read_by_arrow_as_by_python(values: list[str | None]) -> None:
+    # Arrow's RE2 check must say exactly what str.isascii() and str.isdigit() say
+    series = pd.Series(values, dtype=object)
+    expected = [
+        int(v) if v is not None and len(v) == 9 and v.isascii() and v.isdigit() else -1
+        for v in values
+    ]
+    assert a_numbers_as_int(series).tolist() == expected
+
+
 POOL = [A, B, Z, "999999999", None, None, None]
 
 

@@ -12,13 +12,15 @@ from hypothesis import strategies as st
 from linker.columns import gamma_column
 from linker.comparisons import REGISTRY
 from linker.features import prepare_features
-from linker.linkage import compare_pairs, year_gaps
+from linker.linkage import LABEL, compare_pairs, labelled_pattern_counts, year_gaps
 from linker.rules import (
+    CONTRADICTION,
     RuleSettings,
     contradictions,
     identifier_agrees,
     near_identifier_with_surname,
 )
+from models import pattern_counts
 
 RULES = ("a_numbers_differ", "birth_years_far_apart", "given_names_differ")
 NAN = float("nan")
@@ -314,3 +316,34 @@ def test_contradictions_match_a_pair_by_pair_reference(
     gaps = np.array([g for _, g in rows], dtype=float)
     got = contradictions(frame, gaps, settings)
     assert got.tolist() == [reference_rule(r, g, settings) for r, g in rows]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(-1, 2), st.integers(-1, 1), st.sampled_from(["", "a_numbers_differ"])
+        ),
+        max_size=40,
+    )
+)
+def test_labelled_patterns_are_the_rejected_counts_then_the_others(
+    rows: list[tuple[int, int, str]],
+) -> None:
+    """EM's input: rejected pairs' patterns (label 0) first, then the rest (NaN), each
+    part sorted by its vector, counted as two separate counts would count them."""
+    columns = ["gamma_a", "gamma_b"]
+    frame = pd.DataFrame(rows, columns=[*columns, CONTRADICTION]).astype(
+        {c: np.int8 for c in columns}
+    )
+    got = labelled_pattern_counts(frame, columns)
+    parts = []
+    for rejected, label in ((True, 0.0), (False, np.nan)):
+        part = frame[(frame[CONTRADICTION] != "") == rejected]
+        if len(part):
+            parts.append(pattern_counts(part[columns]).assign(**{LABEL: label}))
+    expected = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pattern_counts(frame[columns]).assign(**{LABEL: np.zeros(0)})
+    )
+    pd.testing.assert_frame_equal(got, expected)

@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -453,23 +454,16 @@ def write_outputs(
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".reconcile-", dir=out_dir))
     try:
-        write_csv(result.entities[list(ENTITY_COLUMNS)], tmp / "entities.csv")
-        pairs = result.pairs
-        src, keys = result.records[C.SOURCE].to_numpy(), result.records[C.RECORD_KEY].to_numpy()
-        left, right = pairs[C.RECORD_ID_L].to_numpy(), pairs[C.RECORD_ID_R].to_numpy()
-        pairs.assign(
-            left_source=src[left],
-            left_record_key=keys[left],
-            right_source=src[right],
-            right_record_key=keys[right],
-        ).to_parquet(tmp / "pairs.parquet", index=False)
-        result.review_queue.to_csv(tmp / "review_queue.csv", index=False)
-        result.model.save(tmp / "model.json")
-        result.rejects.to_csv(tmp / "rejects.csv", index=False)
-        # relations.csv and the family counts (linker/family/run.py).
-        family_counts = write_family_outputs(
-            result.records, result.entities, tmp, records_path=records_path
-        )
+        # The tables are written by a thread while this one infers the family relations:
+        # Arrow encodes, compresses and writes without the GIL, the family rules are
+        # pandas work that needs it.
+        with ThreadPoolExecutor(1) as pool:
+            written = pool.submit(_write_tables, result, tmp)
+            # relations.csv and the family counts (linker/family/run.py).
+            family_counts = write_family_outputs(
+                result.records, result.entities, tmp, records_path=records_path
+            )
+            written.result()
         if records_path is not None:
             os.replace(records_path, tmp / "records.parquet")
         result.stage_seconds[OUTPUTS_STAGE] = round(time.perf_counter() - started, 3)
@@ -487,6 +481,24 @@ def write_outputs(
             os.replace(item, out_dir / item.name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_tables(result: ReconcileResult, out_dir: Path) -> None:
+    """entities.csv, pairs.parquet (with each side's source and key), review_queue.csv,
+    model.json and rejects.csv."""
+    write_csv(result.entities[list(ENTITY_COLUMNS)], out_dir / "entities.csv")
+    pairs = result.pairs
+    src, keys = result.records[C.SOURCE].to_numpy(), result.records[C.RECORD_KEY].to_numpy()
+    left, right = pairs[C.RECORD_ID_L].to_numpy(), pairs[C.RECORD_ID_R].to_numpy()
+    pairs.assign(
+        left_source=src[left],
+        left_record_key=keys[left],
+        right_source=src[right],
+        right_record_key=keys[right],
+    ).to_parquet(out_dir / "pairs.parquet", index=False)
+    result.review_queue.to_csv(out_dir / "review_queue.csv", index=False)
+    result.model.save(out_dir / "model.json")
+    result.rejects.to_csv(out_dir / "rejects.csv", index=False)
 
 
 def example_pair(result: ReconcileResult, threshold: float) -> tuple[int, int] | None:

@@ -125,21 +125,19 @@ def recover_a_numbers(records: pd.DataFrame, entities: pd.DataFrame) -> pd.DataF
     own = a_numbers_as_int(records[C.A_NUMBER])
 
     has = own >= 0
-    counts = (
-        pd.DataFrame({"e": codes[has], "a": own[has]})
-        .value_counts()
-        .rename("n")
-        .reset_index()
-        .sort_values(["e", "n", "a"], ascending=[True, False, True], kind="stable")
-    )
-    best = counts.drop_duplicates("e")
-    runner_up = counts[counts.duplicated("e")].drop_duplicates("e")
+    entity, number, count = _member_counts(codes[has].astype(np.int64), own[has])
+    # Each entity's (A-number, count) rows, most frequent first, ties to the smallest.
+    order = np.lexsort((number, -count, entity))
+    entity, number, count = entity[order], number[order], count[order]
+    first = np.flatnonzero(np.r_[len(entity) > 0, entity[1:] != entity[:-1]])
+    several = np.diff(np.r_[first, len(entity)]) > 1  # a runner-up row follows the first
     entity_number = np.full(len(names), -1, dtype=np.int64)
-    entity_number[best["e"].to_numpy()] = best["a"].to_numpy()
+    entity_number[entity[first]] = number[first]
     top, second = np.zeros(len(names), np.int64), np.zeros(len(names), np.int64)
-    top[best["e"].to_numpy()] = best["n"].to_numpy()
-    second[runner_up["e"].to_numpy()] = runner_up["n"].to_numpy()
-    conflicted = np.bincount(counts["e"].to_numpy(), minlength=len(names)) > 1
+    top[entity[first]] = count[first]
+    second[entity[first[several]]] = count[first[several] + 1]
+    conflicted = np.zeros(len(names), dtype=bool)
+    conflicted[entity[first[several]]] = True
     text = np.full(len(names), None, dtype=object)
     found = entity_number >= 0
     text[found] = pd.Series(entity_number[found]).astype(str).str.zfill(A_NUMBER_DIGITS)
@@ -163,6 +161,18 @@ def recover_a_numbers(records: pd.DataFrame, entities: pd.DataFrame) -> pd.DataF
             A_NUMBER_CONFLICT: conflicted[codes],
         }
     )
+
+
+def _member_counts(
+    entity: np.ndarray, number: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (entity, A-number) pairs among the members, with how many hold each."""
+    order = np.lexsort((number, entity))
+    entity, number = entity[order], number[order]
+    changes = (entity[1:] != entity[:-1]) | (number[1:] != number[:-1])
+    starts = np.flatnonzero(np.r_[len(entity) > 0, changes])
+    count = np.diff(np.r_[starts, len(entity)])
+    return entity[starts], number[starts], count
 
 
 def summarize_recovery(recovered: pd.DataFrame) -> RecoverySummary:

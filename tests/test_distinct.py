@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from linker.distinct import per_distinct, sorted_categorical, value_codes
 
-NAMES = st.sampled_from(["GARCIA", "NUNEZ", "LOPEZ", "DE LA CRUZ", "Ñ", "A\x00B", "A", ""])
+NAMES = st.sampled_from(
+    ["GARCIA", "NUNEZ", "LOPEZ", "DE LA CRUZ", "Ñ", "A\x00B", "A", "", "\ud800"]
+)
 CELLS = st.one_of(st.none(), NAMES)
 
 

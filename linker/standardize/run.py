@@ -356,14 +356,25 @@ def records_frame(records: pa.Table, categories: Sequence[str] = ()) -> pd.DataF
     for name in categories:
         index = records.schema.get_field_index(name)
         if index >= 0:
-            encoded = pc.dictionary_encode(records.column(index).combine_chunks())
+            encoded = _sorted_dictionary(records.column(index).combine_chunks())
             records = records.set_column(index, name, encoded)
-    frame = records.to_pandas(types_mapper=_PANDAS_TYPES.get)
-    for name in categories:
-        if name in frame.columns:
-            column = frame[name].cat
-            frame[name] = column.reorder_categories(column.categories.sort_values())
-    return frame
+    return records.to_pandas(types_mapper=_PANDAS_TYPES.get)
+
+
+def _sorted_dictionary(column: pa.Array) -> pa.DictionaryArray:
+    """The column dictionary-encoded with its dictionary in sorted order (bytewise UTF-8
+    is code-point order, Python's), as pandas orders a category's values."""
+    encoded = pc.dictionary_encode(column)
+    order = pc.sort_indices(encoded.dictionary)
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order.to_numpy()] = np.arange(len(order), dtype=np.int32)
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    known = pc.is_valid(encoded.indices).to_numpy(zero_copy_only=False)
+    sorted_indices = np.zeros(len(indices), dtype=np.int32)
+    sorted_indices[known] = rank[indices[known].astype(np.int64)]
+    return pa.DictionaryArray.from_arrays(
+        pa.array(sorted_indices, mask=~known), encoded.dictionary.take(order)
+    )
 
 
 def write_standardized(

@@ -27,17 +27,9 @@ def value_codes(values: pd.Series) -> np.ndarray:
     return codes.astype(np.int64)
 
 
-def sorted_categorical(values: pd.Series | np.ndarray, index: pd.Index) -> pd.Series:
-    """`values` as a categorical Series with sorted categories, null kept as null.
-
-    Sorted like `astype("category")`, so the codes follow value order, as sorted
-    neighbourhood blocking needs.
-    """
-    codes, categories = _sorted_codes(values)
-    return _categorical(codes, categories, index)
-
-
 def _sorted_codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, pd.Index]:
+    """Codes and categories with the categories sorted, as `astype("category")` sorts
+    them, so the codes follow value order, as sorted neighbourhood blocking needs."""
     codes, uniques = factorize(values)
     order = _text_order(uniques)
     rank = np.empty(len(order), dtype=np.int64)

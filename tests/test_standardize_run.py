@@ -8,9 +8,11 @@ the two would be a bug.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
+import pickle
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -23,7 +25,7 @@ import pytest
 from linker import columns as C
 from linker.ingest import iter_chunks
 from linker.mapping import Mapping, load_mapping
-from linker.standardize import pipeline, run
+from linker.standardize import pipeline, run, shared_tables
 from linker.standardize.records import RECORD_DTYPES, FieldIssues, standardize_chunk
 from linker.standardize.run import iter_standardized, record_schema, standardize_mapping
 
@@ -201,6 +203,78 @@ def test_a_dead_worker_costs_speed_not_the_run(
     assert "continuing in one process" in caplog.text
     pd.testing.assert_frame_equal(records, expected)
     assert rejects == expected_rejects
+
+
+def test_workers_send_records_through_the_spill_directory(
+    mapping: Mapping, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    read: list[Path] = []
+
+    @contextlib.contextmanager
+    def here(base: Path = spill) -> object:
+        yield spill
+
+    def counted(path: Path) -> pa.Table:
+        assert path.parent == spill and path.is_file()
+        read.append(path)
+        return shared_tables.read_spilled(path)
+
+    monkeypatch.setattr(run, "spill_directory", here)
+    monkeypatch.setattr(pipeline, "read_spilled", counted)
+    expected, expected_rejects, _ = one_process_reading(mapping, 20)
+    records, rejects, _ = run_stage(mapping, 20, 2)
+    pd.testing.assert_frame_equal(records, expected)
+    assert rejects == expected_rejects
+    assert len(read) >= 10  # every CSV block's records came through a file...
+    assert list(spill.iterdir()) == []  # ...which is gone once read
+
+
+def test_a_spill_directory_that_cannot_be_written_falls_back_to_the_pipe(
+    mapping: Mapping, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    @contextlib.contextmanager
+    def gone(base: Path = tmp_path) -> object:
+        yield tmp_path / "never-made"
+
+    monkeypatch.setattr(run, "spill_directory", gone)
+    expected, expected_rejects, _ = one_process_reading(mapping, 20)
+    records, rejects, _ = run_stage(mapping, 20, 2)
+    pd.testing.assert_frame_equal(records, expected)
+    assert rejects == expected_rejects
+
+
+def test_a_spilled_result_pickles_to_the_same_records_and_leaves_no_file(
+    mapping: Mapping, tmp_path: Path
+) -> None:
+    records, _, _ = standardize_mapping(mapping, chunk_rows=20)
+    table = pa.Table.from_pandas(records, schema=record_schema(), preserve_index=False)
+    result = pipeline.Standardized(table, FieldIssues(3, 1), (), (), 7, spill=tmp_path)
+    sent = pickle.dumps(result)
+    assert len(sent) < table.nbytes / 10  # the path went, not the table
+    assert len(list(tmp_path.iterdir())) == 1
+    back = pickle.loads(sent)
+    assert back.records.equals(table) and back.spill is None
+    assert (back.issues, back.rows_read) == (FieldIssues(3, 1), 7)
+    assert list(tmp_path.iterdir()) == []
+    empty = pipeline.Standardized(table.slice(0, 0), FieldIssues(), (), (), 0, spill=tmp_path)
+    assert pickle.loads(pickle.dumps(empty)).records.num_rows == 0
+    assert list(tmp_path.iterdir()) == []  # nothing to spill: sent through the pipe
+
+
+def test_spill_directory_needs_room_and_cleans_up(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with shared_tables.spill_directory(tmp_path) as spill:
+        assert spill is not None and spill.parent == tmp_path
+        (spill / "left-by-a-cancelled-task.arrow").write_bytes(b"x")
+    assert list(tmp_path.iterdir()) == []
+    with shared_tables.spill_directory(tmp_path / "missing") as spill:
+        assert spill is None
+    monkeypatch.setattr(shared_tables, "MIN_FREE_BYTES", 1 << 62)
+    with shared_tables.spill_directory(tmp_path) as spill:
+        assert spill is None  # a small /dev/shm (a container's 64 MiB) is not used
 
 
 def test_parquet_written_by_the_thread_holds_every_record(mapping: Mapping, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ one by one, so the records and rejects never depend on the number of processes.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 from collections import deque
@@ -19,6 +20,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -40,7 +42,13 @@ from linker.ingest import (
     reject_bad_keys,
 )
 from linker.mapping import SourceMapping
-from linker.standardize.records import RECORD_DTYPES, FieldIssues, standardize_chunk
+from linker.standardize.records import (
+    RECORD_DTYPES,
+    FieldIssues,
+    record_columns,
+    standardize_chunk,
+)
+from linker.standardize.shared_tables import read_spilled, write_spilled
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +57,15 @@ def record_schema() -> pa.Schema:
     """The Arrow schema of records.parquet, fixed so every chunk writes the same types."""
     arrow = {"int64": pa.int64(), "Int16": pa.int16(), "Int8": pa.int8(), "object": pa.string()}
     return pa.schema([(c, arrow[RECORD_DTYPES[c]]) for c in C.RECORD_COLUMNS])
+
+
+def records_table(columns: dict[str, Any]) -> pa.Table:
+    """`record_columns` as an Arrow table of `record_schema()`, each column converted
+    once: a pandas frame in between cost as much again (consolidating the columns into
+    one block, then taking them apart for Arrow)."""
+    schema = record_schema()
+    arrays = [pa.array(columns[f.name], f.type, from_pandas=True) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 @dataclass(frozen=True)
@@ -61,6 +78,26 @@ class Standardized:
     key_rejects: tuple[Reject, ...]  # rows set aside for their key, in file order
     rows_read: int
     whole: bool = True  # False: a block cut inside a quoted field; nothing in it counts
+    # Set in a worker: pickling writes the records to a file there, not into the pipe
+    # (see `linker.standardize.shared_tables`).
+    spill: Path | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        fields = (self.issues, self.rejects, self.key_rejects, self.rows_read, self.whole)
+        if self.spill is not None and self.records.num_rows:
+            path = write_spilled(self.records, self.spill)
+            if path is not None:
+                return (_unspilled, (path, *fields))
+        return (Standardized, (self.records, *fields))
+
+
+def _unspilled(path: Path, *fields: Any) -> Standardized:
+    return Standardized(read_spilled(path), *fields)
+
+
+def _spilling(spill: Path, fn: Callable[..., Standardized], *args: Any) -> Standardized:
+    """Worker: run `fn` and send its records back through a file in `spill`."""
+    return dataclasses.replace(fn(*args), spill=spill)
 
 
 @dataclass(frozen=True)
@@ -83,8 +120,9 @@ class Tasks:
     its turn comes: a worker that died (killed, or a script without a __main__ guard
     under forkserver) costs speed, not the run."""
 
-    def __init__(self, pool: Executor | None, depth: int) -> None:
+    def __init__(self, pool: Executor | None, depth: int, spill: Path | None = None) -> None:
         self.pool = pool
+        self.spill = spill  # a RAM-backed directory the workers send records through
         self.depth = depth if pool is not None else 0
         self.broken = pool is None
 
@@ -112,6 +150,8 @@ class Tasks:
         if self.pool is None or self.broken or task.here:
             return None
         try:
+            if self.spill is not None:
+                return self.pool.submit(_spilling, self.spill, task.fn, *task.args)
             return self.pool.submit(task.fn, *task.args)
         except BrokenProcessPool:
             self._break()
@@ -225,9 +265,8 @@ def standardize_keyed(chunk: Chunk, source: SourceMapping, read_rejects: int) ->
     if chunk.frame.empty:
         records, issues = record_schema().empty_table(), FieldIssues()
     else:
-        frame, issues = standardize_chunk(chunk.frame, source)
-        records = pa.Table.from_pandas(frame, schema=record_schema(), preserve_index=False)
-        records = records.replace_schema_metadata(None)
+        columns, issues = record_columns(chunk.frame, source)
+        records = records_table(columns)
     return Standardized(
         records,
         issues,

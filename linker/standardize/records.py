@@ -65,6 +65,12 @@ RECORD_DTYPES: dict[str, str] = {
 } | {c: "object" for c in STRING_COLUMNS}
 
 
+# One person's columns: name -> one value per row (numpy or pandas extension array).
+# Frames are built once per chunk from these: joining and concatenating DataFrames
+# column group by column group copied every column several times.
+_Columns = dict[str, Any]
+
+
 @dataclass(frozen=True)
 class FieldIssues:
     """Values present in the extract but unusable, counted per field for the summary."""
@@ -82,7 +88,14 @@ class FieldIssues:
 def standardize_chunk(
     frame: pd.DataFrame, source: SourceMapping
 ) -> tuple[pd.DataFrame, FieldIssues]:
-    """Canonical records (without RECORD_ID) for every person in a chunk of rows."""
+    """Canonical records (RECORD_ID all 0) for every person in a chunk of rows."""
+    columns, issues = record_columns(frame, source)
+    return pd.DataFrame(columns).astype(RECORD_DTYPES, copy=False), issues
+
+
+def record_columns(frame: pd.DataFrame, source: SourceMapping) -> tuple[_Columns, FieldIssues]:
+    """`standardize_chunk`'s columns, one array each in `C.RECORD_COLUMNS` order, before
+    any frame is made of them: the standardize workers turn them into Arrow directly."""
     keys = frame[source.key].astype(object)
     primary, issues = _standardize_person(frame, source.fields, source)
     primary[C.RECORD_KEY] = keys.to_numpy()
@@ -120,13 +133,7 @@ def standardize_chunk(
     for column in C.RECORD_COLUMNS:
         if column not in columns:
             columns[column] = _stacked([person[column] for person in people])
-    return pd.DataFrame(columns).astype(RECORD_DTYPES, copy=False), issues
-
-
-# One person's columns: name -> one value per row (numpy or pandas extension array).
-# Frames are built once per chunk from these: joining and concatenating DataFrames
-# column group by column group copied every column several times.
-_Columns = dict[str, Any]
+    return columns, issues
 
 
 def _repeat(value: object, n: int) -> np.ndarray:

@@ -39,6 +39,7 @@ from linker.ingest import rejects_frame as _rejects_frame
 from linker.mapping import Mapping, SourceMapping
 from linker.standardize.pipeline import Stage, Tasks, record_schema
 from linker.standardize.records import FieldIssues
+from linker.standardize.shared_tables import spill_directory
 
 __all__ = [
     "PARALLEL_MIN_BYTES",
@@ -204,8 +205,10 @@ def _iter_tables(
                 summary.sources.append(summaries[-1])
         return summaries[index]
 
+    spill = contextlib.ExitStack()
     try:
-        stage = Stage(sources, chunk_rows, Tasks(pool, depth=workers))
+        directory = spill.enter_context(spill_directory()) if pool is not None else None
+        stage = Stage(sources, chunk_rows, Tasks(pool, depth=workers, spill=directory))
         for index, records, rejects, rows, issues in stage.results():
             ids = pa.array(np.arange(next_id, next_id + records.num_rows, dtype=np.int64))
             records = records.set_column(records.schema.get_field_index(C.RECORD_ID), id_field, ids)
@@ -219,6 +222,7 @@ def _iter_tables(
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+        spill.close()  # after the workers stopped: nothing is written into it any more
 
 
 def _check_not_empty(source: SourceMapping, summary: SourceSummary) -> None:

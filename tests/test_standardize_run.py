@@ -221,14 +221,24 @@ def test_workers_send_records_through_the_spill_directory(
         read.append(path)
         return shared_tables.read_spilled(path)
 
+    blocks: list[Path] = []
+
+    def sent(data: bytes, directory: Path) -> Path | None:
+        path = shared_tables.write_spilled_bytes(data, directory)
+        assert path is not None and path.read_bytes() == data
+        blocks.append(path)
+        return path
+
     monkeypatch.setattr(run, "spill_directory", here)
     monkeypatch.setattr(pipeline, "read_spilled", counted)
+    monkeypatch.setattr(pipeline, "write_spilled_bytes", sent)
     expected, expected_rejects, _ = one_process_reading(mapping, 20)
     records, rejects, _ = run_stage(mapping, 20, 2)
     pd.testing.assert_frame_equal(records, expected)
     assert rejects == expected_rejects
-    assert len(read) >= 10  # every CSV block's records came through a file...
-    assert list(spill.iterdir()) == []  # ...which is gone once read
+    # Every CSV block went to a worker as a file, and its records came back as one...
+    assert len(read) >= 10 and len(blocks) >= 10
+    assert list(spill.iterdir()) == []  # ...each gone once read
 
 
 def test_a_spill_directory_that_cannot_be_written_falls_back_to_the_pipe(
@@ -275,6 +285,22 @@ def test_spill_directory_needs_room_and_cleans_up(
     monkeypatch.setattr(shared_tables, "MIN_FREE_BYTES", 1 << 62)
     with shared_tables.spill_directory(tmp_path) as spill:
         assert spill is None  # a small /dev/shm (a container's 64 MiB) is not used
+
+
+def _address_workers() -> int:
+    from linker.standardize import addresses
+
+    return addresses._worker_count(None)
+
+
+def test_standardize_workers_parse_addresses_without_a_pool_of_their_own() -> None:
+    pool = run._process_pool(2)
+    try:
+        assert pool.submit(_address_workers).result() == 1
+    finally:
+        pool.shutdown()
+    if len(os.sched_getaffinity(0)) > 1:  # this process keeps its CRF pool
+        assert _address_workers() > 1
 
 
 def test_parquet_written_by_the_thread_holds_every_record(mapping: Mapping, tmp_path: Path) -> None:

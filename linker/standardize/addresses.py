@@ -304,9 +304,23 @@ def _crf_lines_parallel(texts: list[str], n_workers: int) -> list[Parts]:
     return parsed
 
 
+# Set in the standardize stage's worker processes: they are the parallelism already, and
+# a pool of its own in each would put twice as many processes on the cores (and count
+# each forked worker's memory twice).
+_one_process = False
+
+
+def parse_in_this_process() -> None:
+    """From now on, `workers=None` means no CRF pool in this process."""
+    global _one_process
+    _one_process = True
+
+
 def _worker_count(workers: int | None) -> int:
     if workers is not None:
         return max(1, int(workers))
+    if _one_process:
+        return 1
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux

@@ -48,7 +48,12 @@ from linker.standardize.records import (
     record_columns,
     standardize_chunk,
 )
-from linker.standardize.shared_tables import read_spilled, write_spilled
+from linker.standardize.shared_tables import (
+    read_spilled,
+    read_spilled_bytes,
+    write_spilled,
+    write_spilled_bytes,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +101,32 @@ def _unspilled(path: Path, *fields: Any) -> Standardized:
 
 
 def _spilling(spill: Path, fn: Callable[..., Standardized], *args: Any) -> Standardized:
-    """Worker: run `fn` and send its records back through a file in `spill`."""
-    return dataclasses.replace(fn(*args), spill=spill)
+    """Worker: run `fn` (its blocks read from their files) and send its records back
+    through a file in `spill`."""
+    loaded = [arg.load() if isinstance(arg, _SpilledBlock) else arg for arg in args]
+    return dataclasses.replace(fn(*loaded), spill=spill)
+
+
+@dataclass(frozen=True)
+class _SpilledBlock:
+    """A `RawBlock` whose bytes wait in a file for the worker (see `_spilling`)."""
+
+    path: Path
+    offset: int
+    first_line: int
+    last: bool
+
+    @classmethod
+    def of(cls, arg: Any, spill: Path) -> Any:
+        """`arg` with its bytes moved to a file in `spill` if it is a block (as it is
+        where writing fails)."""
+        if not isinstance(arg, RawBlock):
+            return arg
+        path = write_spilled_bytes(arg.data, spill)
+        return arg if path is None else cls(path, arg.offset, arg.first_line, arg.last)
+
+    def load(self) -> RawBlock:
+        return RawBlock(read_spilled_bytes(self.path), self.offset, self.first_line, self.last)
 
 
 @dataclass(frozen=True)
@@ -151,7 +180,8 @@ class Tasks:
             return None
         try:
             if self.spill is not None:
-                return self.pool.submit(_spilling, self.spill, task.fn, *task.args)
+                args = [_SpilledBlock.of(arg, self.spill) for arg in task.args]
+                return self.pool.submit(_spilling, self.spill, task.fn, *args)
             return self.pool.submit(task.fn, *task.args)
         except BrokenProcessPool:
             self._break()

@@ -37,6 +37,7 @@ from linker.errors import DataContractError
 from linker.ingest import DEFAULT_CHUNK_ROWS, Reject, check_mapping_files
 from linker.ingest import rejects_frame as _rejects_frame
 from linker.mapping import Mapping, SourceMapping
+from linker.standardize.addresses import parse_in_this_process
 from linker.standardize.pipeline import Stage, Tasks, record_schema
 from linker.standardize.records import FieldIssues
 from linker.standardize.shared_tables import spill_directory
@@ -237,7 +238,11 @@ def _process_pool(workers: int) -> Executor:
     # fork is cheapest, but forking a process that runs other threads (a web server,
     # a progress monitor) can deadlock; forkserver starts clean children then.
     method = "fork" if threading.active_count() == 1 else "forkserver"
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context(method),
+        initializer=parse_in_this_process,
+    )
 
 
 # Columns whose values are (nearly) all distinct: no dictionary encoding in Parquet.

@@ -1,4 +1,4 @@
-"""Arrow tables handed from worker processes to this one through RAM-backed files.
+"""Data handed between this process and its workers through RAM-backed files.
 
 A worker's chunk of standardized records is tens of megabytes (the raw rows as JSON are
 half of it). Pickled into the process pool's pipe, it crosses in pipe-buffer-sized
@@ -11,7 +11,8 @@ As `torch.multiprocessing` does for tensors, the move happens when a result is p
 `spilled_at(result, directory)` marks it, its pickling writes the records to a file in
 `directory` and sends only the path, and unpickling here reads the file into memory and
 deletes it. Where no RAM-backed directory has room, or writing fails, the table goes
-through the pipe as before; the records are the same either way.
+through the pipe as before; the records are the same either way. The blocks of CSV
+bytes the workers parse go out the same way (`write_spilled_bytes`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -51,14 +52,32 @@ def spill_directory(base: Path = RAM_DIRECTORY) -> Iterator[Path | None]:
 def write_spilled(table: pa.Table, directory: Path) -> Path | None:
     """The table as an Arrow IPC file in `directory`, or None if it could not be written
     (the directory is gone or full: the caller sends the table itself)."""
+
+    def write(name: str) -> None:
+        with pa.OSFile(name, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+
+    return _written(write, ".arrow", directory)
+
+
+def write_spilled_bytes(data: bytes, directory: Path) -> Path | None:
+    """`data` as a file in `directory`, or None if it could not be written."""
+
+    def write(name: str) -> None:
+        with open(name, "wb") as sink:
+            sink.write(data)
+
+    return _written(write, ".bytes", directory)
+
+
+def _written(write: Callable[[str], None], suffix: str, directory: Path) -> Path | None:
     try:
-        handle, name = tempfile.mkstemp(suffix=".arrow", dir=directory)
+        handle, name = tempfile.mkstemp(suffix=suffix, dir=directory)
     except OSError:
         return None
     os.close(handle)
     try:
-        with pa.OSFile(name, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
+        write(name)
     except (OSError, pa.ArrowException):
         with contextlib.suppress(OSError):
             os.unlink(name)
@@ -72,6 +91,15 @@ def read_spilled(path: Path) -> pa.Table:
     try:
         with pa.OSFile(str(path), "rb") as source:
             return pa.ipc.open_file(source).read_all()
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def read_spilled_bytes(path: Path) -> bytes:
+    """The bytes written by `write_spilled_bytes`, and the file deleted."""
+    try:
+        return path.read_bytes()
     finally:
         with contextlib.suppress(OSError):
             os.unlink(path)

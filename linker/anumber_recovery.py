@@ -178,21 +178,29 @@ def _member_counts(
 def summarize_recovery(recovered: pd.DataFrame) -> RecoverySummary:
     """Counts over the frame ``recover_a_numbers`` returned."""
     _require(recovered, RECOVERY_COLUMNS, "recovered")
-    source = recovered[A_NUMBER_SOURCE]
-    had = source.isin(["original", "conflict"]).to_numpy()
-    per_entity = recovered.drop_duplicates(C.ENTITY_ID)
+    # Entity ids and sources hashed once each (a million records): every count below
+    # is then integer work.
+    source_code, sources = pd.factorize(recovered[A_NUMBER_SOURCE])
+    per_source = np.bincount(source_code[source_code >= 0], minlength=len(sources))
+    by_source = dict(zip(sources, per_source.tolist(), strict=True))
+    entity, ids = pd.factorize(recovered[C.ENTITY_ID], use_na_sentinel=False)
+    first = np.full(len(ids), len(entity), dtype=np.int64)  # the row drop_duplicates keeps
+    np.minimum.at(first, entity, np.arange(len(entity)))
+    conflict = recovered[A_NUMBER_CONFLICT].to_numpy()
+    with_number = entity[
+        (recovered[ENTITY_A_NUMBER].notna() & recovered[C.ENTITY_ID].notna()).to_numpy()
+    ]
+    had = by_source.get("original", 0) + by_source.get("conflict", 0)
     return RecoverySummary(
         records=len(recovered),
-        with_a_number=int(had.sum()),
-        without_a_number=int((~had).sum()),
-        recovered=int((source == "recovered").sum()),
-        still_missing=int(source.isna().sum()),
-        conflicting_records=int((source == "conflict").sum()),
-        entities=len(per_entity),
-        entities_with_a_number=recovered.loc[
-            recovered[ENTITY_A_NUMBER].notna(), C.ENTITY_ID
-        ].nunique(),
-        conflicting_entities=int(per_entity[A_NUMBER_CONFLICT].sum()),
+        with_a_number=had,
+        without_a_number=len(recovered) - had,
+        recovered=by_source.get("recovered", 0),
+        still_missing=int((source_code < 0).sum()),
+        conflicting_records=by_source.get("conflict", 0),
+        entities=len(ids),
+        entities_with_a_number=int(np.count_nonzero(np.bincount(with_number, minlength=1))),
+        conflicting_entities=int(conflict[first].sum()),
     )
 
 

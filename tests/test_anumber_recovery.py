@@ -105,6 +105,55 @@ def test_summary_counts():
     }
 
 
+def _summary_by_frames(recovered: pd.DataFrame) -> dict[str, int]:
+    """The summary's counts the slow way, with pandas frame operations (its first form)."""
+    source = recovered[A_NUMBER_SOURCE]
+    had = source.isin(["original", "conflict"]).to_numpy()
+    per_entity = recovered.drop_duplicates(C.ENTITY_ID)
+    return {
+        "records": len(recovered),
+        "with_a_number": int(had.sum()),
+        "without_a_number": int((~had).sum()),
+        "recovered": int((source == "recovered").sum()),
+        "still_missing": int(source.isna().sum()),
+        "conflicting_records": int((source == "conflict").sum()),
+        "entities": len(per_entity),
+        "entities_with_a_number": recovered.loc[
+            recovered[ENTITY_A_NUMBER].notna(), C.ENTITY_ID
+        ].nunique(),
+        "conflicting_entities": int(per_entity[A_NUMBER_CONFLICT].sum()),
+    }
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["E1", "E2", "E3", "E10", None]),
+            st.sampled_from([A, B, None]),
+            st.sampled_from(["original", "recovered", "conflict", None]),
+            st.booleans(),
+        ),
+        max_size=30,
+    )
+)
+def test_summary_counts_match_the_frame_definitions(rows) -> None:
+    # Any frame of the recovery's columns, even one no run makes (an entity's rows
+    # disagreeing on the conflict flag, null ids): the counts follow the definitions.
+    entity, number, source, conflict = (
+        (list(c) for c in zip(*rows, strict=True)) if rows else ([], [], [], [])
+    )
+    recovered = pd.DataFrame(
+        {
+            C.RECORD_ID: np.arange(len(rows)),
+            C.ENTITY_ID: pd.Series(entity, dtype=object),
+            ENTITY_A_NUMBER: pd.Series(number, dtype=object),
+            A_NUMBER_SOURCE: pd.Series(source, dtype=object),
+            A_NUMBER_CONFLICT: pd.Series(conflict, dtype=bool),
+        }
+    )
+    assert summarize_recovery(recovered).to_dict() == _summary_by_frames(recovered)
+
+
 def test_empty_input():
     out = recover([], [])
     assert out.empty and list(out.columns) == list(RECOVERY_COLUMNS)

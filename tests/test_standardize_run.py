@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import subprocess
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -285,6 +286,20 @@ def test_spill_directory_needs_room_and_cleans_up(
     monkeypatch.setattr(shared_tables, "MIN_FREE_BYTES", 1 << 62)
     with shared_tables.spill_directory(tmp_path) as spill:
         assert spill is None  # a small /dev/shm (a container's 64 MiB) is not used
+
+
+def test_spill_directory_removes_what_a_killed_run_left(tmp_path: Path) -> None:
+    dead = subprocess.Popen(["true"])  # a process that is gone: its pid names the orphan
+    dead.wait()
+    orphan = tmp_path / f"linker-{dead.pid}-abc"
+    orphan.mkdir()
+    (orphan / "raw-rows.arrow").write_bytes(b"personal data")
+    alive = tmp_path / f"linker-{os.getpid()}-xyz"  # a run in progress: left alone
+    alive.mkdir()
+    with shared_tables.spill_directory(tmp_path) as spill:
+        assert spill is not None and spill.name.startswith(f"linker-{os.getpid()}-")
+        assert spill.stat().st_mode & 0o777 == 0o700
+    assert not orphan.exists() and alive.is_dir()
 
 
 def _address_workers() -> int:

@@ -13,6 +13,11 @@ As `torch.multiprocessing` does for tensors, the move happens when a result is p
 deletes it. Where no RAM-backed directory has room, or writing fails, the table goes
 through the pipe as before; the records are the same either way. The blocks of CSV
 bytes the workers parse go out the same way (`write_spilled_bytes`).
+
+The files hold personal data (the raw rows), so they live in a directory only this user
+can open (mode 0700), each is deleted as soon as it is read, and the directory goes at
+the end of the stage. A run killed outright cannot clean up; the next run removes what
+a dead process left (the directory is named after the process that made it).
 """
 
 from __future__ import annotations
@@ -38,8 +43,10 @@ def spill_directory(base: Path = RAM_DIRECTORY) -> Iterator[Path | None]:
     """A private directory on tmpfs for the duration of the block, or None when there is
     no such mount with room. Whatever a cancelled task left in it is removed at the end."""
     try:
+        _remove_orphans(base)
         usable = base.is_dir() and shutil.disk_usage(base).free >= MIN_FREE_BYTES
-        path = Path(tempfile.mkdtemp(prefix="linker-", dir=base)) if usable else None
+        prefix = f"{_PREFIX}{os.getpid()}-"
+        path = Path(tempfile.mkdtemp(prefix=prefix, dir=base)) if usable else None
     except OSError:
         path = None
     try:
@@ -47,6 +54,25 @@ def spill_directory(base: Path = RAM_DIRECTORY) -> Iterator[Path | None]:
     finally:
         if path is not None:
             shutil.rmtree(path, ignore_errors=True)
+
+
+_PREFIX = "linker-"
+
+
+def _remove_orphans(base: Path) -> None:
+    """Remove the spill directories of processes that no longer run (killed mid-run)."""
+    if not base.is_dir():
+        return
+    for path in base.glob(f"{_PREFIX}*-*"):
+        pid = path.name.removeprefix(_PREFIX).split("-", 1)[0]
+        if not pid.isdigit() or not path.is_dir() or path.stat().st_uid != os.getuid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:  # alive under another user, or not ours to signal
+            continue
 
 
 def write_spilled(table: pa.Table, directory: Path) -> Path | None:

@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import pickle
 import subprocess
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -291,15 +292,21 @@ def test_spill_directory_needs_room_and_cleans_up(
 def test_spill_directory_removes_what_a_killed_run_left(tmp_path: Path) -> None:
     dead = subprocess.Popen(["true"])  # a process that is gone: its pid names the orphan
     dead.wait()
+    long_ago = time.time() - shared_tables.ORPHAN_AFTER_SECONDS - 60
     orphan = tmp_path / f"linker-{dead.pid}-abc"
     orphan.mkdir()
     (orphan / "raw-rows.arrow").write_bytes(b"personal data")
+    os.utime(orphan, (long_ago, long_ago))
+    recent = tmp_path / f"linker-{dead.pid}-def"  # written to lately: maybe a process
+    recent.mkdir()  # this one cannot see (another container sharing /dev/shm)
     alive = tmp_path / f"linker-{os.getpid()}-xyz"  # a run in progress: left alone
     alive.mkdir()
+    os.utime(alive, (long_ago, long_ago))
     with shared_tables.spill_directory(tmp_path) as spill:
         assert spill is not None and spill.name.startswith(f"linker-{os.getpid()}-")
         assert spill.stat().st_mode & 0o777 == 0o700
-    assert not orphan.exists() and alive.is_dir()
+    assert not orphan.exists()
+    assert recent.is_dir() and alive.is_dir()
 
 
 def _address_workers() -> int:

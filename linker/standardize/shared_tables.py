@@ -8,16 +8,18 @@ file into a directory on tmpfs (`/dev/shm`) and read back here, the same tables 
 under a second.
 
 As `torch.multiprocessing` does for tensors, the move happens when a result is pickled:
-`spilled_at(result, directory)` marks it, its pickling writes the records to a file in
-`directory` and sends only the path, and unpickling here reads the file into memory and
-deletes it. Where no RAM-backed directory has room, or writing fails, the table goes
-through the pipe as before; the records are the same either way. The blocks of CSV
-bytes the workers parse go out the same way (`write_spilled_bytes`).
+a worker's result carries the directory (`pipeline.Standardized.spill`), its pickling
+writes the records to a file there and sends only the path, and unpickling here reads
+the file into memory and deletes it. Where no RAM-backed directory has room, or writing
+fails, the table goes through the pipe as before; the records are the same either way.
+The blocks of CSV bytes the workers parse go out the same way (`write_spilled_bytes`).
 
 The files hold personal data (the raw rows), so they live in a directory only this user
 can open (mode 0700), each is deleted as soon as it is read, and the directory goes at
-the end of the stage. A run killed outright cannot clean up; the next run removes what
-a dead process left (the directory is named after the process that made it).
+the end of the stage. A run killed outright cannot clean up; a later run removes what a
+dead process left (the directory is named after the process that made it) once nothing
+has been written there for `ORPHAN_AFTER_SECONDS`: a process id from another container
+sharing the mount is not one this process can see alive.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -36,6 +39,8 @@ RAM_DIRECTORY = Path("/dev/shm")
 # Free room the directory must have: a few chunks are in flight at once, and a shared
 # memory mount sized for a container's defaults (64 MiB) would only fill up.
 MIN_FREE_BYTES = 1 << 30
+ORPHAN_AFTER_SECONDS = 600
+_PREFIX = "linker-"
 
 
 @contextlib.contextmanager
@@ -56,16 +61,17 @@ def spill_directory(base: Path = RAM_DIRECTORY) -> Iterator[Path | None]:
             shutil.rmtree(path, ignore_errors=True)
 
 
-_PREFIX = "linker-"
-
-
 def _remove_orphans(base: Path) -> None:
     """Remove the spill directories of processes that no longer run (killed mid-run)."""
     if not base.is_dir():
         return
+    idle_since = time.time() - ORPHAN_AFTER_SECONDS
     for path in base.glob(f"{_PREFIX}*-*"):
         pid = path.name.removeprefix(_PREFIX).split("-", 1)[0]
-        if not pid.isdigit() or not path.is_dir() or path.stat().st_uid != os.getuid():
+        if not pid.isdigit() or not path.is_dir():
+            continue
+        state = path.stat()
+        if state.st_uid != os.getuid() or state.st_mtime > idle_since:
             continue
         try:
             os.kill(int(pid), 0)

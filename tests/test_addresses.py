@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from linker import columns as C
 from linker.errors import DataContractError
-from linker.standardize import addresses
+from linker.standardize import address_grammar, addresses
 from linker.standardize.addresses import (
     OUTPUT_COLUMNS,
     clean_text,
@@ -337,6 +337,55 @@ def test_fast_path_agrees_with_usaddress(line: str) -> None:
     assert text is not None
     assert addresses._parse_cheap(text) is not None  # the fast path did read it
     assert parse_line(text) == parse_line(text, fast_path=False)
+
+
+BOX_KINDS = ["PO BOX", "P.O. Box", "P O BOX", "Post Office Box", "Po Box"]
+BOX_PLACES = [
+    "",
+    ", Laredo TX 78040",
+    " Laredo TX 78040",
+    ", Houston, TX",
+    ", El Paso, TX 79901",
+    " San Antonio TX 78201-1234",
+    ", St Louis, MO",
+    ", Salt Lake City, UT 84101",
+    " Miami FL",
+    ", Box Elder, UT",
+    ", Fort Worth, TX 76101",
+]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"{kind} {box}{place}"
+        for kind in BOX_KINDS
+        for box in ("7", "1234", "098765")
+        for place in BOX_PLACES
+    ],
+)
+def test_fast_path_reads_post_office_boxes_as_usaddress_does(line: str) -> None:
+    text = clean_text(line)
+    assert text is not None
+    parts = addresses._parse_cheap(text)
+    assert parts is not None and parts.street == "PO BOX"  # read without the CRF...
+    assert parts == parse_line(text, fast_path=False)  # ...as the CRF reads it
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "POB 55",  # the CRF reads these as text...
+        "Box 55, St Louis, MO",
+        "P O B 55, Laredo TX",  # ...and this one as a street "P": not a shape to guess
+        "PO Box 12A",
+        "PO Box 55 Apt 3",
+        "PO Box",
+        "PO Box 55 Laredo Texas",  # a state name, not its code
+    ],
+)
+def test_fast_path_leaves_other_boxes_to_the_crf(line: str) -> None:
+    assert address_grammar._fast_box(clean_text(line) or "") is None
 
 
 @pytest.mark.parametrize(

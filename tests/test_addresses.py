@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -370,6 +371,42 @@ def test_fast_path_reads_post_office_boxes_as_usaddress_does(line: str) -> None:
     parts = addresses._parse_cheap(text)
     assert parts is not None and parts.street == "PO BOX"  # read without the CRF...
     assert parts == parse_line(text, fast_path=False)  # ...as the CRF reads it
+
+
+def test_fast_path_reads_a_direction_then_a_unit_then_the_place_as_usaddress_does() -> None:
+    # "MAIN ST W PALM BEACH" is ambiguous (direction or city?), but with a unit between
+    # the direction and the place it is not, commas or none.
+    streets = ["8800 Gateway Blvd E", "120 N Main St W", "3300 Loop Rd SW", "7 W 34th St S"]
+    units = ["Apt 1203", "Unit 5", "Ste 200", "#12", "Apt #4", "Apt 4B", "Suite B"]
+    places = [
+        "El Paso TX 79907",
+        "West Palm Beach FL 33401",
+        "St Louis MO",
+        "North Las Vegas NV",
+        "Saint Paul MN 55101-2222",
+        "Fort Worth, TX",
+        ", Miami, FL",
+    ]
+    read = 0
+    for street, unit, place in itertools.product(streets, units, places):
+        text = clean_text(f"{street} {unit} {place}")
+        assert text is not None
+        parts = addresses._parse_cheap(text)
+        if parts is not None:
+            read += 1
+            assert parts == parse_line(text, fast_path=False), text
+    assert read >= 150  # of 196: nearly all without the CRF
+    text = clean_text("8800 Gateway Blvd E Apt 1203 El Paso TX 79907") or ""
+    assert addresses._parse_cheap(text) == addresses.Parts(
+        "us",
+        "8800 GATEWAY BLVD E APT 1203",
+        "8800",
+        "GATEWAY BLVD E",
+        "APT 1203",
+        "EL PASO",
+        "TX",
+        "79907",
+    )
 
 
 @pytest.mark.parametrize(

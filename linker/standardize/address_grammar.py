@@ -279,8 +279,8 @@ def _fast_reading(text: str) -> _FastReading | None:
     place: tuple[tuple[str, str], ...] = ()
     if i < n:
         comma = toks[i - 1] == ","
-        if post_direction and not comma:  # "MAIN ST W PALM BEACH": direction or city?
-            return None
+        if post_direction and not comma and unit is None:
+            return None  # "MAIN ST W PALM BEACH": direction or city? (a unit between tells)
         found = _place_fields(tuple(toks[i:]), comma)
         if found is None:
             return None

@@ -1,10 +1,10 @@
 """One cleaned address line read into labelled parts, then assembled in normal form.
 
-`usaddress` is a CRF that reads only 4,000-6,000 lines a second on one core. The
-common well-formed shape ("123 N MAIN ST APT 4[, HOUSTON, TX 77001]") is first read
-by a strict token grammar (about 50,000 lines a second) that declines anything it
-could misread, and so is a post office box ("PO BOX 12[, LAREDO, TX]"); only the rest
-goes to the CRF. The two agree on such lines (tests check
+`usaddress` is a CRF that reads only 4,000-10,000 lines a second on one core. The
+common well-formed shapes ("123 N MAIN ST APT 4[, HOUSTON, TX 77001]", "PO BOX
+12[, LAREDO, TX]") are first read by a strict token grammar (50,000-90,000 lines a
+second) that declines anything it could misread; only the rest goes to the CRF. The
+two agree on such lines (tests check
 it; where they differed on generated addresses it was the CRF misreading, e.g. "EL" of
 "EL PASO" as a directional), and `_repair` undoes the CRF's usual misreadings of the
 lines it does get. Both readings come to usaddress's labels, and one `_build` turns
@@ -209,18 +209,7 @@ class _FastReading(NamedTuple):
             head = f"{head} {unit}"
         if not self.place:
             return Parts("us", head, number, street, unit)
-        place = dict(self.place)
-        city, zip_code = place.get("PlaceName"), place.get("ZipCode")
-        return Parts(
-            "us",
-            head,
-            number,
-            street,
-            unit,
-            _city_name(city) if city else None,
-            place.get("StateName"),
-            _zip5(zip_code) if zip_code is not None else None,
-        )
+        return Parts("us", head, number, street, unit, *_place_parts(self.place))
 
 
 def _fast_reading(text: str) -> _FastReading | None:
@@ -306,22 +295,23 @@ def _fast_box(text: str) -> Parts | None:
         return None
     box, rest = toks[size], toks[size + 1 :]
     after_comma = bool(rest) and rest[0] == ","
-    place: dict[str, str] = {}
+    place: tuple[tuple[str, str], ...] = ()
     if rest:
         found = _place_fields(tuple(rest[after_comma:]), after_comma)
         if found is None:
             return None
-        place = dict(found)
+        place = found
     street = _box({"USPSBoxType": kind})
-    city, zip_code = place.get("PlaceName"), place.get("ZipCode")
-    return Parts(
-        "us",
-        f"{street} {box}",
-        box,
-        street,
-        None,
+    return Parts("us", f"{street} {box}", box, street, None, *_place_parts(place))
+
+
+def _place_parts(place: tuple[tuple[str, str], ...]) -> tuple[str | None, ...]:
+    """City, state and ZIP5 in normal form from the fast grammar's place labels."""
+    fields = dict(place)
+    city, zip_code = fields.get("PlaceName"), fields.get("ZipCode")
+    return (
         _city_name(city) if city else None,
-        place.get("StateName"),
+        fields.get("StateName"),
         _zip5(zip_code) if zip_code is not None else None,
     )
 

@@ -2,15 +2,15 @@
 
 `usaddress` is a CRF that reads only 4,000-10,000 lines a second on one core. The
 common well-formed shapes ("123 N MAIN ST APT 4[, HOUSTON, TX 77001]", "PO BOX
-12[, LAREDO, TX]") are first read by a strict token grammar (50,000-90,000 lines a
-second) that declines anything it could misread; only the rest goes to the CRF. The
-two agree on such lines (tests check
-it; where they differed on generated addresses it was the CRF misreading, e.g. "EL" of
-"EL PASO" as a directional), and `_repair` undoes the CRF's usual misreadings of the
-lines it does get. Both readings come to usaddress's labels, and one `_build` turns
-labels into `Parts`; the fast grammar's `_FastReading` assembles its few labels itself
-the same way (a test holds the two equal), as building label dictionaries for it cost
-a quarter of its time.
+12[, LAREDO, TX]", the state also written out after a comma: ", HOUSTON, TEXAS") are
+first read by a strict token grammar (40,000-90,000 lines a second) that declines
+anything it could misread; only the rest goes to the CRF. The two agree on such lines
+(tests check it; where they differed on generated addresses it was the CRF misreading,
+e.g. "EL" of "EL PASO" as a directional, "NORTH CAROLINA" as part of the city), and
+`_repair` undoes the CRF's usual misreadings of the lines it does get. Both readings
+come to usaddress's labels, and one `_build` turns labels into `Parts`; the fast
+grammar's `_FastReading` assembles its few labels itself the same way (a test holds the
+two equal), as building label dictionaries for it cost a quarter of its time.
 
 A line that is not one U.S. street address (no street, a foreign country or state, an
 intersection, a part that exists once appearing twice) comes back as "text": a wrong
@@ -326,8 +326,9 @@ def _ends_street(token: str) -> bool:
 
 @lru_cache(maxsize=_PIECE_CACHE)
 def _place_fields(toks: tuple[str, ...], after_comma: bool) -> tuple[tuple[str, str], ...] | None:
-    """City words, a USPS state code and an optional ZIP, commas optional: the labels
-    PlaceName, StateName and ZipCode of the words after the street, or None.
+    """City words, a state (its USPS code, or its name after a comma) and an optional
+    ZIP, commas optional: the labels PlaceName, StateName (as the code) and ZipCode of
+    the words after the street, or None.
 
     Without a comma after the street, a street type among the city words means the
     street may go on ("CORAL WAY BLVD OMAHA"): declined. "ST LOUIS" needs the comma.
@@ -336,17 +337,40 @@ def _place_fields(toks: tuple[str, ...], after_comma: bool) -> tuple[tuple[str, 
     rest = toks[:-1] if zip_code else toks
     if rest and rest[-1] == ",":
         rest = rest[:-1]
-    if len(rest) < 2 or rest[-1] not in STATE_CODES:
+    if len(rest) < 2:
         return None
-    city = rest[:-1]
-    if city and city[-1] == ",":
-        city = city[:-1]
+    if rest[-1] in STATE_CODES:
+        state, city = rest[-1], rest[:-1]
+        if city and city[-1] == ",":
+            city = city[:-1]
+    else:  # a state's name, after a comma: "HOUSTON, TEXAS", "SANTA FE, NEW MEXICO"
+        found = _state_name(rest)
+        if found is None:
+            return None
+        state, city = found
     if not 1 <= len(city) <= 4 or not all(w.isalpha() and w not in _NOT_CITY for w in city):
         return None
     if not after_comma and any(w in FAST_SUFFIXES for w in city):
         return None
-    place = (("PlaceName", " ".join(city)), ("StateName", rest[-1]))
+    place = (("PlaceName", " ".join(city)), ("StateName", state))
     return (*place, ("ZipCode", zip_code)) if zip_code else place
+
+
+def _state_name(toks: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
+    """The USPS code of the state named by the words after the last comma, and the
+    words before it; None without such a comma or name. A name needs the comma: in
+    "SANTA FE NEW MEXICO" only the table of states could tell where the city ends."""
+    if "," not in toks:
+        return None
+    k = len(toks) - 1 - toks[::-1].index(",")
+    name = toks[k + 1 :]
+    if not 1 <= len(name) <= _LONGEST_STATE_NAME or not all(w.isalpha() for w in name):
+        return None
+    code = STATES.get("".join(name))
+    return None if code is None else (code, toks[:k])
+
+
+_LONGEST_STATE_NAME: Final = 4  # "WASHINGTON DISTRITO DE COLUMBIA"
 
 
 def _crf_pairs(text: str) -> list[tuple[str, str]]:

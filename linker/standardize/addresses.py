@@ -270,7 +270,14 @@ def _parse_distinct(texts: list[str], workers: int | None, fast_path: bool) -> l
     when enough lines need it (only there does a pool repay its start-up and pickling:
     the fast grammar is about as cheap as sending a line to a worker)."""
     parsed = [_parse_cheap(t, fast_path=fast_path) for t in texts]
-    todo = [i for i, p in enumerate(parsed) if p is None]
+    todo = []
+    for i, cheap in enumerate(parsed):
+        if cheap is None:
+            known = _crf_readings.get(texts[i])
+            if known is None:
+                todo.append(i)
+            else:
+                parsed[i] = known
     hard = [texts[i] for i in todo]
     n_workers = _worker_count(workers)
     if n_workers > 1 and len(hard) >= PARALLEL_MIN_LINES:
@@ -279,7 +286,22 @@ def _parse_distinct(texts: list[str], workers: int | None, fast_path: bool) -> l
         done = _crf_lines(hard)
     for i, parts in zip(todo, done, strict=True):
         parsed[i] = parts
+    _remember_crf_readings(hard, done)
     return [p if p is not None else NO_PARTS for p in parsed]
+
+
+# The CRF's readings this process made, by line. A batch parses each block's distinct
+# lines, and the lines only the CRF reads recur from block to block (a shelter, a city
+# given alone, an address in a shape the grammar declines), so each costs the CRF once
+# per process, not once per block. Bounded: forgotten all at once when full.
+CRF_MEMORY = 1 << 15
+_crf_readings: dict[str, Parts] = {}
+
+
+def _remember_crf_readings(texts: Sequence[str], readings: Sequence[Parts]) -> None:
+    if len(_crf_readings) + len(texts) > CRF_MEMORY:
+        _crf_readings.clear()
+    _crf_readings.update(zip(texts[:CRF_MEMORY], readings[:CRF_MEMORY], strict=True))
 
 
 def _crf_lines(texts: Sequence[str]) -> list[Parts]:

@@ -2,15 +2,16 @@
 
 `usaddress` is a CRF that reads only 4,000-10,000 lines a second on one core. The
 common well-formed shapes ("123 N MAIN ST APT 4[, HOUSTON, TX 77001]", "PO BOX
-12[, LAREDO, TX]", the state also written out after a comma: ", HOUSTON, TEXAS") are
-first read by a strict token grammar (40,000-90,000 lines a second) that declines
-anything it could misread; only the rest goes to the CRF. The two agree on such lines
-(tests check it; where they differed on generated addresses it was the CRF misreading,
-e.g. "EL" of "EL PASO" as a directional, "NORTH CAROLINA" as part of the city), and
-`_repair` undoes the CRF's usual misreadings of the lines it does get. Both readings
-come to usaddress's labels, and one `_build` turns labels into `Parts`; the fast
-grammar's `_FastReading` assembles its few labels itself the same way (a test holds the
-two equal), as building label dictionaries for it cost a quarter of its time.
+12[, LAREDO, TX]", the state also written out after a comma: ", HOUSTON, TEXAS", or
+missing: ", HOUSTON[ 77002]") are first read by a strict token grammar (40,000-90,000
+lines a second) that declines anything it could misread; only the rest goes to the CRF.
+The two agree on such lines (tests check it; where they differed on generated addresses
+it was the CRF misreading, e.g. "EL" of "EL PASO" as a directional, "NORTH CAROLINA" as
+part of the city, "APT 5, BRONX" as unit "5BRONX"), and `_repair` undoes the CRF's
+usual misreadings of the lines it does get. Both readings come to usaddress's labels,
+and one `_build` turns labels into `Parts`; the fast grammar's `_FastReading` assembles
+its few labels itself the same way (a test holds the two equal), as building label
+dictionaries for it cost a quarter of its time.
 
 A line that is not one U.S. street address (no street, a foreign country or state, an
 intersection, a part that exists once appearing twice) comes back as "text": a wrong
@@ -337,6 +338,9 @@ def _place_fields(toks: tuple[str, ...], after_comma: bool) -> tuple[tuple[str, 
     rest = toks[:-1] if zip_code else toks
     if rest and rest[-1] == ",":
         rest = rest[:-1]
+    if after_comma and _city_alone(rest):  # "123 MAIN ST, HOUSTON[ 77002]": no state
+        place = (("PlaceName", " ".join(rest)),)
+        return (*place, ("ZipCode", zip_code)) if zip_code else place
     if len(rest) < 2:
         return None
     if rest[-1] in STATE_CODES:
@@ -354,6 +358,21 @@ def _place_fields(toks: tuple[str, ...], after_comma: bool) -> tuple[tuple[str, 
         return None
     place = (("PlaceName", " ".join(city)), ("StateName", state))
     return (*place, ("ZipCode", zip_code)) if zip_code else place
+
+
+def _city_alone(toks: tuple[str, ...]) -> bool:
+    """True for one to three plain words that can only be a city: no address word
+    (direction, unit, street type, "COLONIA"), no state code, and no state, U.S. or
+    country name at the end ("NEW YORK" could be the state; "GUATEMALA" abroad).
+
+    The CRF reads such a place inconsistently: "SAINT PAUL" as the city, "SAINT PAUL
+    77002" or "SANTA ANA" as no address at all."""
+    if not 1 <= len(toks) <= 3 or not all(w.isalpha() and w not in RESERVED for w in toks):
+        return False
+    if any(w in STATE_CODES for w in toks):
+        return False
+    ends = ("".join(toks[k:]) for k in range(len(toks)))
+    return not any(e in STATES or e in US_NAMES or e in COUNTRIES for e in ends)
 
 
 def _state_name(toks: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:

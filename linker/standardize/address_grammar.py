@@ -339,8 +339,8 @@ def _place_fields(toks: tuple[str, ...], after_comma: bool) -> tuple[tuple[str, 
     if rest and rest[-1] == ",":
         rest = rest[:-1]
     if after_comma and _city_alone(rest):  # "123 MAIN ST, HOUSTON[ 77002]": no state
-        place = (("PlaceName", " ".join(rest)),)
-        return (*place, ("ZipCode", zip_code)) if zip_code else place
+        city_only = (("PlaceName", " ".join(rest)),)
+        return (*city_only, ("ZipCode", zip_code)) if zip_code else city_only
     if len(rest) < 2:
         return None
     if rest[-1] in STATE_CODES:

@@ -108,17 +108,16 @@ def run_reconcile(tree: Path, mapping: Path, out_dir: Path) -> Run:
     env = dict(os.environ, PYTHONPATH=str(tree))
     command = [sys.executable, "-c", _CHILD, str(tree), "reconcile", str(mapping)]
     command += ["--out", str(out_dir), "--quiet"]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log_path = out_dir.with_name(out_dir.name + ".log")  # a file, not a pipe nobody reads
     started = time.perf_counter()
-    child = subprocess.Popen(
-        command, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    _, status, usage = os.wait4(child.pid, 0)
+    with log_path.open("wb") as log:
+        child = subprocess.Popen(command, cwd=tree, env=env, stdout=log, stderr=log)
+        _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)
-    error = child.stderr.read().decode(errors="replace") if child.stderr else ""
-    if child.stderr:
-        child.stderr.close()
     if child.returncode != 0:
+        error = log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
         raise RuntimeError(f"reconcile with {tree} failed ({child.returncode}):\n{error}")
     summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
     return Run(

@@ -13,8 +13,10 @@ compares a version with itself). Each child checks which `linker` it imported.
 Rounds alternate the order (base-new, then new-base) so that a machine slowing down or
 warming up during the measurement does not favour one side. Printed per stage (from
 each run's summary.json) and for the whole process: the median and the range over the
-rounds, wall seconds and CPU seconds (user + system of the process and its workers,
-from `wait4`), and the peak resident memory of the largest process. On a shared
+rounds, wall seconds, CPU seconds (user + system of the process and its workers, from
+`wait4`) and peak memory as `bench_linkage` measures it (`bench_measure.watch_child`:
+the run's process group, workers included, polled; a parent's peak carried into the
+child's `ru_maxrss` would count the sample generation). On a shared
 machine a single run's wall time moves by 10% or more, which hides most changes;
 CPU time moves less, and the range says how far to trust a median.
 
@@ -43,6 +45,7 @@ from operator import attrgetter
 from pathlib import Path
 
 from benchmarks.bench_linkage import sample_dataset
+from benchmarks.bench_measure import watch_child
 
 REPO = Path(__file__).resolve().parent.parent
 CURRENT = "."
@@ -112,18 +115,19 @@ def run_reconcile(tree: Path, mapping: Path, out_dir: Path) -> Run:
     log_path = out_dir.with_name(out_dir.name + ".log")  # a file, not a pipe nobody reads
     started = time.perf_counter()
     with log_path.open("wb") as log:
-        child = subprocess.Popen(command, cwd=tree, env=env, stdout=log, stderr=log)
-        _, status, usage = os.wait4(child.pid, 0)
+        child = subprocess.Popen(
+            command, cwd=tree, env=env, stdout=log, stderr=log, start_new_session=True
+        )
+        watched = watch_child(child, started, math.inf, math.inf)
     wall = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
+    if watched.returncode != 0:
         error = log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
-        raise RuntimeError(f"reconcile with {tree} failed ({child.returncode}):\n{error}")
+        raise RuntimeError(f"reconcile with {tree} failed ({watched.returncode}):\n{error}")
     summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
     return Run(
         wall=wall,
-        cpu=usage.ru_utime + usage.ru_stime,
-        peak_mb=usage.ru_maxrss / 1024,
+        cpu=watched.cpu_seconds,
+        peak_mb=watched.peak_mb,
         stages={k: float(v) for k, v in summary["stage_seconds"].items()},
         outputs={
             name: hashlib.sha256((out_dir / name).read_bytes()).hexdigest()
@@ -157,7 +161,7 @@ def table(arms: Sequence[Arm]) -> str:
     rows += [
         ("process wall (s)", attrgetter("wall")),
         ("process CPU (s)", attrgetter("cpu")),
-        ("peak RSS (MB)", attrgetter("peak_mb")),
+        ("peak memory (MB)", attrgetter("peak_mb")),
     ]
     lines = [
         "| | " + " | ".join(arm.label for arm in arms) + " |",

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -98,7 +99,8 @@ def run_measured(
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so a kill reaches helpers too
         )
-        status, returncode, peak_mb = _watch(child, started, timeout_s, max_memory_mb)
+        watched = watch_child(child, started, timeout_s, max_memory_mb)
+        status, returncode, peak_mb = watched.status, watched.returncode, watched.peak_mb
     seconds = time.perf_counter() - started
     result: dict[str, Any] = {}
     result_path = out_dir / RESULT_FILE
@@ -110,25 +112,41 @@ def run_measured(
     return Measurement(status, seconds, peak_mb, result, log_path)
 
 
-def _watch(
+@dataclass(frozen=True)
+class Watched:
+    """How a watched child ended."""
+
+    status: Status
+    returncode: int
+    peak_mb: float  # polled: its VmHWM, or its process group's summed RSS
+    cpu_seconds: float  # user + system of the child and the workers it waited for
+
+
+def watch_child(
     child: subprocess.Popen[bytes], started: float, timeout_s: float, max_memory_mb: float
-) -> tuple[Status, int, float]:
-    """Poll until the child exits; kill it past the time limit or the memory cap."""
+) -> Watched:
+    """Poll until the child (started in a session of its own) exits; kill its process
+    group past the time limit or the memory cap."""
     polled_peak = 0.0
     while True:
-        pid, wait_status = os.waitpid(child.pid, os.WNOHANG)
+        pid, wait_status, usage = os.wait4(child.pid, os.WNOHANG)
         if pid == child.pid:
             child.returncode = os.waitstatus_to_exitcode(wait_status)
-            return "ok", child.returncode, polled_peak
+            return Watched("ok", child.returncode, polled_peak, _cpu(usage))
         polled_peak = max(polled_peak, _hwm_mb(child.pid), _group_rss_mb(child.pid))
         over_time = time.perf_counter() - started > timeout_s
         over_memory = polled_peak > max_memory_mb
         if over_time or over_memory:
             _kill_group(child.pid)
-            _, wait_status = os.waitpid(child.pid, 0)
+            _, wait_status, usage = os.wait4(child.pid, 0)
             child.returncode = os.waitstatus_to_exitcode(wait_status)
-            return ("memory" if over_memory else "timeout"), child.returncode, polled_peak
+            status: Status = "memory" if over_memory else "timeout"
+            return Watched(status, child.returncode, polled_peak, _cpu(usage))
         time.sleep(POLL_SECONDS)
+
+
+def _cpu(usage: resource.struct_rusage) -> float:
+    return usage.ru_utime + usage.ru_stime
 
 
 def _kill_group(pid: int) -> None:

@@ -68,5 +68,7 @@ def test_head_against_this_checkout_end_to_end(
     assert "| | base HEAD | new . |" in out
     for stage in ("standardize", "block", "compare", "cluster", "outputs"):
         assert f"| {stage} (s) |" in out
+    peak = next(line for line in out.splitlines() if line.startswith("| peak memory (MB) |"))
+    assert all(float(cell.replace(",", "")) > 50 for cell in peak.split("|")[2:4])
     assert "outputs identical in every run" in out or "outputs differ between runs" in out
     assert not list(tmp_path.glob("ab-trees-*"))  # the exports are removed

@@ -11,6 +11,7 @@ No copy of the frame is made.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -154,15 +155,34 @@ class PreparedRecords:
         codes follow the order of the values, as sorted neighbourhood needs."""
         key = (column, sort)
         if key not in self._codes:
-            try:
-                codes = factorize(self._records[column], sort=sort)
-            except TypeError as e:
-                raise BlockingError(
-                    f"column {column!r} mixes values that cannot be compared or hashed "
-                    f"({type(e).__name__}); make it one type (e.g. strings)"
-                ) from e
-            self._codes[key] = codes if self._order is None else codes[self._order]
+            self._codes[key] = self._factorized(column, sort)
         return self._codes[key]
+
+    def _factorized(self, column: str, sort: bool) -> np.ndarray:
+        try:
+            codes = factorize(self._records[column], sort=sort)
+        except TypeError as e:
+            raise BlockingError(
+                f"column {column!r} mixes values that cannot be compared or hashed "
+                f"({type(e).__name__}); make it one type (e.g. strings)"
+            ) from e
+        return codes if self._order is None else codes[self._order]
+
+    def compute_codes(self, pool: Executor | None = None) -> None:
+        """Factorize every key column the rules use, in `pool`'s threads if given, so
+        rules planned in parallel find their codes ready (and no column twice)."""
+        needed = dict.fromkeys(
+            (column, isinstance(rule, SortedNeighbourhoodRule))
+            for rule in self.rules
+            for column in rule.columns
+        )
+        if pool is None:
+            for column, sort in needed:
+                self.codes(column, sort=sort)
+            return
+        missing = [key for key in needed if key not in self._codes]
+        computed = pool.map(lambda key: self._factorized(*key), missing)
+        self._codes.update(zip(missing, computed, strict=True))
 
     def forget_codes(self) -> None:
         """Drop the cached column codes (8 bytes per record per column) once every

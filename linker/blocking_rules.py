@@ -135,10 +135,12 @@ def block_records(
     max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
     link_only: bool = False,
     derived: pd.DataFrame | None = None,
+    workers: int = 1,
 ) -> BlockingResult:
     """Candidate pairs for the records; rules whose keys are all empty are skipped.
 
-    `link_only` drops pairs inside one source (linking two files, as FEBRL 4).
+    `link_only` drops pairs inside one source (linking two files, as FEBRL 4); `workers`
+    threads share the rules (the pairs do not depend on it).
     """
     frame = blocking_frame(records, derived)
     used = {k for r in rules for k in r.columns}
@@ -150,4 +152,5 @@ def block_records(
         group_column=C.SOURCE if link_only else None,
         link_within_groups=not link_only,
         default_max_block_size=max_block_size,
+        workers=workers,
     )

@@ -175,6 +175,7 @@ def reconcile(
             max_block_size=settings.max_block_size,
             link_only=settings.link_only,
             derived=derived,
+            workers=settings.workers,
         )
         pairs = with_decided_pairs(blocked.pairs, constraints)
         warnings.extend(

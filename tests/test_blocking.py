@@ -36,6 +36,7 @@ from blocking import (
     true_pairs_from_clusters,
 )
 from blocking import keys as keys_module
+from blocking import pairs as pairs_module
 from linker.columns import RECORD_ID, RECORD_ID_L, RECORD_ID_R
 
 NA = pd.NA
@@ -360,10 +361,10 @@ def pair_map(result):
     return dict(zip(ids, pairs[RULE], strict=True))
 
 
-@given(frames_and_rules())
-def test_generate_pairs_equals_brute_force(case):
+@given(frames_and_rules(), st.integers(1, 3))
+def test_generate_pairs_equals_brute_force(case, workers):
     frame, rules, options = case
-    result = generate_pairs(frame, rules, **options)
+    result = generate_pairs(frame, rules, **options, workers=workers)
     expected, per_rule = brute_force(frame, rules, **options)
     assert pair_map(result) == expected
     assert [s.pairs for s in result.stats] == [len(found) for found in per_rule]
@@ -389,6 +390,57 @@ def test_pairs_are_ordered_unique_typed_and_row_order_free(case, rnd):
     shuffled = frame.iloc[order].reset_index(drop=True)
     again = generate_pairs(shuffled, rules, **options).pairs
     pd.testing.assert_frame_equal(again, pairs)
+
+
+def test_threads_split_the_union_sort_and_give_the_same_pairs(monkeypatch):
+    """Many rules over overlapping keys, enough pairs that each thread sorts a slice and
+    a pair found by several rules straddles the slices: the pairs, the rule credited
+    and the stats are those of one thread."""
+    rng = np.random.default_rng(3)
+    n = 3_000
+    frame = pd.DataFrame(
+        {
+            RECORD_ID: rng.permutation(n).astype("int64") * 7,
+            **{k: pd.Series(rng.integers(0, 40, n).astype(str), dtype=object) for k in "abc"},
+        }
+    )
+    rules = [
+        BlockingRule("a", ("a",)),
+        SortedNeighbourhoodRule("sn_b", ("b", "a"), 4),
+        BlockingRule("ab", ("a", "b")),
+        BlockingRule("c", ("c",), max_block_size=60),
+        BlockingRule("b", ("b",)),
+    ]
+    sorted_in_slices = []
+    real_sort = pairs_module._sort_in_place
+
+    def spy(keys, pool, threads):
+        sorted_in_slices.append(
+            pool is not None and len(keys) >= 2 * pairs_module._PARALLEL_SORT_MIN
+        )
+        real_sort(keys, pool, threads)
+
+    monkeypatch.setattr(pairs_module, "_PARALLEL_SORT_MIN", 10_000)
+    monkeypatch.setattr(pairs_module, "_sort_in_place", spy)
+    one = generate_pairs(frame, rules, workers=1)
+    for workers in (2, 3):
+        many = generate_pairs(frame, rules, workers=workers)
+        pd.testing.assert_frame_equal(many.pairs, one.pairs)
+        assert many.stats == one.stats
+    assert sorted_in_slices == [False, True, True]
+    assert one.stats[1].pairs > 0 and one.stats[1].new_pairs < one.stats[1].pairs
+    assert len(one.pairs) > 2 * 10_000
+
+
+def test_sort_in_place_sorts_every_slice_split():
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(0)
+    keys = rng.integers(0, 2**40, 2 * pairs_module._PARALLEL_SORT_MIN + 7)
+    expected = np.sort(keys)
+    with ThreadPoolExecutor(3) as pool:
+        pairs_module._sort_in_place(keys, pool, 3)
+    np.testing.assert_array_equal(keys, expected)
 
 
 # --- examples ---------------------------------------------------------------------------

@@ -15,9 +15,8 @@ are skipped, counted in the stats and logged as counts, never silently dropped.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
@@ -34,13 +33,6 @@ logger = logging.getLogger(__name__)
 
 RULE: Final = "rule"  # int8 column: index of the first rule that produced the pair
 _PARALLEL_SORT_MIN: Final = 1_000_000  # below this, one sort beats splitting it
-
-
-def _map(
-    pool: ThreadPoolExecutor | None, fn: Callable[[Any], Any], items: Iterable[Any]
-) -> Iterator[Any]:
-    """`pool.map` when there is a pool, else the plain map, in order either way."""
-    return pool.map(fn, items) if pool is not None else map(fn, items)
 
 
 @dataclass(frozen=True)
@@ -212,10 +204,10 @@ def generate_pairs(
     )
     encoding = _Encoding.for_size(prepared.n, len(prepared.rules))
     threads = max(1, workers)
-    with ThreadPoolExecutor(threads) if threads > 1 else nullcontext() as pool:
+    with ThreadPoolExecutor(threads) as pool:
         # count first (cheap), so every rule's pairs go straight into one buffer
         prepared.compute_codes(pool)
-        pending: list[RulePlan | None] = list(_map(pool, prepared.plan, prepared.rules))
+        pending: list[RulePlan | None] = list(pool.map(prepared.plan, prepared.rules))
         prepared.forget_codes()
         plans = [plan.counts_only() for plan in pending if plan is not None]
         for plan in plans:
@@ -232,7 +224,7 @@ def generate_pairs(
             left, right = plan.expand()
             encoding.pack_into(out, left, right, r)
 
-        list(_map(pool, expand, slices))
+        list(pool.map(expand, slices))
         del slices
         unique, rule_index = encoding.union(keys, pool, threads)
         del keys

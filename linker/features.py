@@ -11,6 +11,7 @@ a batch of pairs by integer indexing.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +21,7 @@ from rapidfuzz.distance import OSA
 
 from linker import columns as C
 from linker.distinct import per_distinct
-from linker.standardize.text import factorize
+from linker.standardize.text import factorize, text_codes
 
 # Derived columns (not canonical fields): computed here, used by comparisons and blocking.
 FAMILY_SORTED = "family_sorted"  # both surnames sorted: order-insensitive equality
@@ -183,9 +184,12 @@ def carries_data(values: pd.Series, head: int = 1_000) -> bool:
     return bool(values.iloc[:head].notna().any() or values.notna().any())
 
 
-def prepare_features(records: pd.DataFrame, derived: pd.DataFrame | None = None) -> RecordFeatures:
+def prepare_features(
+    records: pd.DataFrame, derived: pd.DataFrame | None = None, *, workers: int = 1
+) -> RecordFeatures:
     """Factorize, gather text and numbers once. `records` must be ordered by RECORD_ID;
-    `derived` is `derive_columns(records)` when the caller already has it."""
+    `derived` is `derive_columns(records)` when the caller already has it. Text columns
+    are encoded side by side in `workers` threads (Arrow releases the GIL)."""
     ids = records[C.RECORD_ID].to_numpy()
     if len(records) == 0:
         raise ValueError("no records to link")
@@ -198,13 +202,15 @@ def prepare_features(records: pd.DataFrame, derived: pd.DataFrame | None = None)
     frame = {c: (derived[c] if c in derived.columns else records[c]) for c in needed}
     codes: dict[str, np.ndarray] = {}
     frequencies: dict[str, np.ndarray] = {}
-    for group in JOINT_GROUPS:
-        codes.update(_joint_codes(frame, group))
     # A column both coded and compared as text (A-number, document id, DOB) is
     # factorized once: its codes serve both.
-    factorized = {
-        col: _factorized_int32(frame[col]) for col in dict.fromkeys([*SINGLE_CODED, *TEXT_COLUMNS])
-    }
+    factorize_alone = list(dict.fromkeys([*SINGLE_CODED, *TEXT_COLUMNS]))
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        joint = pool.map(lambda group: _joint_codes(frame, group), JOINT_GROUPS)
+        alone = pool.map(lambda col: _factorized_int32(frame[col]), factorize_alone)
+        for group_codes in joint:
+            codes.update(group_codes)
+        factorized = dict(zip(factorize_alone, alone, strict=True))
     for col in SINGLE_CODED:
         codes[col] = factorized[col][0]
     for col, col_codes in codes.items():
@@ -256,10 +262,15 @@ def _joint_codes(frame: dict[str, pd.Series], cols: Sequence[str]) -> dict[str, 
 
 
 def _codes_and_values(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and distinct values; text by Arrow, so columns encode in parallel threads."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         return values.cat.codes.to_numpy(dtype=np.int64), values.cat.categories.to_numpy(
             dtype=object
         )
+    encoded = text_codes(values)
+    if encoded is not None:
+        codes, distinct = encoded
+        return codes, distinct.to_numpy(zero_copy_only=False).astype(object, copy=False)
     return factorize(values)
 
 

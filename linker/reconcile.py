@@ -184,7 +184,7 @@ def reconcile(
             if s.oversized_blocks
         )
     with timed_stage("compare", seconds, progress):
-        features = prepare_features(records, derived)
+        features = prepare_features(records, derived, workers=settings.workers)
         del derived
         if model_path is not None:
             model = FellegiSunterModel.load(model_path)

@@ -411,13 +411,11 @@ def test_threads_split_the_union_sort_and_give_the_same_pairs(monkeypatch):
         BlockingRule("c", ("c",), max_block_size=60),
         BlockingRule("b", ("b",)),
     ]
-    sorted_in_slices = []
+    sorts = []  # (threads, whether the keys are enough to sort in slices)
     real_sort = pairs_module._sort_in_place
 
     def spy(keys, pool, threads):
-        sorted_in_slices.append(
-            pool is not None and len(keys) >= 2 * pairs_module._PARALLEL_SORT_MIN
-        )
+        sorts.append((threads, len(keys) >= 2 * pairs_module._PARALLEL_SORT_MIN))
         real_sort(keys, pool, threads)
 
     monkeypatch.setattr(pairs_module, "_PARALLEL_SORT_MIN", 10_000)
@@ -427,7 +425,7 @@ def test_threads_split_the_union_sort_and_give_the_same_pairs(monkeypatch):
         many = generate_pairs(frame, rules, workers=workers)
         pd.testing.assert_frame_equal(many.pairs, one.pairs)
         assert many.stats == one.stats
-    assert sorted_in_slices == [False, True, True]
+    assert sorts == [(1, True), (2, True), (3, True)]
     assert one.stats[1].pairs > 0 and one.stats[1].new_pairs < one.stats[1].pairs
     assert len(one.pairs) > 2 * 10_000
 

@@ -268,6 +268,22 @@ def test_codes_agree_with_values(records: pd.DataFrame) -> None:
                 np.testing.assert_array_equal(pairs.equal(a, b), same, err_msg=f"{a}~{b}")
 
 
+@FRAME_PROPERTY
+@given(random_records, st.integers(2, 4))
+def test_features_do_not_depend_on_the_number_of_threads(
+    records: pd.DataFrame, workers: int
+) -> None:
+    one, many = prepare_features(records), prepare_features(records, workers=workers)
+    for name in ("codes", "text_codes", "numbers", "frequencies"):
+        a, b = getattr(one, name), getattr(many, name)
+        assert list(a) == list(b), name
+        for col in a:
+            np.testing.assert_array_equal(a[col], b[col], err_msg=f"{name}[{col}]")
+    for col in TEXT_COLUMNS:
+        assert list(one.uniques[col]) == list(many.uniques[col]), col
+        assert all(isinstance(v, str) for v in many.uniques[col]), col
+
+
 @pytest.mark.parametrize(
     ("values", "expected"),
     [

@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 from linker.standardize.text import (
     ascii_upper,
     clean_text,
+    factorize,
     map_unique,
     map_unique_columns,
     normalize_text,
+    text_codes,
 )
 
 UPPER_ASCII = re.compile(r"[A-Z0-9]+( [A-Z0-9]+)*")
@@ -124,3 +126,41 @@ def test_normalize_text_properties(values: list[str | None]) -> None:
     # one value's result does not depend on the other values
     singles = [normalize_text(pd.Series([v], dtype=object)).iloc[0] for v in values]
     assert singles == out.tolist()
+
+
+@given(st.lists(st.one_of(st.none(), st.just(float("nan")), st.text()), max_size=30))
+def test_text_codes_number_values_as_factorize_does(values: list[str | float | None]) -> None:
+    """Arrow's codes and distinct values are pandas' exactly: same first-seen order,
+    every null -1, strings told apart by every code point (NUL included)."""
+    array = np.array(values, dtype=object)
+    expected_codes, expected_values = factorize(array)
+    encoded = text_codes(array)
+    if encoded is None:  # nothing to encode, or a value Arrow cannot hold
+        assert all(v is None or v != v for v in values) or any(
+            isinstance(v, str) and any(0xD800 <= ord(c) < 0xE000 for c in v) for v in values
+        )
+        return
+    codes, distinct = encoded
+    assert codes.dtype == np.int64
+    assert codes.tolist() == expected_codes.tolist()
+    assert distinct.to_pylist() == list(expected_values)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series([1, 2, None], dtype="Int64"),  # not text
+        pd.Series(["A", 1], dtype=object),  # mixed
+        np.array([1.5, 2.5]),
+        np.array(["A", "\ud800"], dtype=object),  # a lone surrogate Arrow cannot encode
+        pd.Series([None, None], dtype=object),  # no value at all
+    ],
+)
+def test_text_codes_declines_what_is_not_all_text(values: object) -> None:
+    assert text_codes(values) is None  # type: ignore[arg-type]
+
+
+def test_text_codes_reads_pd_na_and_string_dtype_as_null() -> None:
+    codes, distinct = text_codes(pd.Series(["B", pd.NA, "A\x00", "B"], dtype="string"))  # type: ignore[misc]
+    assert codes.tolist() == [0, -1, 1, 0]
+    assert distinct.to_pylist() == ["B", "A\x00"]

@@ -467,22 +467,55 @@ def _collect(pairs: list[tuple[str, str]]) -> tuple[dict[str, str], list[list[st
     appears twice or the line is an intersection: not one U.S. address."""
     fields: dict[str, str] = {}
     units: list[list[str]] = []
-    for label, raw in pairs:
+    place_after_unit = None
+    for position, (label, raw) in enumerate(pairs):
+        last = position == len(pairs) - 1
         value = " ".join(raw.replace(",", " ").split())
         if not value:
             continue
         if label in _UNIT_LABELS:
             is_type = label.endswith("Type")
+            after = None
+            if not is_type and last and "," in raw:
+                raw, after = _split_after_comma(raw)
+                value = " ".join(raw.split())
             if is_type or not units or units[-1][1]:
                 units.append(["", ""])
             units[-1][0 if is_type else 1] = value
+            if after is not None and len(after) == 1 and after[0] in UNITS:  # "APT 4, REAR"
+                units.append([after[0], " ".join(after[1:])])
+            elif after is not None:
+                place_after_unit = " ".join(after)
         elif label not in fields:
             fields[label] = value
         elif label in _SINGLE_LABELS:
             return None
         else:
             fields[label] += " " + value
+    if place_after_unit is not None and "PlaceName" not in fields:
+        fields["PlaceName"] = place_after_unit
     return None if "IntersectionSeparator" in fields else (fields, units)
+
+
+def _split_after_comma(identifier: str) -> tuple[str, list[str] | None]:
+    """A unit's identifier and the words after its first comma, when the CRF ran a city
+    or a second unit into the unit of the line's end ("APT 5, BRONX" read as unit
+    "5BRONX", "APT 4, REAR" as "4REAR"); the identifier as it is otherwise.
+
+    The comma is the writer's own boundary. Only words can follow it (a city or a unit
+    designator): numbers, a state or nothing after it keep the CRF's reading.
+    """
+    head, _, tail = identifier.partition(",")
+    words = tail.replace(",", " ").split()
+    if (
+        not head.strip()
+        or not words
+        or not all(w.isalpha() for w in words)
+        or state_code(" ".join(words)) is not None
+        or state_code(words[-1]) is not None
+    ):
+        return identifier, None
+    return head, words
 
 
 def _us_place(fields: dict[str, str]) -> bool:

@@ -441,6 +441,49 @@ def test_fast_path_reads_a_state_name_after_a_comma() -> None:
     assert addresses._parse_cheap("12 OAK CT SANTA FE NEW MEXICO") is None
 
 
+def test_fast_path_reads_numbered_roads_as_the_crf_does_or_better() -> None:
+    # "12345 FM 1472, LAREDO, TX 78045": farm-to-market, county and state roads and
+    # highways, common in the border counties. Where the CRF reads the line otherwise it
+    # is wrong by a test anyone can check: no address at all, the city lost into the
+    # street, the unit inside the street ("FM 1472 # 12"), the house number dropped, or
+    # the route number read as an apartment ("RANCH RD APT 1472").
+    roads = ["FM", "US Highway", "State Hwy", "County Road", "CR", "SH", "Ranch Road", "Loop"]
+    variants = itertools.product(
+        ["12345", "0210"],
+        ["", "E "],
+        roads,
+        ["1472", "9"],
+        ["", " N"],
+        ["", " Apt 4", " #12"],
+        ["", ", Laredo, TX 78045", ", Alice, Texas", ", Zapata"],
+    )
+    same = 0
+    for number, pre, road, route, post, unit, place in variants:
+        text = clean_text(f"{number} {pre}{road} {route}{post}{unit}{place}") or ""
+        parts = addresses._parse_cheap(text)
+        assert parts is not None and parts.kind == "us", text
+        assert (parts.number, parts.city is None) == (number.lstrip("0"), not place), text
+        assert route in (parts.street or "").split(), text
+        crf = parse_line(text, fast_path=False)
+        if parts == crf:
+            same += 1
+            continue
+        assert (
+            crf.kind == "text"
+            or (crf.city is None and parts.city is not None)
+            or "#" in (crf.street or "")
+            or crf.number != parts.number
+            or route not in (crf.street or "").split()
+        ), (text, crf, parts)
+    assert same >= 1_200  # 1,352 of 3,072: the CRF misreads "#12" after a road every time
+    # Without a comma before the place, or with a road it labels otherwise, the CRF reads.
+    for line in ("210 Hwy 83 Apt 4 Zapata TX", "3400 Interstate 35, Laredo TX", "Hwy 83, Zapata"):
+        assert addresses._parse_cheap(clean_text(line) or "") is None, line
+    for line in ("200 East Loop 610", "100 Highway 6", "900 Hwy 281 N, Edinburg TX 78539"):
+        text = clean_text(line) or ""
+        assert addresses._parse_cheap(text) == parse_line(text, fast_path=False), line
+
+
 def test_fast_path_reads_a_city_without_a_state() -> None:
     # "123 MAIN ST, HOUSTON[ 77002]": an incomplete address, common in the extracts. The
     # CRF reads it as this grammar does, or as no address at all ("..., SANTA ANA"), or
@@ -513,9 +556,9 @@ def test_a_unit_without_a_city_after_its_comma_keeps_the_crf_reading() -> None:
 
 
 def test_no_city_is_glued_onto_a_unit_in_lines_only_the_crf_reads() -> None:
-    # Shapes the grammar leaves to the CRF, each with a unit, then a comma and a city:
-    # before the fix 192 of these 1,152 lines came back with the city inside the unit.
-    streets = ["500 Broadway", "12 Highway 90", "4500 County Road 12", "221B Baker St"]
+    # Shapes the grammar leaves to the CRF, each with a unit, then a comma and a city
+    # (of 1,152 such lines, 192 came back with the city inside the unit before the fix).
+    streets = ["500 Broadway", "45-12 Queens Blvd", "9 Calle Sol", "221B Baker St"]
     units = ["Apt 5", "#5", "Unit 12", "Trlr 4", "Lot 7"]
     cities = ["Houston", "Bronx", "Dallas", "Des Moines", "Laredo"]
     read = 0
@@ -551,12 +594,12 @@ def test_fast_path_leaves_other_boxes_to_the_crf(line: str) -> None:
     [
         "10 North Ave",  # a directional as the name
         "123 Main St W Palm Beach FL",  # W: directional or city?
-        "200 East Loop 610",
         "11745 Coral Way Blvd Omaha NE 68104",  # a second type: street or city?
         "123 Main St and Elm Ct",  # an intersection, CT is no state here
         "123 Main St St Louis MO",  # needs the comma
         "123 Coral Way St Hartford CT",  # CORAL WAY ST + HARTFORD, or CORAL WAY + ST HARTFORD?
-        "100 Highway 6",
+        "100 Highway",  # a road type with no route number
+        "100 Highway 6 Laredo TX",  # no comma: where does the road end?
     ],
 )
 def test_fast_path_declines_ambiguous_shapes(line: str) -> None:

@@ -2,13 +2,14 @@
 
 `usaddress` is a CRF that reads only 4,000-10,000 lines a second on one core. The
 common well-formed shapes ("123 N MAIN ST APT 4[, HOUSTON, TX 77001]", "PO BOX
-12[, LAREDO, TX]", the state also written out after a comma: ", HOUSTON, TEXAS", or
-missing: ", HOUSTON[ 77002]") are first read by a strict token grammar (40,000-90,000
-lines a second) that declines anything it could misread; only the rest goes to the CRF.
-The two agree on such lines (tests check it; where they differed on generated addresses
-it was the CRF misreading, e.g. "EL" of "EL PASO" as a directional, "NORTH CAROLINA" as
-part of the city, "APT 5, BRONX" as unit "5BRONX"), and `_repair` undoes the CRF's
-usual misreadings of the lines it does get. Both readings come to usaddress's labels,
+12[, LAREDO, TX]", "12345 FM 1472[, LAREDO, TX]", the state also written out after a
+comma: ", HOUSTON, TEXAS", or missing: ", HOUSTON[ 77002]") are first read by a strict
+token grammar (40,000-90,000 lines a second) that declines anything it could misread;
+only the rest goes to the CRF. The two agree on such lines (tests check it; where they
+differed on generated addresses it was the CRF misreading, e.g. "EL" of "EL PASO" as a
+directional, "NORTH CAROLINA" as part of the city, "FM 1472 # 12" as the street), and
+`_repair` and `_collect` undo the CRF's usual misreadings of the lines it does get
+("APT 5, BRONX" read as unit "5BRONX"). Both readings come to usaddress's labels,
 and one `_build` turns labels into `Parts`; the fast grammar's `_FastReading` assembles
 its few labels itself the same way (a test holds the two equal), as building label
 dictionaries for it cost a quarter of its time.
@@ -100,7 +101,9 @@ def parse_cheap(text: str, *, fast_path: bool = True) -> Parts | None:
     if not fast_path:
         return None
     reading = _fast_reading(text)
-    return _fast_box(text) if reading is None else reading.parts(text)
+    if reading is not None:
+        return reading.parts(text)
+    return _fast_box(text) or _fast_route(text)
 
 
 def _is_foreign(text: str) -> bool:
@@ -304,6 +307,68 @@ def _fast_box(text: str) -> Parts | None:
         place = found
     street = _box({"USPSBoxType": kind})
     return Parts("us", f"{street} {box}", box, street, None, *_place_parts(place))
+
+
+# Numbered roads, as the CRF labels them every time it was tried (a test holds the two
+# readings equal): these words a StreetNamePreType, the route's number the StreetName.
+# Longest first. ("INTERSTATE 35" it reads as a name, "FARM TO MARKET ROAD 1472" as a
+# street with a unit: both stay with it.)
+_ROUTE_TYPES: Final = tuple(
+    tuple(t.split())
+    for t in (
+        "US HIGHWAY|US HWY|STATE HIGHWAY|STATE HWY|COUNTY ROAD|COUNTY RD|RANCH ROAD|"
+        "STATE ROAD|HIGHWAY|HWY|FM|CR|SH|LOOP|ROUTE"
+    ).split("|")
+)
+_ROUTE_NUMBER = re.compile(r"\d{1,4}")
+
+
+def _fast_route(text: str) -> Parts | None:
+    """A house on a numbered road: "<number> [dir] <road type> <route number> [dir]
+    [unit][, city, ST [ZIP]]" ("12345 FM 1472, LAREDO, TX 78045", "210 HWY 83 APT 4"),
+    common in the border counties; None for any other shape."""
+    toks = text.replace(",", " , ").split()
+    if len(toks) < 3 or not _NUMBER.fullmatch(toks[0]):
+        return None
+    number, i = toks[0], 1
+    pre_direction = None
+    if toks[i] in DIRECTIONS:
+        pre_direction, i = toks[i], i + 1
+    for road in _ROUTE_TYPES:
+        if tuple(toks[i : i + len(road)]) == road:
+            break
+    else:
+        return None
+    i += len(road)
+    if i >= len(toks) or not _ROUTE_NUMBER.fullmatch(toks[i]):
+        return None
+    route, i = toks[i], i + 1
+    post_direction = None
+    if i < len(toks) and toks[i] in DIRECTIONS:
+        post_direction, i = toks[i], i + 1
+    i += i < len(toks) and toks[i] == ","
+    unit = None
+    if i < len(toks) and (toks[i] in FAST_UNITS or toks[i].startswith("#")):
+        designator = ""
+        if toks[i] in FAST_UNITS:
+            designator, i = toks[i], i + 1
+        i += i < len(toks) and toks[i] == "#"
+        if i >= len(toks) or not _UNIT_ID.fullmatch(toks[i].removeprefix("#")):
+            return None
+        unit, i = _unit_code(designator, toks[i].removeprefix("#")), i + 1
+        i += i < len(toks) and toks[i] == ","
+    place: tuple[tuple[str, str], ...] = ()
+    if i < len(toks):
+        if toks[i - 1] != ",":  # "HWY 83 W LAREDO TX": no comma, no telling where it ends
+            return None
+        found = _place_fields(tuple(toks[i:]), True)
+        if found is None:
+            return None
+        place = found
+    street = _street_words(None, pre_direction, " ".join(road), route, None, post_direction, None)
+    number = number.lstrip("0") or "0"
+    head = f"{number} {street} {unit}" if unit else f"{number} {street}"
+    return Parts("us", head, number, street, unit, *_place_parts(place))
 
 
 def _place_parts(place: tuple[tuple[str, str], ...]) -> tuple[str | None, ...]:

@@ -162,18 +162,14 @@ class PreparedRecords:
             ) from e
         return codes if self._order is None else codes[self._order]
 
-    def compute_codes(self, pool: Executor | None = None) -> None:
-        """Factorize every key column the rules use, in `pool`'s threads if given, so
-        rules planned in parallel find their codes ready (and no column twice)."""
+    def compute_codes(self, pool: Executor) -> None:
+        """Factorize every key column the rules use, in `pool`'s threads, so rules
+        planned in parallel find their codes ready (and no column twice)."""
         needed = dict.fromkeys(
             (column, isinstance(rule, SortedNeighbourhoodRule))
             for rule in self.rules
             for column in rule.columns
         )
-        if pool is None:
-            for column, sort in needed:
-                self.codes(column, sort=sort)
-            return
         missing = [key for key in needed if key not in self._codes]
         computed = pool.map(lambda key: self._factorized(*key), missing)
         self._codes.update(zip(missing, computed, strict=True))

@@ -117,7 +117,7 @@ class _Encoding:
         out[:] = left
 
     def union(
-        self, keys: np.ndarray, pool: ThreadPoolExecutor | None = None, threads: int = 1
+        self, keys: np.ndarray, pool: ThreadPoolExecutor, threads: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """De-duplicate packed pairs (sorted in place), keeping the earliest rule.
 
@@ -152,14 +152,14 @@ class _Encoding:
         return frame
 
 
-def _sort_in_place(keys: np.ndarray, pool: ThreadPoolExecutor | None, threads: int) -> None:
-    """Sort `keys` in place; with a pool, each thread sorts one slice and a stable
+def _sort_in_place(keys: np.ndarray, pool: ThreadPoolExecutor, threads: int) -> None:
+    """Sort `keys` in place; with several threads, each sorts one slice and a stable
     sort then merges the sorted runs (timsort finds them, so the merge is linear).
 
     numpy releases the GIL while sorting, so two threads sort 20M keys in about 0.9 s
     against 1.6 s for one sort; no copy is made.
     """
-    if pool is None or threads < 2 or len(keys) < 2 * _PARALLEL_SORT_MIN:
+    if threads < 2 or len(keys) < 2 * _PARALLEL_SORT_MIN:
         keys.sort()
         return
     bounds = np.linspace(0, len(keys), threads + 1).astype(np.int64)

@@ -258,17 +258,10 @@ def _fast_reading(text: str) -> _FastReading | None:
     if post_direction:
         i += 1
     i += i < n and toks[i] == ","
-    unit = None
-    if i < n and (toks[i] in FAST_UNITS or toks[i].startswith("#")):
-        designator = ""
-        if toks[i] in FAST_UNITS:
-            designator, i = toks[i], i + 1
-        i += i < n and toks[i] == "#"
-        if i >= n or not _UNIT_ID.fullmatch(toks[i].removeprefix("#")):
-            return None
-        unit = (designator, toks[i].removeprefix("#"))
-        i += 1
-        i += i < n and toks[i] == ","
+    read = _unit_at(toks, i)
+    if read is None:
+        return None
+    unit, i = read
     place: tuple[tuple[str, str], ...] = ()
     if i < n:
         comma = toks[i - 1] == ","
@@ -279,6 +272,25 @@ def _fast_reading(text: str) -> _FastReading | None:
             return None
         place = found
     return _FastReading(number, pre_direction, name, post_type, post_direction, unit, place)
+
+
+def _unit_at(toks: list[str], i: int) -> tuple[tuple[str, str] | None, int] | None:
+    """The unit starting at token `i` ("APT 4", "# 4", "#4", "STE 200") as [designator,
+    identifier], or no unit, and the index after it (and a comma); None for a unit word
+    without a plain identifier."""
+    n = len(toks)
+    if i >= n or not (toks[i] in FAST_UNITS or toks[i].startswith("#")):
+        return None, i
+    designator = ""
+    if toks[i] in FAST_UNITS:
+        designator, i = toks[i], i + 1
+    i += i < n and toks[i] == "#"
+    if i >= n or not _UNIT_ID.fullmatch(toks[i].removeprefix("#")):
+        return None
+    unit = (designator, toks[i].removeprefix("#"))
+    i += 1
+    i += i < n and toks[i] == ","
+    return unit, i
 
 
 # Box types the CRF reads the same way in every place it was tried (a test holds the two
@@ -309,10 +321,10 @@ def _fast_box(text: str) -> Parts | None:
     return Parts("us", f"{street} {box}", box, street, None, *_place_parts(place))
 
 
-# Numbered roads, as the CRF labels them every time it was tried (a test holds the two
-# readings equal): these words a StreetNamePreType, the route's number the StreetName.
-# Longest first. ("INTERSTATE 35" it reads as a name, "FARM TO MARKET ROAD 1472" as a
-# street with a unit: both stay with it.)
+# Numbered roads, as the CRF labels them when it reads them right: these words a
+# StreetNamePreType, the route's number the StreetName (a test holds the grammar to the
+# CRF's reading, or shows the CRF's wrong). Longest first. ("INTERSTATE 35" it reads
+# as a name, "FARM TO MARKET ROAD 1472" as a street with a unit: both stay with it.)
 _ROUTE_TYPES: Final = tuple(
     tuple(t.split())
     for t in (
@@ -347,16 +359,11 @@ def _fast_route(text: str) -> Parts | None:
     if i < len(toks) and toks[i] in DIRECTIONS:
         post_direction, i = toks[i], i + 1
     i += i < len(toks) and toks[i] == ","
-    unit = None
-    if i < len(toks) and (toks[i] in FAST_UNITS or toks[i].startswith("#")):
-        designator = ""
-        if toks[i] in FAST_UNITS:
-            designator, i = toks[i], i + 1
-        i += i < len(toks) and toks[i] == "#"
-        if i >= len(toks) or not _UNIT_ID.fullmatch(toks[i].removeprefix("#")):
-            return None
-        unit, i = _unit_code(designator, toks[i].removeprefix("#")), i + 1
-        i += i < len(toks) and toks[i] == ","
+    read = _unit_at(toks, i)
+    if read is None:
+        return None
+    designated, i = read
+    unit = _unit_code(*designated) if designated else None
     place: tuple[tuple[str, str], ...] = ()
     if i < len(toks):
         if toks[i - 1] != ",":  # "HWY 83 W LAREDO TX": no comma, no telling where it ends

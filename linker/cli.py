@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -220,6 +221,13 @@ class _StageProgress:
     metavar="KEY=VALUE",
     help="Extra Spark configuration for --engine spark, e.g. spark.driver.memory=8g (repeat).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes standardizing and threads blocking, comparing and scoring (default: "
+    "one per core). The outputs are the same whatever the number.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @_errors_to_click
 def reconcile_command(
@@ -232,6 +240,7 @@ def reconcile_command(
     review_band: tuple[float, float],
     link_only: bool,
     quiet: bool,
+    workers: int | None = None,
     engine: str = "local",
     spark_master: str = "local[*]",
     spark_conf: tuple[str, ...] = (),
@@ -256,6 +265,8 @@ def reconcile_command(
     settings = ReconcileSettings(
         threshold=threshold, review_band=(review_band[0], review_band[1]), link_only=link_only
     )
+    if workers is not None:
+        settings = replace(settings, workers=workers)
     store = stored_decisions = None
     if db_url is not None:
         from linker.store import Store

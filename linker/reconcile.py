@@ -98,7 +98,8 @@ class ReconcileSettings:
     review_band: tuple[float, float] = (0.2, 0.95)  # probabilities sent to review
     max_block_size: int = DEFAULT_MAX_BLOCK_SIZE
     batch_pairs: int = 1_000_000
-    # Threads comparing and scoring batches of pairs; the result does not depend on it.
+    # Processes standardizing, threads blocking, comparing and scoring; the result does
+    # not depend on it.
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     link_only: bool = False  # never link two records of one source (two clean files)
     model: ModelSettingsForRun = field(default_factory=ModelSettingsForRun)
@@ -163,6 +164,7 @@ def reconcile(
             records_path=records_path,
             keep_in_memory=LINKAGE_COLUMNS if records_path is not None else None,
             categories=REPEATED_VALUE_COLUMNS,
+            workers=settings.workers,
         )
         records = as_linkage_records(records)
     if records.empty:

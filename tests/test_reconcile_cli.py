@@ -62,6 +62,26 @@ def test_outputs_are_complete(first_run: Path, sample: Path) -> None:
     assert not list(first_run.glob(".*"))  # no partial files left behind
 
 
+def test_one_worker_gives_the_same_run(first_run: Path, sample: Path, tmp_path: Path) -> None:
+    # --workers 1: standardizing in this process, blocking, comparing and scoring in one
+    # thread each; the default used one per core (two or more in CI).
+    run(
+        "reconcile",
+        str(sample / "mapping.toml"),
+        "--out",
+        str(tmp_path),
+        "--quiet",
+        "--workers",
+        "1",
+    )
+    for name in ("entities.csv", "review_queue.csv", "relations.csv"):
+        assert (tmp_path / name).read_bytes() == (first_run / name).read_bytes(), name
+    result = CliRunner().invoke(
+        main, ["reconcile", str(sample / "mapping.toml"), "--out", str(tmp_path), "--workers", "0"]
+    )
+    assert result.exit_code != 0 and "--workers" in result.output
+
+
 def test_blocking_command_reports_recall(sample: Path) -> None:
     output = run("blocking", str(sample / "mapping.toml"), "--truth", str(sample / "truth"))
     assert "names_birth_year" in output and "cumulative_pairs" in output

@@ -325,8 +325,10 @@ def standardize_mapping(
     records_path: Path | None = None,
     keep_in_memory: Sequence[str] | None = None,
     categories: Sequence[str] = (),
+    workers: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, StandardizeSummary]:
-    """All canonical records in memory, with the rejects table and the summary.
+    """All canonical records in memory, with the rejects table and the summary; chunks are
+    standardized in `workers` processes, as `iter_standardized` says.
 
     With `records_path`, every column is also streamed to that Parquet file, and only
     the `keep_in_memory` columns are held: a million raw rows kept for reviewers need
@@ -349,7 +351,7 @@ def standardize_mapping(
             else None
         )
         for records, bad in _iter_tables(
-            mapping, chunk_rows=chunk_rows, progress=progress, summary=summary
+            mapping, chunk_rows=chunk_rows, progress=progress, summary=summary, workers=workers
         ):
             if sink is not None and records.num_rows:
                 sink.write(records)

@@ -19,6 +19,11 @@ def run(*args: str) -> str:
     return result.output
 
 
+def reconcile(sample: Path, out: Path, *options: str) -> str:
+    """`linker reconcile` of the sample into `out`, quietly, with `options`; must succeed."""
+    return run("reconcile", str(sample / "mapping.toml"), "--out", str(out), "--quiet", *options)
+
+
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sample")
@@ -29,7 +34,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def first_run(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("run")
-    run("reconcile", str(sample / "mapping.toml"), "--out", str(out), "--quiet")
+    reconcile(sample, out)
     return out
 
 
@@ -65,15 +70,7 @@ def test_outputs_are_complete(first_run: Path, sample: Path) -> None:
 def test_one_worker_gives_the_same_run(first_run: Path, sample: Path, tmp_path: Path) -> None:
     # --workers 1: standardizing in this process, blocking, comparing and scoring in one
     # thread each; the default used one per core (two or more in CI).
-    run(
-        "reconcile",
-        str(sample / "mapping.toml"),
-        "--out",
-        str(tmp_path),
-        "--quiet",
-        "--workers",
-        "1",
-    )
+    reconcile(sample, tmp_path, "--workers", "1")
     for name in ("entities.csv", "review_queue.csv", "relations.csv"):
         assert (tmp_path / name).read_bytes() == (first_run / name).read_bytes(), name
     result = CliRunner().invoke(
@@ -104,15 +101,7 @@ def test_accuracy_floors(first_run: Path, sample: Path) -> None:
 def test_rerun_with_saved_model_keeps_entity_ids(
     first_run: Path, sample: Path, tmp_path: Path
 ) -> None:
-    run(
-        "reconcile",
-        str(sample / "mapping.toml"),
-        "--out",
-        str(tmp_path),
-        "--quiet",
-        "--model",
-        str(first_run / "model.json"),
-    )
+    reconcile(sample, tmp_path, "--model", str(first_run / "model.json"))
     before = pd.read_csv(first_run / "entities.csv", dtype=str)
     after = pd.read_csv(tmp_path / "entities.csv", dtype=str)
     assert before["entity_id"].tolist() == after["entity_id"].tolist()
@@ -191,15 +180,7 @@ def test_undo_is_a_newer_row(first_run: Path, sample: Path, tmp_path: Path) -> N
         ],
     )
     out = tmp_path / "run"
-    run(
-        "reconcile",
-        str(sample / "mapping.toml"),
-        "--out",
-        str(out),
-        "--quiet",
-        "--decisions",
-        str(decisions),
-    )
+    reconcile(sample, out, "--decisions", str(decisions))
     assert entity_of(out, a["source"], a["record_key"]) == entity_of(
         out, b["source"], b["record_key"]
     )

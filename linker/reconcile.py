@@ -222,11 +222,13 @@ def reconcile(
             workers=settings.workers,
         )
         # One frame of pairs, levels and scores, built column by column: a concat would
-        # copy the tens of millions of rows once more.
+        # copy the tens of millions of rows once more. `.array` keeps the contradiction
+        # categorical (one byte a pair); `to_numpy` made it ten million Python strings,
+        # slow to compare and to filter.
         scored = pairs.reset_index(drop=True)
         for frame in (gammas, scores):
             for column in frame.columns:
-                scored[column] = frame[column].to_numpy()
+                scored[column] = frame[column].array
         del gammas, scores
     return link_scored_pairs(
         records,
@@ -494,6 +496,8 @@ def _write_tables(result: ReconcileResult, out_dir: Path) -> None:
     src, keys = result.records[C.SOURCE].to_numpy(), result.records[C.RECORD_KEY].to_numpy()
     left, right = pairs[C.RECORD_ID_L].to_numpy(), pairs[C.RECORD_ID_R].to_numpy()
     pairs.assign(
+        # written as text, whichever engine scored it (the local one keeps a categorical)
+        **{CONTRADICTION: pairs[CONTRADICTION].to_numpy(dtype=object)},
         left_source=src[left],
         left_record_key=keys[left],
         right_source=src[right],

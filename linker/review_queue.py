@@ -48,7 +48,7 @@ def build_review_queue(
     """
     low, high = band
     p = pairs[C.MATCH_PROBABILITY].to_numpy()
-    keep = (p >= low) & (p < high) & (pairs[CONTRADICTION].to_numpy() == "")
+    keep = (p >= low) & (p < high) & (pairs[CONTRADICTION] == "").to_numpy()
     queue = pairs.loc[keep, [C.RECORD_ID_L, C.RECORD_ID_R, C.MATCH_PROBABILITY, C.MATCH_WEIGHT]]
     if decided is not None and len(decided) and len(queue):
         done = pd.MultiIndex.from_frame(decided[[C.RECORD_ID_L, C.RECORD_ID_R]])

@@ -49,6 +49,8 @@ def test_outputs_are_complete(first_run: Path, sample: Path) -> None:
     assert queue["priority"].is_monotonic_decreasing
     pairs = pd.read_parquet(first_run / "pairs.parquet")
     assert (pairs["record_id_l"] < pairs["record_id_r"]).all()
+    # the rule that fired, as text ("" for none), whatever the engine held it as
+    assert pairs["contradiction"].dtype == object and (pairs["contradiction"] == "").any()
     html = (first_run / "report.html").read_text()
     assert html.count("<svg") >= 3
     summary = json.loads((first_run / "summary.json").read_text())

@@ -69,7 +69,11 @@ def blocking_frame(records: pd.DataFrame, derived: pd.DataFrame | None = None) -
             C.POSTAL_CODE: records[C.POSTAL_CODE],
             C.ADDRESS_NUMBER: records[C.ADDRESS_NUMBER],
             C.ADDRESS_STREET: records[C.ADDRESS_STREET],
-        }
+        },
+        # The records' own arrays, not one stacked copy of every text column (pandas
+        # consolidates a dict's columns by dtype unless told not to copy): blocking only
+        # reads them.
+        copy=False,
     )
 
 

@@ -80,3 +80,22 @@ def per_distinct(
     )
     codes, categories = _sorted_codes(np.asarray(derive(distinct), dtype=object))
     return _categorical(codes[combined], categories, index)
+
+
+def text_categorical(values: pa.Array, index: pd.Index) -> pd.Series:
+    """An Arrow text array as `per_distinct` returns a key: a categorical on `index` with
+    sorted categories, null where the array is null.
+
+    For a key computed by Arrow on every row (when nearly every value is distinct, as
+    phone numbers are, one representative per distinct value saves nothing): Arrow
+    hashes and sorts without the GIL and makes a Python string per category only.
+    """
+    encoded = values.dictionary_encode()
+    order = pc.sort_indices(encoded.dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    if len(rank):
+        codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+    categories = encoded.dictionary.take(pa.array(order)).to_numpy(zero_copy_only=False)
+    return _categorical(codes, pd.Index(categories, dtype=object), index)

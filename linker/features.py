@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from linker import columns as C
-from linker.distinct import per_distinct
+from linker.distinct import per_distinct, text_categorical
 from linker.standardize.text import factorize, text_codes
 
 # Derived columns (not canonical fields): computed here, used by comparisons and blocking.
@@ -152,7 +154,7 @@ def derive_columns(records: pd.DataFrame) -> pd.DataFrame:
             FAMILY_SORTED: per_distinct(_family_sorted, family),
             GIVEN_FULL: per_distinct(_given_full, given),
             SELF_REF: records[C.SOURCE].astype(str) + ":" + records[C.RECORD_KEY].astype(str),
-            PHONE_LAST7: per_distinct(_last_seven, {"phone": records[C.PHONE]}),
+            PHONE_LAST7: _phone_last_seven(records[C.PHONE]),
         },
         index=records.index,
     )
@@ -170,6 +172,22 @@ def _given_full(frame: pd.DataFrame) -> pd.Series:
     given, middle = frame["given"], frame["middle"]
     full = given.where(middle.isna(), given.fillna("") + " " + middle).str.strip()
     return full.where(full.str.len() > 0)
+
+
+def _phone_last_seven(phone: pd.Series) -> pd.Series:
+    """The last seven characters of each phone of at least seven (the local number,
+    whatever country code or area code came before it).
+
+    Nearly every phone is distinct, so Arrow slices every row; a column Arrow cannot take
+    (a value that is not text, a lone surrogate) goes the per-distinct way.
+    """
+    try:
+        text = pa.array(phone, type=pa.string(), from_pandas=True)
+    except (pa.ArrowException, UnicodeError):
+        return per_distinct(_last_seven, {"phone": phone})
+    long_enough = pc.greater_equal(pc.utf8_length(text), 7)
+    tail = pc.if_else(long_enough, pc.utf8_slice_codeunits(text, -7), pa.scalar(None, pa.string()))
+    return text_categorical(tail, phone.index)
 
 
 def _last_seven(frame: pd.DataFrame) -> pd.Series:

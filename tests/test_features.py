@@ -13,6 +13,7 @@ from rapidfuzz.distance import OSA
 
 from linker import columns as C
 from linker.comparisons import jaro_winkler, token_subset
+from linker.distinct import per_distinct
 from linker.features import (
     FAMILY_SORTED,
     GIVEN_FULL,
@@ -22,6 +23,8 @@ from linker.features import (
     SINGLE_CODED,
     TEXT_COLUMNS,
     PairFeatures,
+    _last_seven,
+    _phone_last_seven,
     carries_data,
     derive_columns,
     prepare_features,
@@ -74,6 +77,23 @@ def test_given_full_joins_given_and_middle(given: object, middle: object, expect
 def test_phone_last7_needs_seven_characters(phone: object, expected: object) -> None:
     value = derive_columns(canonical([{C.PHONE: phone}]))[PHONE_LAST7].iloc[0]
     assert value == expected if expected is not None else pd.isna(value)
+
+
+@given(st.lists(st.one_of(st.none(), st.text(max_size=12)), max_size=30))
+def test_phone_last7_is_the_same_by_arrow_and_per_distinct(phones: list[str | None]) -> None:
+    # Arrow slices code points as Python does, whatever the text: the fast path and the
+    # per-distinct path (a column Arrow cannot take) give one key.
+    column = pd.Series(phones, dtype=object)
+    arrow = _phone_last_seven(column)
+    expected = per_distinct(_last_seven, {"phone": column})
+    assert arrow.cat.categories.equals(expected.cat.categories)
+    assert np.array_equal(arrow.cat.codes.to_numpy(), expected.cat.codes.to_numpy())
+
+
+def test_phone_last7_takes_a_column_arrow_cannot() -> None:
+    # a lone surrogate (from an odd encoding) is not UTF-8: the per-distinct way reads it
+    key = _phone_last_seven(pd.Series(["+1713555\ud8001234", "+17135551234", None]))
+    assert key.tolist()[:2] == ["55\ud8001234", "5551234"] and pd.isna(key.iloc[2])
 
 
 def test_self_ref_is_what_a_cross_reference_cites() -> None:

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import models.gammas as gammas_module
 from linker.columns import MATCH_PROBABILITY, MATCH_WEIGHT, gamma_column
 from linker.errors import ConfigError, DataContractError, TrainingError
 from models import (
@@ -205,6 +206,29 @@ def test_pattern_counts_matches_groupby(pairs: tuple[pd.DataFrame, np.ndarray]) 
     got = counts.set_index(list(gammas.columns))[COUNT]
     pd.testing.assert_series_equal(got.sort_index(), oracle.sort_index(), check_names=False)
     assert all(counts[c].dtype == np.int8 for c in gammas.columns)
+
+
+@pytest.mark.parametrize(("bincount_limit", "block"), [(1 << 24, 1 << 18), (0, 3)])
+@given(data=st.data())
+def test_pattern_counts_is_sorted_and_exact_on_every_path(
+    bincount_limit: int, block: int, data: st.DataObject
+) -> None:
+    # Tallied by bincount or hashed, codes built in one block or in many: the vectors
+    # sorted, each counted once, whatever the levels (null -1 included).
+    levels = data.draw(st.lists(st.integers(1, 5), min_size=1, max_size=4))
+    rows = data.draw(
+        st.lists(st.tuples(*(st.integers(-1, k - 1) for k in levels)), min_size=1, max_size=25)
+    )
+    columns = [f"gamma_{i}" for i in range(len(levels))]
+    gammas = pd.DataFrame(rows, columns=columns).astype(np.int8)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gammas_module, "_BINCOUNT_LIMIT", bincount_limit)
+        patch.setattr(gammas_module, "_CODE_BLOCK", block)
+        counts = pattern_counts(gammas)
+    oracle = gammas.groupby(columns).size()  # sorted by the vector
+    vectors = list(map(tuple, counts[columns].to_numpy().tolist()))
+    assert vectors == list(oracle.index.map(lambda v: v if isinstance(v, tuple) else (v,)))
+    assert counts[COUNT].tolist() == oracle.tolist()
 
 
 def test_pattern_counts_reads_dicts_and_missing_values_as_null() -> None:

@@ -339,11 +339,32 @@ def test_parquet_written_by_the_thread_holds_every_record(mapping: Mapping, tmp_
     assert len(rejects) == summary.rejects > 0
 
 
-def test_records_frame_categories_are_astype_category(mapping: Mapping) -> None:
+def test_kept_columns_come_back_in_order_with_categories(mapping: Mapping, tmp_path: Path) -> None:
+    # category columns are encoded at the end, apart from the rest; the frame is put
+    # back together in the order asked, each column as standardized
+    keep = [C.RECORD_ID, C.GIVEN_NAME, C.RECORD_KEY, C.SEX, C.DOB_YEAR]
+    plain, _, _ = standardize_mapping(mapping, chunk_rows=20, workers=2)
+    records, _, _ = standardize_mapping(
+        mapping,
+        chunk_rows=20,
+        records_path=tmp_path / "r.parquet",
+        keep_in_memory=keep,
+        categories=[C.GIVEN_NAME, C.SEX],
+        workers=2,
+    )
+    assert list(records.columns) == keep and isinstance(records.index, pd.RangeIndex)
+    assert records[C.GIVEN_NAME].dtype == "category" and records[C.SEX].dtype == "category"
+    expected = plain[keep].astype({C.GIVEN_NAME: "category", C.SEX: "category"})
+    pd.testing.assert_frame_equal(records, expected)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_records_frame_categories_are_astype_category(mapping: Mapping, threads: int) -> None:
     records, _, _ = standardize_mapping(mapping, chunk_rows=20)
     table = pa.Table.from_pandas(records, schema=record_schema(), preserve_index=False)
     columns = [C.GIVEN_NAME, C.DOB, C.SEX, "not_a_column"]
-    made = run.records_frame(pa.concat_tables([table.slice(0, 7), table.slice(7)]), columns)
+    chunked = pa.concat_tables([table.slice(0, 7), table.slice(7)])
+    made = run.records_frame(chunked, columns, threads=threads)
     for name in columns[:-1]:
         expected = records[name].astype("category")
         assert list(made[name].cat.categories) == list(expected.cat.categories), name

@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -361,41 +361,63 @@ def standardize_mapping(
             order = kept.column_names
             coded.append(kept.select(encoded))
             rejects.extend(bad)
-    records_out = _joined_frames(frames, coded, categories, order)
+    threads = workers if workers is not None else (os.cpu_count() or 1)
+    records_out = _joined_frames(frames, coded, categories, order, threads)
     summary.seconds = time.perf_counter() - started
     return records_out, _rejects_frame(rejects), summary
 
 
 def _joined_frames(
-    frames: list[pd.DataFrame], coded: list[pa.Table], categories: Sequence[str], order: list[str]
+    frames: list[pd.DataFrame],
+    coded: list[pa.Table],
+    categories: Sequence[str],
+    order: list[str],
+    threads: int = 1,
 ) -> pd.DataFrame:
-    """The chunks' frames as one, with the category columns put back in `order`."""
+    """The chunks' frames as one, with the category columns put back in `order`.
+
+    This runs after the last chunk, with nothing else to do: the category columns are
+    encoded side by side in `threads`, and the frame is put together over the arrays
+    already made (selecting the columns in order copied every one of them).
+    """
     if not frames:
         return pd.DataFrame()
     out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     frames.clear()
-    encoded = records_frame(pa.concat_tables(coded), categories)
+    encoded = records_frame(pa.concat_tables(coded), categories, threads=threads)
     coded.clear()
-    for name in encoded.columns:
-        out[name] = encoded[name]
-    return out[order]
+    parts = {name: encoded[name] for name in encoded.columns}
+    return pd.DataFrame(
+        {name: (parts[name] if name in parts else out[name]).array for name in order},
+        copy=False,
+    )
 
 
 _PANDAS_TYPES = {pa.int16(): pd.Int16Dtype(), pa.int8(): pd.Int8Dtype()}
 
 
-def records_frame(records: pa.Table, categories: Sequence[str] = ()) -> pd.DataFrame:
+def records_frame(
+    records: pa.Table, categories: Sequence[str] = (), *, threads: int = 1
+) -> pd.DataFrame:
     """Records as pandas, with the dtypes of `RECORD_DTYPES` (nullable date parts).
 
     The `categories` columns come out as categoricals with sorted categories, exactly as
     `astype("category")` makes them, but encoded by Arrow: no Python string is made per
-    row, only one per distinct value.
+    row, only one per distinct value. Arrow holds no GIL while it encodes and sorts, so
+    `threads` columns are encoded at once.
     """
-    for name in categories:
-        index = records.schema.get_field_index(name)
-        if index >= 0:
-            encoded = _sorted_dictionary(records.column(index).combine_chunks())
-            records = records.set_column(index, name, encoded)
+    present = [name for name in categories if records.schema.get_field_index(name) >= 0]
+
+    def encode(name: str) -> pa.DictionaryArray:
+        return _sorted_dictionary(records.column(name).combine_chunks())
+
+    if threads > 1 and len(present) > 1:
+        with ThreadPoolExecutor(min(threads, len(present))) as pool:
+            encoded = list(pool.map(encode, present))
+    else:
+        encoded = [encode(name) for name in present]
+    for name, column in zip(present, encoded, strict=True):
+        records = records.set_column(records.schema.get_field_index(name), name, column)
     return records.to_pandas(types_mapper=_PANDAS_TYPES.get)
 
 

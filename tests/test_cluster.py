@@ -347,6 +347,14 @@ def test_bad_input_is_a_data_contract_error(mutate, message):
         cluster_records(records, pairs)
 
 
+def test_a_hash_collision_between_distinct_keys_is_not_a_duplicate(monkeypatch):
+    # Keys are checked for repeats through their hashes; equal hashes alone (a collision)
+    # must not be taken for a repeated key.
+    monkeypatch.setattr(pd.util, "hash_array", lambda values, **_: np.zeros(len(values), np.uint64))
+    result = cluster_records(make_records(3), make_pairs([(0, 1, 5.0)]))
+    assert result.stats["entities"] == 2
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [

@@ -26,6 +26,7 @@ import codecs
 import csv
 import io
 import itertools
+import os
 import re
 import sys
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -44,6 +45,9 @@ from linker.errors import ConfigError, DataContractError
 from linker.mapping import Mapping, SourceMapping
 
 DEFAULT_CHUNK_ROWS = 100_000
+# Blocks' worth left to read below which `iter_csv_blocks` cuts quarter blocks: enough
+# for the workers of a machine of up to four cores to finish together.
+TAIL_BLOCKS = 4
 _SNIFF_BYTES = 4 << 20
 _READ_BYTES = 4 << 20  # bytes read at a time while cutting blocks
 # A block of fewer records is cut when this many bytes hold no more (very wide rows);
@@ -275,13 +279,20 @@ def _line_offset(path: Path, lines: int) -> int:
 
 
 def iter_csv_blocks(
-    layout: CsvLayout, chunk_rows: int
+    layout: CsvLayout, chunk_rows: int, *, bytes_after: int | None = None
 ) -> Generator[RawBlock | RowsFrom, None, None]:
     """Cut the rows of a CSV into blocks of `chunk_rows` records, as bytes.
 
     Only newlines with an even number of quotes before them end a record, so a quoted
     field spanning lines stays whole. Ends with a `RowsFrom` when the bytes cannot be
     cut (see the module docstring).
+
+    For worker processes (`bytes_after` given), the blocks that end the run are cut
+    smaller: the run's last block keeps one worker busy while the others wait. Once what
+    is left to read (the rest of this file and `bytes_after` more, the extracts read
+    after it) is less than `TAIL_BLOCKS` blocks, blocks are a quarter as long, and so is
+    the wait. The cut does not depend on the number of workers: blocks set the order of
+    a row's related persons, and so the records' ids.
     """
     if layout.body_offset is None:
         yield RowsFrom(None, layout.header_lines + 1)
@@ -292,6 +303,7 @@ def iter_csv_blocks(
     odd = 0  # quote parity at the end of `pending`
     eof = False
     with open(layout.file, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
         f.seek(offset)
         while True:
             while len(ends) < chunk_rows and not eof and len(pending) < _MAX_BLOCK_BYTES:
@@ -302,8 +314,14 @@ def iter_csv_blocks(
                 found, odd = _record_ends(more, odd)
                 ends = np.concatenate((ends, found + len(pending)))
                 pending += more
-            if len(ends) >= chunk_rows:
-                cut = int(ends[chunk_rows - 1]) + 1
+            rows = chunk_rows
+            if bytes_after is not None and len(ends):
+                seen = min(chunk_rows, len(ends))
+                block_bytes = (int(ends[seen - 1]) + 1) / seen * chunk_rows
+                if (size - offset) + bytes_after < TAIL_BLOCKS * block_bytes:
+                    rows = max(1, chunk_rows // 4)
+            if len(ends) >= rows:
+                cut = int(ends[rows - 1]) + 1
             elif eof:
                 cut = len(pending)
             elif len(ends):

@@ -248,6 +248,27 @@ def test_blocks_are_cut_between_records_never_inside_quotes(
     assert [(r.line, r.reason) for r in rejects] == [(7, "expected 3 fields, found 4")]
 
 
+@pytest.mark.parametrize(
+    ("bytes_after", "sizes"),
+    [
+        # less than four blocks left: quarter blocks to the end
+        (0, [8, 8, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]),
+        (10_000, [8, 8, 8, 8, 8]),  # another extract follows: its blocks end the run
+        (None, [8, 8, 8, 8, 8]),  # not for workers: blocks of chunk_rows to the end
+    ],
+)
+def test_the_blocks_that_end_the_run_are_cut_smaller(
+    tmp_path: Path, bytes_after: int | None, sizes: list[int]
+) -> None:
+    rows = [f'I-{i:03d},"LOPEZ\nANA",2001-01-01\n' for i in range(40)]
+    text = "CASE,NAME,DOB\n" + "".join(rows)
+    (tmp_path / "ice.csv").write_text(text, encoding="utf-8")
+    layout = read_csv_layout(source_for(tmp_path, "ice.csv"))
+    blocks = list(iter_csv_blocks(layout, 8, bytes_after=bytes_after))
+    assert [b.data.count(b"I-") for b in blocks] == sizes
+    assert b"".join(b.data for b in blocks) == text.encode()[layout.body_offset :]
+
+
 def test_a_quote_in_an_unquoted_field_sends_the_rest_row_by_row(tmp_path: Path) -> None:
     rows = [f'I-{i},"X, Y",2001-01-01\n' for i in range(12)]
     rows[4] = 'I-4,JOSE "PEPE,2001-01-01\n'  # a literal quote: parity is wrong from here

@@ -251,7 +251,12 @@ class Stage:
             else:
                 self.seen[index] = set()
                 layout = self.layout(index)
-                for item in iter_csv_blocks(layout, self.chunk_rows):
+                blocks = iter_csv_blocks(
+                    layout,
+                    self.chunk_rows,
+                    bytes_after=sum(_file_bytes(s) for s in self.sources[index + 1 :]),
+                )
+                for item in blocks:
                     if isinstance(item, RowsFrom):
                         # Nothing after this is cut ahead: its turn restarts the stream.
                         yield Task(not_whole, (), index, item, here=True)
@@ -275,6 +280,14 @@ class Stage:
             return drop_keys_seen_before(result, self.seen[task.source], layout, block, source)
         rejects = [*result.rejects, *result.key_rejects]
         return result.records, rejects, result.rows_read, result.issues
+
+
+def _file_bytes(source: SourceMapping) -> int:
+    """The size of a source's file (0 if it cannot be read: its own turn reports that)."""
+    try:
+        return source.path.stat().st_size
+    except OSError:
+        return 0
 
 
 def not_whole() -> Standardized:

@@ -163,10 +163,10 @@ def scored_frame(collected: pd.DataFrame, comparisons: Sequence[DomainComparison
     )
     for column in gamma_columns(comparisons):
         out[column] = collected[column].to_numpy(dtype=np.int8)
-    # Object, as the local engine's scored frame holds it (its categorical's values).
-    out[CONTRADICTION] = np.asarray(RULE_NAMES, dtype=object)[
-        collected[CONTRADICTION].to_numpy(dtype=np.int8)
-    ]
+    # A categorical of the rule names, as the local engine's scored frame holds it.
+    out[CONTRADICTION] = pd.Categorical.from_codes(
+        collected[CONTRADICTION].to_numpy(dtype=np.int8), categories=RULE_NAMES
+    )
     out[C.MATCH_WEIGHT] = collected[C.MATCH_WEIGHT].to_numpy(dtype=np.float64)
     out[C.MATCH_PROBABILITY] = collected[C.MATCH_PROBABILITY].to_numpy(dtype=np.float64)
     return out

@@ -250,9 +250,10 @@ def _encode_records(records: pd.DataFrame) -> _Encoded:
     # Each key hashed directly: `categorize` would first look for repeats, which
     # unique keys do not have (five times the time at a million records, same hashes).
     tie = pd.util.hash_array(keys, categorize=False) if len(keys) else np.zeros(0, np.uint64)
-    # Distinct hashes prove distinct keys (a sort of integers); only a collision needs
-    # the keys themselves compared.
-    if len(np.unique(tie)) < len(tie) and not pd.Index(keys).is_unique:
+    # Distinct hashes prove distinct keys (a sort of integers: numpy 2's np.unique hashes
+    # them and takes ten times as long); only a collision needs the keys compared.
+    ordered = np.sort(tie)
+    if (ordered[1:] == ordered[:-1]).any() and not pd.Index(keys).is_unique:
         raise DataContractError(
             f"records: ({C.SOURCE}, {C.RECORD_KEY}) must be unique; entity ids hash them"
         )

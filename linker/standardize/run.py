@@ -386,9 +386,8 @@ def _joined_frames(
     frames.clear()
     encoded = records_frame(pa.concat_tables(coded), categories, threads=threads)
     coded.clear()
-    parts = {name: encoded[name] for name in encoded.columns}
     return pd.DataFrame(
-        {name: (parts[name] if name in parts else out[name]).array for name in order},
+        {name: (encoded if name in encoded.columns else out)[name].array for name in order},
         copy=False,
     )
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 
 from blocking._index import (
     INT,
@@ -32,7 +31,7 @@ from blocking._index import (
 from blocking.errors import BlockingError
 from blocking.rules import BlockingRule, Rule, SortedNeighbourhoodRule
 from linker.columns import RECORD_ID
-from linker.standardize.text import text_codes
+from linker.standardize.text import sorted_codes, text_codes
 
 MAX_RULES = int(np.iinfo(np.int8).max)  # the `rule` column is int8
 
@@ -94,12 +93,7 @@ def _factorize_text(values: pd.Series, sort: bool) -> np.ndarray | None:
     if encoded is None:
         return None
     codes, dictionary = encoded
-    if sort and len(dictionary):
-        order = pc.sort_indices(dictionary).to_numpy()
-        rank = np.empty(len(order), dtype=INT)
-        rank[order] = np.arange(len(order), dtype=INT)
-        codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
-    return codes
+    return sorted_codes(codes, dictionary)[0] if sort else codes
 
 
 def factorize(values: pd.Series, *, sort: bool = False) -> np.ndarray:

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from linker.standardize.text import factorize
+from linker.standardize.text import factorize, sorted_codes
 
 
 def value_codes(values: pd.Series) -> np.ndarray:
@@ -91,11 +91,7 @@ def text_categorical(values: pa.Array, index: pd.Index) -> pd.Series:
     hashes and sorts without the GIL and makes a Python string per category only.
     """
     encoded = values.dictionary_encode()
-    order = pc.sort_indices(encoded.dictionary).to_numpy()
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    if len(rank):
-        codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
-    categories = encoded.dictionary.take(pa.array(order)).to_numpy(zero_copy_only=False)
+    codes, dictionary = sorted_codes(codes, encoded.dictionary)
+    categories = dictionary.to_numpy(zero_copy_only=False)
     return _categorical(codes, pd.Index(categories, dtype=object), index)

@@ -15,6 +15,7 @@ from linker.standardize.text import (
     map_unique,
     map_unique_columns,
     normalize_text,
+    sorted_codes,
     text_codes,
 )
 
@@ -144,6 +145,20 @@ def test_text_codes_number_values_as_factorize_does(values: list[str | float | N
     assert codes.dtype == np.int64
     assert codes.tolist() == expected_codes.tolist()
     assert distinct.to_pylist() == list(expected_values)
+
+
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="aAñÑ\x00 z", max_size=3)), max_size=30))
+def test_sorted_codes_follow_python_order(values: list[str | None]) -> None:
+    """Sorted, the distinct values are in Python's order and each code still names its
+    row's value; null stays -1."""
+    encoded = text_codes(np.array(values, dtype=object))
+    if encoded is None:  # every value null
+        assert all(v is None for v in values)
+        return
+    codes, distinct = sorted_codes(*encoded)
+    assert distinct.to_pylist() == sorted({v for v in values if v is not None})
+    named = distinct.to_pylist()
+    assert [None if c < 0 else named[c] for c in codes.tolist()] == values
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from unidecode import unidecode
 
 _APOSTROPHES = re.compile(r"['`]")
@@ -130,6 +131,17 @@ def text_codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, pa.Array] | 
         return None
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     return codes, encoded.dictionary
+
+
+def sorted_codes(codes: np.ndarray, dictionary: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """`text_codes`' codes and values with the values sorted (bytewise UTF-8, which is
+    code-point order, as Python sorts), the codes renumbered to match; -1 stays -1."""
+    order = pc.sort_indices(dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    if len(rank):
+        codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+    return codes, dictionary.take(pa.array(order, type=pa.int64()))
 
 
 def map_unique(values: pd.Series | np.ndarray, func: Callable[[str], Any]) -> np.ndarray:

@@ -107,6 +107,37 @@ def test_units(line: str, unit: str | None) -> None:
     assert out[C.ADDRESS_STREET] == "MAIN ST"
 
 
+@pytest.mark.parametrize(
+    ("line", "unit", "city"),
+    [  # a floor written number first; the CRF read the first as the unit "APT 42ND" + "FL"
+        ("10 Elm St Apt 4, 2nd Floor", "APT 4 FL 2", None),
+        ("10 Elm St Apt 4 2nd Floor", "APT 4 FL 2", None),
+        ("10 Elm St 2nd Floor Apt 4", "FL 2 APT 4", None),
+        ("10 Elm St 2nd Floor", "FL 2", None),
+        ("10 Elm St, Third Floor, Miami, FL 33101", "FL 3", "MIAMI"),
+        ("10 Elm St Apt 4, 10th Flr, Houston, TX", "APT 4 FL 10", "HOUSTON"),
+        ("10 Elm St 2do Piso", "FL 2", None),
+        ("10 Elm St Floor 2", "FL 2", None),  # designator first already
+    ],
+)
+def test_ordinal_floors_read_designator_first(line: str, unit: str, city: str | None) -> None:
+    for fast_path in (True, False):  # the grammar and the CRF read them alike
+        parts = parse_line(clean_text(line) or "", fast_path=fast_path)
+        assert (parts.kind, parts.street, parts.unit, parts.city) == (
+            "us",
+            "ELM ST",
+            unit,
+            city,
+        ), (line, fast_path)
+
+
+def test_floor_rewrite_leaves_other_words_alone() -> None:
+    for text in ("1 FLORIDA AVE", "9 W 2ND ST", "12 FLOWER ST, MIAMI, FL 33101", "4 1ST AVE FL 3"):
+        assert address_grammar.floors_designated(text) == text
+    assert address_grammar.floors_designated("1 A ST 2ND FL") == "1 A ST FL 2"
+    assert address_grammar.floors_designated("1 A ST FL 2") == "1 A ST FL 2"  # idempotent
+
+
 # --- states and ZIPs ------------------------------------------------------------------------
 
 

@@ -91,11 +91,13 @@ def parse_line(text: str, *, fast_path: bool = True) -> Parts:
 
 def read_crf(text: str) -> Parts:
     """The CRF's reading of one line (the work `addresses` spreads over processes)."""
+    text = floors_designated(text)
     return _assemble(_crf_pairs(text), text)
 
 
 def parse_cheap(text: str, *, fast_path: bool = True) -> Parts | None:
     """A result without the CRF: foreign text, or the fast grammar; None if neither."""
+    text = floors_designated(text)
     if _is_foreign(text):
         return Parts("text", plain_text(text))
     if not fast_path:
@@ -104,6 +106,29 @@ def parse_cheap(text: str, *, fast_path: bool = True) -> Parts | None:
     if reading is not None:
         return reading.parts(text)
     return _fast_box(text) or _fast_route(text)
+
+
+# "2ND FLOOR", "THIRD FLR", "2DO PISO": a floor written identifier first. Both readers
+# expect the designator first (the CRF took "APT 4, 2ND FLOOR" for the one unit
+# "APT 42ND" and a unit "FL"), so the floor is turned round to "FL 2" before either reads.
+_ORDINAL_FLOOR: Final = re.compile(
+    r"\b(?:([0-9]+)(?:ST|ND|RD|TH|ER|DO|RO|TO|VO|MO|NO)|({}))[ ](?:FLOOR|FLR|FL|PISO)\b".format(
+        "|".join(ORDINAL_WORDS)
+    )
+)
+
+
+def floors_designated(text: str) -> str:
+    """The line with each ordinal floor written designator first ("2ND FLOOR" -> "FL 2");
+    unchanged without one. Idempotent, so either reader may apply it."""
+    if "FL" not in text and "PISO" not in text:  # nearly every line: no regex run
+        return text
+    return _ORDINAL_FLOOR.sub(_designated_floor, text)
+
+
+def _designated_floor(match: re.Match[str]) -> str:
+    number = match[1] if match[1] is not None else ORDINAL_WORDS[match[2]][:-2]
+    return f"FL {number.lstrip('0') or '0'}"
 
 
 def _is_foreign(text: str) -> bool:

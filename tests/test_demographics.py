@@ -79,6 +79,7 @@ ENGLISH = {
 CODES = {
     "GT": "GT", "gt": "GT", " hn ": "HN", "SV": "SV", "ES": "ES", "MX": "MX", "UK": "GB",
     "XK": "XK", "GTM": "GT", "hnd": "HN", "SLV": "SV", "USA": "US", "DEU": "DE",
+    "320": "GT", "340": "HN", "222": "SV", "484": "MX", "840": "US", "012": "DZ",
 }  # fmt: skip
 
 
@@ -118,7 +119,8 @@ def test_code_set_decides_two_letters(raw: str, iso: str, fips: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", [*NULLS, "Narnia", "UNKNOWN", "Desconocido", "N/A", "XX", "ZZ", "QQ", "12", "Korea X"]
+    "raw",
+    [*NULLS, "Narnia", "UNKNOWN", "Desconocido", "N/A", "XX", "ZZ", "QQ", "12", "999", "Korea X"],
 )
 def test_unknown_country_is_null(raw: object) -> None:
     assert one(standardize_countries, raw) is None

@@ -199,7 +199,8 @@ _NAME_PREFIXES: Final = ("THE ", "REPUBLIC OF ", "REPUBLICA DE ", "REPUBLICA DEL
 
 
 def standardize_countries(values: pd.Series, codes: CountryCodes = "iso") -> pd.Series:
-    """ISO 3166-1 alpha-2 codes from codes or names in English or Spanish; null if unknown.
+    """ISO 3166-1 alpha-2 codes from codes (alpha-2, alpha-3 or three-digit numeric) or
+    names in English or Spanish; null if unknown.
 
     With codes="fips", two-letter values are read as FIPS 10-4 codes first (HO ->
     HN Honduras, ES -> SV El Salvador, SP -> ES Spain), then as ISO; names still work.
@@ -222,7 +223,7 @@ def _country(text: str, fips: bool) -> str | None:
             return FIPS_TO_ISO[key]
         if key in alpha2:
             return alpha2[key]
-    if len(key) == 3 and key in alpha3:
+    if len(key) == 3 and key in alpha3:  # alpha-3 ("GTM") or numeric ("320")
         return alpha3[key]
     if key in names:
         return names[key]
@@ -249,6 +250,9 @@ def _country_tables() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     alpha2["XK"] = "XK"
     alpha3 = {c.alpha_3: c.alpha_2 for c in pycountry.countries}
     alpha3["XKX"] = "XK"
+    # ISO 3166-1 numeric, three digits as the standard writes them ("320" Guatemala);
+    # a shorter number ("12") is too likely something else to be read as one.
+    alpha3.update({c.numeric: c.alpha_2 for c in pycountry.countries})
     candidates: dict[str, set[str]] = {}
     for country in pycountry.countries:
         for attr in ("name", "official_name", "common_name"):

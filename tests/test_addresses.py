@@ -134,8 +134,12 @@ def test_ordinal_floors_read_designator_first(line: str, unit: str, city: str | 
 def test_floor_rewrite_leaves_other_words_alone() -> None:
     for text in ("1 FLORIDA AVE", "9 W 2ND ST", "12 FLOWER ST, MIAMI, FL 33101", "4 1ST AVE FL 3"):
         assert address_grammar.floors_designated(text) == text
-    assert address_grammar.floors_designated("1 A ST 2ND FL") == "1 A ST FL 2"
+    assert address_grammar.floors_designated("1 A ST 2ND FL, DALLAS") == "1 A ST FL 2, DALLAS"
     assert address_grammar.floors_designated("1 A ST FL 2") == "1 A ST FL 2"  # idempotent
+    # "FL" before a ZIP or at the end is the state: a numbered street, not a floor
+    for text in ("1200 SW 8TH FL 33130", "1200 SW 8TH FL, 33130-1234", "1200 SW 8TH FL"):
+        assert address_grammar.floors_designated(text) == text
+    assert address_grammar.floors_designated("9 A ST 2ND FLOOR 33130") == "9 A ST FL 2 33130"
 
 
 # --- states and ZIPs ------------------------------------------------------------------------

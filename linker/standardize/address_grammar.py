@@ -111,8 +111,11 @@ def parse_cheap(text: str, *, fast_path: bool = True) -> Parts | None:
 # "2ND FLOOR", "THIRD FLR", "2DO PISO": a floor written identifier first. Both readers
 # expect the designator first (the CRF took "APT 4, 2ND FLOOR" for the one unit
 # "APT 42ND" and a unit "FL"), so the floor is turned round to "FL 2" before either reads.
+# A bare "FL" is also Florida: "1200 SW 8TH FL 33130" is a numbered street and the state,
+# so "FL" counts as a floor only when neither a ZIP nor the end of the line follows it.
 _ORDINAL_FLOOR: Final = re.compile(
-    r"\b(?:([0-9]+)(?:ST|ND|RD|TH|ER|DO|RO|TO|VO|MO|NO)|({}))[ ](?:FLOOR|FLR|FL|PISO)\b".format(
+    r"\b(?:([0-9]+)(?:ST|ND|RD|TH|ER|DO|RO|TO|VO|MO|NO)|({}))[ ]"
+    r"(?:FLOOR|FLR|PISO|FL(?![ ,]*(?:[0-9]{{5}}(?:-[0-9]{{4}})?)?$))\b".format(
         "|".join(ORDINAL_WORDS)
     )
 )

@@ -154,12 +154,13 @@ def recover_a_numbers(records: pd.DataFrame, entities: pd.DataFrame) -> pd.DataF
     assigned[held] = None
     return pd.DataFrame(
         {
-            C.RECORD_ID: records[C.RECORD_ID].to_numpy(),
+            C.RECORD_ID: records[C.RECORD_ID].to_numpy(copy=True),
             C.ENTITY_ID: entity_ids,
             ENTITY_A_NUMBER: assigned,
             A_NUMBER_SOURCE: source,
             A_NUMBER_CONFLICT: conflicted[codes],
-        }
+        },
+        copy=False,  # new arrays each: stacking the text columns into one block copied them
     )
 
 

@@ -402,17 +402,20 @@ def with_decided_pairs(pairs: pd.DataFrame, constraints: Constraints) -> pd.Data
 
 
 def _entities_table(records: pd.DataFrame, recovered: pd.DataFrame) -> pd.DataFrame:
+    # Each column its own array (the records' ones copied, so the table never shares
+    # them), not stacked into one 2-D block: that stacking was a second copy of them all.
     by_id = recovered.set_index(C.RECORD_ID).reindex(records[C.RECORD_ID])
     return pd.DataFrame(
         {
-            C.RECORD_ID: records[C.RECORD_ID].to_numpy(),
-            C.SOURCE: records[C.SOURCE].to_numpy(),
-            C.RECORD_KEY: records[C.RECORD_KEY].to_numpy(),
+            C.RECORD_ID: records[C.RECORD_ID].to_numpy(copy=True),
+            C.SOURCE: records[C.SOURCE].to_numpy(copy=True),
+            C.RECORD_KEY: records[C.RECORD_KEY].to_numpy(copy=True),
             C.ENTITY_ID: by_id[C.ENTITY_ID].to_numpy(),
             C.A_NUMBER: by_id["entity_a_number"].to_numpy(),
-            "a_number_original": records[C.A_NUMBER].to_numpy(),
+            "a_number_original": records[C.A_NUMBER].to_numpy(copy=True),
             "a_number_source": by_id["a_number_source"].to_numpy(),
-        }
+        },
+        copy=False,
     )
 
 

@@ -539,7 +539,8 @@ def _no_relations() -> dict[str, np.ndarray]:
 def _relations_frame(*parts: _Lifted) -> pd.DataFrame:
     """The relations frame of lifted parts, built once (no frame per part to concat)."""
     return pd.DataFrame(
-        {c: np.concatenate([part.columns[c] for part in parts]) for c in K.RELATION_COLUMNS}
+        {c: np.concatenate([part.columns[c] for part in parts]) for c in K.RELATION_COLUMNS},
+        copy=False,
     )
 
 

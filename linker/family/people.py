@@ -105,7 +105,7 @@ def record_facts(
     row_key = _plain_text(records[C.ROW_KEY])
     facts = pd.DataFrame(
         {
-            C.RECORD_ID: records[C.RECORD_ID].to_numpy(np.int64),
+            C.RECORD_ID: records[C.RECORD_ID].to_numpy(np.int64, copy=True),
             ENTITY: entity,
             C.SOURCE: source,
             C.RECORD_KEY: _plain_text(records[C.RECORD_KEY]),
@@ -121,7 +121,8 @@ def record_facts(
             C.RELATED_TO: _text(records[C.RELATED_TO]),
             C.RELATION: _text(records[C.RELATION]),
             C.RELATIONSHIP: _text(records[C.RELATIONSHIP]),
-        }
+        },
+        copy=False,  # each column is its own new array: no 2-D block to stack them into
     )
     facts[EVENT] = _row_event_year(_year_fraction(records[C.EVENT_DATE]), source, row_key)
     birth, slack = _birth_year(records)
@@ -170,7 +171,8 @@ def people_frame(
             K.SOURCES: sources,
             N_RECORDS: np.bincount(entity, minlength=n),
             LATEST_EVENT: latest,
-        }
+        },
+        copy=False,
     )
 
 

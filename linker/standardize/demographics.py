@@ -217,14 +217,14 @@ def _country(text: str, fips: bool) -> str | None:
     key = _normalize(text)
     if not key or key in _COUNTRY_NULLS:
         return None
-    alpha2, alpha3, names = _country_tables()
+    alpha2, three, names = _country_tables()
     if len(key) == 2:
         if fips and key in FIPS_TO_ISO:
             return FIPS_TO_ISO[key]
         if key in alpha2:
             return alpha2[key]
-    if len(key) == 3 and key in alpha3:  # alpha-3 ("GTM") or numeric ("320")
-        return alpha3[key]
+    if len(key) == 3 and key in three:  # alpha-3 ("GTM") or numeric ("320")
+        return three[key]
     if key in names:
         return names[key]
     compact = key.replace(" ", "")  # "U S A", "E E U U"
@@ -238,7 +238,8 @@ def _country(text: str, fips: bool) -> str | None:
 
 @lru_cache(maxsize=1)
 def _country_tables() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    """alpha-2 and alpha-3 code lookups and the normalized-name table, built once.
+    """The alpha-2 and the three-character (alpha-3 and numeric) code lookups and the
+    normalized-name table, built once.
 
     pycountry names give several spellings per country ("KOREA REPUBLIC OF", "SOUTH
     KOREA", "BOLIVIA" from "Bolivia (Plurinational State of)"); a spelling that would
@@ -248,11 +249,11 @@ def _country_tables() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     alpha2 = {c.alpha_2: c.alpha_2 for c in pycountry.countries}
     alpha2["UK"] = "GB"
     alpha2["XK"] = "XK"
-    alpha3 = {c.alpha_3: c.alpha_2 for c in pycountry.countries}
-    alpha3["XKX"] = "XK"
+    three = {c.alpha_3: c.alpha_2 for c in pycountry.countries}
+    three["XKX"] = "XK"
     # ISO 3166-1 numeric, three digits as the standard writes them ("320" Guatemala);
     # a shorter number ("12") is too likely something else to be read as one.
-    alpha3.update({c.numeric: c.alpha_2 for c in pycountry.countries})
+    three.update({c.numeric: c.alpha_2 for c in pycountry.countries})
     candidates: dict[str, set[str]] = {}
     for country in pycountry.countries:
         for attr in ("name", "official_name", "common_name"):
@@ -263,7 +264,7 @@ def _country_tables() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     names = {k: next(iter(v)) for k, v in candidates.items() if len(v) == 1}
     for table in (SPANISH_COUNTRY_NAMES, COUNTRY_ALIASES):
         names.update({_normalize(k): v for k, v in table.items()})
-    return alpha2, alpha3, names
+    return alpha2, three, names
 
 
 def _spellings(name: str) -> set[str]:

@@ -8,7 +8,12 @@ with an integer ``record_id`` and named key columns and returns flat pair frames
 
 from __future__ import annotations
 
-from blocking.analysis import blocking_recall, count_pairs, true_pairs_from_clusters
+from blocking.analysis import (
+    blocking_recall,
+    count_pairs,
+    recall_by_rule,
+    true_pairs_from_clusters,
+)
 from blocking.errors import BlockingError
 from blocking.keys import KeySpec, derive_keys, get_key_function, key_functions, register_key
 from blocking.pairs import RULE, BlockingResult, RuleStats, generate_pairs
@@ -38,6 +43,7 @@ __all__ = [
     "generate_pairs",
     "get_key_function",
     "key_functions",
+    "recall_by_rule",
     "register_key",
     "rule_from_json",
     "rules_from_json",

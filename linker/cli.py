@@ -400,7 +400,8 @@ def evaluate_command(run_dir: Path, truth_dir: Path) -> None:
 @_errors_to_click
 def blocking_command(mapping: Path, truth_dir: Path | None, link_only: bool) -> None:
     """Show what the blocking rules do on MAPPING's extracts: pairs per rule, cumulative
-    pairs, oversized blocks skipped, and (with --truth) the share of true pairs kept.
+    pairs, oversized blocks skipped, and (with --truth) the share of true pairs kept, in
+    all and rule by rule (the true pairs each rule finds first, and the recall so far).
 
     Example:
 
@@ -408,7 +409,7 @@ def blocking_command(mapping: Path, truth_dir: Path | None, link_only: bool) -> 
     """
     import pandas as pd
 
-    from blocking import blocking_recall, true_pairs_from_clusters
+    from blocking import blocking_recall, recall_by_rule, true_pairs_from_clusters
     from linker import columns as C
     from linker.blocking_rules import block_records
     from linker.mapping import load_mapping
@@ -419,9 +420,7 @@ def blocking_command(mapping: Path, truth_dir: Path | None, link_only: bool) -> 
     table = result.stats_frame()[
         ["name", "pairs", "new_pairs", "cumulative_pairs", "oversized_blocks"]
     ]
-    click.echo(table.to_string(index=False))
-    n = len(records)
-    click.echo(f"\n{len(result.pairs):,} candidate pairs of {n * (n - 1) // 2:,} possible")
+    recall: float | None = None
     if truth_dir is not None:
         truth = pd.read_csv(truth_dir / "records.csv", dtype=str, keep_default_na=False)
         merged = records[[C.RECORD_ID, C.SOURCE, C.RECORD_KEY]].merge(
@@ -436,6 +435,15 @@ def blocking_command(mapping: Path, truth_dir: Path | None, link_only: bool) -> 
             keep = src[true_pairs[C.RECORD_ID_L]] != src[true_pairs[C.RECORD_ID_R]]
             true_pairs = true_pairs[keep]
         recall = blocking_recall(result.pairs, true_pairs)
+        by_rule = recall_by_rule(result.pairs, true_pairs, list(table["name"]))
+        table = table.assign(
+            true_new=by_rule["true_new"].to_numpy(),
+            cumulative_recall=by_rule["cumulative_recall"].map("{:.4f}".format).to_numpy(),
+        )
+    click.echo(table.to_string(index=False))
+    n = len(records)
+    click.echo(f"\n{len(result.pairs):,} candidate pairs of {n * (n - 1) // 2:,} possible")
+    if recall is not None:
         click.echo(f"blocking recall: {recall:.4f} of {len(true_pairs):,} true pairs")
 
 

@@ -86,6 +86,12 @@ def test_blocking_command_reports_recall(sample: Path) -> None:
     assert "names_birth_year" in output and "cumulative_pairs" in output
     recall = float(output.split("blocking recall: ")[1].split()[0])
     assert recall >= 0.99
+    # per rule: the true pairs each finds first, and the recall so far, ending at the total
+    header, *rows = output.split("\n\n")[0].splitlines()
+    assert header.split()[-2:] == ["true_new", "cumulative_recall"]
+    cumulative = [float(row.split()[-1]) for row in rows]
+    assert cumulative == sorted(cumulative) and cumulative[-1] == pytest.approx(recall, abs=1e-4)
+    assert sum(int(row.split()[-2]) for row in rows) > 0
 
 
 def test_accuracy_floors(first_run: Path, sample: Path) -> None:

@@ -42,10 +42,31 @@ def one(value: object, region: str = "US") -> str | None:
         7135550123,
         7135550123.0,
         np.int64(7135550123),
+        "7135550123.0",  # a spreadsheet's float, exported as text
+        "7135550123.00",
     ],
 )
 def test_us_formats_read_as_one_e164(raw: object) -> None:
     assert one(raw) == HOUSTON
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("(713) 555-0123 / (832) 555-0100", HOUSTON),  # the first valid number
+        ("713-555-0123; 832-555-0100", HOUSTON),
+        ("713-555-0123 or 832-555-0100", HOUSTON),
+        ("713 555 0123 y 832 555 0100", HOUSTON),
+        ("555-0100 / 713-555-0123", HOUSTON),  # a short one first is skipped
+        ("+502 5555 1234, +1 713 555 0123", "+50255551234"),
+        ("999-999-9999 / 000-000-0000", None),  # placeholders stay null
+        ("123,456", None),
+        ("7135550123.5", None),  # not an integer: no number
+    ],
+)
+def test_a_field_with_several_numbers_keeps_the_first_valid(raw: str, expected: str | None) -> None:
+    assert one(raw) == expected
+    assert standardize_phone(raw, fast=False) == expected
 
 
 @pytest.mark.parametrize(

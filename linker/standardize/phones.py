@@ -15,6 +15,10 @@ the U.S. number patterns of the `phonenumbers` metadata itself, and everything e
 (other countries, Canada and the Caribbean, invalid U.S. numbers) goes to
 `phonenumbers.parse`. Both readings agree by construction; a test checks it on samples.
 
+A field holding several numbers ("713-555-0123 / 832-555-0100", "... or ...") keeps the
+first valid one, found by `phonenumbers.PhoneNumberMatcher`; a spreadsheet's float
+written out as text ("7135550123.0") is read as the integer it holds.
+
 Ambiguity kept on purpose: without a "+" or "00" prefix a number is read in the
 default region, so "502-5555-1234" (a Guatemalan number without its prefix) is not a
 valid U.S. number and reads as null. Give the source a `phone_region` when its
@@ -51,6 +55,9 @@ _US_SHAPE_PATTERN = (
     r"(?P<line>\d{4})(?: ?(?:x|ext\.?|extension|#) ?\d{1,6})?"
 )
 _US_SHAPE = re.compile(_US_SHAPE_PATTERN, re.IGNORECASE | re.ASCII)
+_FLOAT_TEXT = re.compile(r"[0-9]+\.0+", re.ASCII)  # a spreadsheet's float, as text
+# What separates two numbers written in one field: "/", ";", ",", "|", "&", " or ", " y ".
+_SEVERAL = re.compile(r"[/;,|&]| (?:or|y|o) ", re.IGNORECASE)
 
 
 def _valid_pattern(regions: list[str]) -> re.Pattern[str]:
@@ -169,6 +176,8 @@ def _text(value: object) -> str | None:
     text = str(value).strip()
     if len(text) > _MAX_LENGTH:
         return None
+    if "." in text and _FLOAT_TEXT.fullmatch(text):  # "7135550123.0" read as text
+        text = text.split(".", 1)[0]
     maybe_null = _NULL_TOKEN_DIGITS or not _DIGIT.search(text)
     if maybe_null and _NOT_WORD.sub("", text).upper() in _NULL_TOKENS:
         return None
@@ -193,8 +202,16 @@ def _one(text: str | None, region: str, *, fast: bool, nanp: bool) -> str | None
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number) or _placeholder(str(number.national_number)):
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        if not _SEVERAL.search(text):
+            return None
+        # "(713) 555-0123 / (832) 555-0100": a field holding more than one number keeps
+        # the first valid one, as a clerk lists the person's own number first.
+        number = next((m.number for m in phonenumbers.PhoneNumberMatcher(text, region)), None)
+        if number is None:
+            return None
+    if _placeholder(str(number.national_number)):
         return None
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 

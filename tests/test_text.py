@@ -17,6 +17,7 @@ from linker.standardize.text import (
     normalize_text,
     sorted_codes,
     text_codes,
+    whole_number_text,
 )
 
 UPPER_ASCII = re.compile(r"[A-Z0-9]+( [A-Z0-9]+)*")
@@ -179,3 +180,20 @@ def test_text_codes_reads_pd_na_and_string_dtype_as_null() -> None:
     codes, distinct = text_codes(pd.Series(["B", pd.NA, "A\x00", "B"], dtype="string"))  # type: ignore[misc]
     assert codes.tolist() == [0, -1, 1, 0]
     assert distinct.to_pylist() == ["B", "A\x00"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("7135550123.0", "7135550123"),
+        ("2005.00", "2005"),
+        ("2005.", "2005"),
+        ("2005", "2005"),
+        ("2005.5", "2005.5"),  # not whole: left as it is
+        ("713.555.0123", "713.555.0123"),
+        (".0", ".0"),
+        ("A123.0", "A123.0"),
+    ],
+)
+def test_whole_number_text(text: str, expected: str) -> None:
+    assert whole_number_text(text) == expected

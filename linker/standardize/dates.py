@@ -35,7 +35,7 @@ from unidecode import unidecode
 
 from linker import columns as C
 from linker.errors import ConfigError, DataContractError
-from linker.standardize.text import MEMO_SIZE
+from linker.standardize.text import MEMO_SIZE, whole_number_text
 
 DOB_INVALID: Final = "dob_invalid"  # bool: a value was written but cannot be a birth date
 EVENT_DATE_INVALID: Final = "event_date_invalid"  # bool: written but not a full date
@@ -90,7 +90,6 @@ _TIME_OF_DAY: Final = (
     r"\s*(?:Z|UTC|[+-]\d{2}:?\d{2})?$"
 )
 _TIME_RE = re.compile(_TIME_OF_DAY)
-_INT_FLOAT = re.compile(r"^(\d+)\.0*$")  # 20050314.0 / 2005.0 from a spreadsheet
 _YMD = re.compile(r"^(\d{4})([-/. ])(\d{1,2})\2(\d{1,2})$")
 _NUMERIC3 = re.compile(r"^(\d{1,2})([-/. ])(\d{1,2})\2(\d{4}|\d{2})$")
 _COMPACT8 = re.compile(r"^\d{8}$")
@@ -300,8 +299,7 @@ def _read_with_format(text: str, spec: _Format, today: date) -> _Parts | None:
 
 
 def _infer(text: str, day_first: bool, today: date) -> _Parts | None:
-    if match := _INT_FLOAT.match(text):
-        text = match.group(1)
+    text = whole_number_text(text)  # 20050314.0 / 2005.0 from a spreadsheet
     if _YEAR.match(text):
         return _Parts(int(text))
     if match := _YMD.match(text):

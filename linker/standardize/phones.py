@@ -37,6 +37,7 @@ import pyarrow.compute as pc
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from linker import columns as C
+from linker.standardize.text import whole_number_text
 
 # Parsing stops here: nothing longer is a phone number (phonenumbers' own limit is 250).
 _MAX_LENGTH = 100
@@ -55,7 +56,6 @@ _US_SHAPE_PATTERN = (
     r"(?P<line>\d{4})(?: ?(?:x|ext\.?|extension|#) ?\d{1,6})?"
 )
 _US_SHAPE = re.compile(_US_SHAPE_PATTERN, re.IGNORECASE | re.ASCII)
-_FLOAT_TEXT = re.compile(r"[0-9]+\.0+", re.ASCII)  # a spreadsheet's float, as text
 # What separates two numbers written in one field: "/", ";", ",", "|", "&", " or ", " y ".
 _SEVERAL = re.compile(r"[/;,|&]| (?:or|y|o) ", re.IGNORECASE)
 
@@ -176,8 +176,8 @@ def _text(value: object) -> str | None:
     text = str(value).strip()
     if len(text) > _MAX_LENGTH:
         return None
-    if "." in text and _FLOAT_TEXT.fullmatch(text):  # "7135550123.0" read as text
-        text = text.split(".", 1)[0]
+    if "." in text:  # "7135550123.0": a spreadsheet's float, read as text
+        text = whole_number_text(text)
     maybe_null = _NULL_TOKEN_DIGITS or not _DIGIT.search(text)
     if maybe_null and _NOT_WORD.sub("", text).upper() in _NULL_TOKENS:
         return None

@@ -28,6 +28,14 @@ from unidecode import unidecode
 
 _APOSTROPHES = re.compile(r"['`]")
 _SURROGATES = range(0xD800, 0xE000)
+_WHOLE_FLOAT = re.compile(r"(\d+)\.0*")  # "7135550123.0", "20050314.0" from a spreadsheet
+
+
+def whole_number_text(text: str) -> str:
+    """The digits of a whole number a spreadsheet wrote as a float ("2005.0" -> "2005");
+    any other text as it is. Dates, phones and ids all arrive this way from Excel."""
+    match = _WHOLE_FLOAT.fullmatch(text)
+    return match[1] if match else text
 
 
 class _CharTable(dict[int, str]):

@@ -41,6 +41,7 @@ from linker.standardize.addresses import parse_in_this_process
 from linker.standardize.pipeline import Stage, Tasks, record_schema
 from linker.standardize.records import FieldIssues
 from linker.standardize.shared_tables import spill_directory
+from linker.standardize.text import sorted_codes
 
 __all__ = [
     "PARALLEL_MIN_BYTES",
@@ -424,15 +425,10 @@ def _sorted_dictionary(column: pa.Array) -> pa.DictionaryArray:
     """The column dictionary-encoded with its dictionary in sorted order (bytewise UTF-8
     is code-point order, Python's), as pandas orders a category's values."""
     encoded = pc.dictionary_encode(column)
-    order = pc.sort_indices(encoded.dictionary)
-    rank = np.empty(len(order), dtype=np.int32)
-    rank[order.to_numpy()] = np.arange(len(order), dtype=np.int32)
-    indices = encoded.indices.to_numpy(zero_copy_only=False)
-    known = pc.is_valid(encoded.indices).to_numpy(zero_copy_only=False)
-    sorted_indices = np.zeros(len(indices), dtype=np.int32)
-    sorted_indices[known] = rank[indices[known].astype(np.int64)]
+    indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    codes, dictionary = sorted_codes(indices, encoded.dictionary)
     return pa.DictionaryArray.from_arrays(
-        pa.array(sorted_indices, mask=~known), encoded.dictionary.take(order)
+        pa.array(codes.astype(np.int32), mask=codes < 0), dictionary
     )
 
 

@@ -24,6 +24,7 @@ from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from splink.blocking_rule_library import CustomRule
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.comparison_creator import ComparisonCreator
+from splink.internals.splink_dataframe import SplinkDataFrame
 
 from benchmarks.bench_inputs import (
     A_NUMBER,
@@ -146,11 +147,10 @@ def train(linker: Linker, plan: SplinkPlan) -> None:
         )
 
 
-def run_splink(records: pd.DataFrame, *, link_only: bool) -> tuple[pd.DataFrame, int]:
-    """Cluster the records with Splink; return (record_id, entity_id) and pairs scored."""
+def trained_linker(records: pd.DataFrame, *, link_only: bool) -> Linker:
+    """A Splink linker over the tool input of `records`, trained as :func:`train` does."""
     table = tool_input(records)
-    present = present_columns(table)
-    plan = splink_settings(present, link_only=link_only)
+    plan = splink_settings(present_columns(table), link_only=link_only)
     db_api = DuckDBAPI()
     if link_only:
         inputs = [
@@ -169,16 +169,27 @@ def run_splink(records: pd.DataFrame, *, link_only: bool) -> tuple[pd.DataFrame,
         ]
     linker = Linker(inputs, plan.settings, log_level=logging.WARNING)
     train(linker, plan)
+    return linker
+
+
+def run_splink(records: pd.DataFrame, *, link_only: bool) -> tuple[pd.DataFrame, int]:
+    """Cluster the records with Splink; return (record_id, entity_id) and pairs scored."""
+    linker = trained_linker(records, link_only=link_only)
     blocked = linker.inference.compute_blocked_pairs_for_predict()  # predict reuses it
     pairs = int(blocked.as_duckdbpyrelation().aggregate("count(*)").fetchall()[0][0])
-    predictions = linker.inference.predict(
-        threshold_match_probability=PREDICT_THRESHOLD, warning_mode="never"
-    )
+    predictions = predict_links(linker)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=CLUSTER_THRESHOLD
     )
     out = clusters.as_duckdbpyrelation().select(f"{UNIQUE_ID}, cluster_id").df()
     return out.rename(columns={UNIQUE_ID: C.RECORD_ID, "cluster_id": C.ENTITY_ID}), pairs
+
+
+def predict_links(linker: Linker) -> SplinkDataFrame:
+    """The blocked pairs Splink scores at or above PREDICT_THRESHOLD."""
+    return linker.inference.predict(
+        threshold_match_probability=PREDICT_THRESHOLD, warning_mode="never"
+    )
 
 
 def main() -> None:

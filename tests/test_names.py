@@ -103,7 +103,14 @@ def test_split_family_names(raw: object, first: str | None, second: str | None) 
         ("Sr. José de la Cruz", "JOSE", None, "DE LA CRUZ"),
         ("MARIA DE LA CRUZ GARCIA", "MARIA", None, "DE LA CRUZ GARCIA"),
         ("Ma. de los Ángeles Pérez", "MA DE LOS ANGELES", None, "PEREZ"),
-        ("JOHN Y SMITH", "JOHN", None, "Y SMITH"),
+        ("JOHN Y SMITH", "JOHN", "Y", "SMITH"),  # an initial, not a surname
+        # U.S. forms write a middle initial between given name and surname
+        ("JOSE L GARCIA", "JOSE", "L", "GARCIA"),
+        ("JOSE L. GARCIA LOPEZ", "JOSE", "L", "GARCIA LOPEZ"),
+        ("MARIA E. PEREZ", "MARIA", "E", "PEREZ"),
+        ("ANA M. DE LA CRUZ", "ANA", "M", "DE LA CRUZ"),
+        ("JUAN CARLOS M LOPEZ", "JUAN", "CARLOS M", "LOPEZ"),
+        ("MARIA E GARCIA E IBARRA", "MARIA", "E", "GARCIA IBARRA"),
         ("LOPEZ", None, None, "LOPEZ"),  # one known surname
         ("JUAN", "JUAN", None, None),  # one given name
         ("Dr. Ľubica Müller", "LUBICA", None, "MULLER"),

@@ -152,6 +152,11 @@ def _given_like(group: str) -> bool:
     return last in COMMON_GIVEN_NAMES and last not in COMMON_SURNAMES
 
 
+def _initial(group: str) -> bool:
+    """One letter: a middle initial (JOSE L. GARCIA), the dot already dropped."""
+    return len(group) == 1
+
+
 def _surname_like(group: str) -> bool:
     last = group.rsplit(" ", 1)[-1]
     if _particle_led(group):
@@ -201,7 +206,8 @@ def _split_unmarked(groups: list[str]) -> tuple[str | None, ...]:
 
     One group: a surname if it is a known surname and no known given name, else given.
     The given name takes following DEL CARMEN style groups. Of the remaining groups,
-    leading given-like ones are middle names (JUAN CARLOS LOPEZ); with three or more
+    leading given-like ones and initials are middle names (JUAN CARLOS LOPEZ, the
+    U.S. forms' JOSE L GARCIA: an initial is never a surname); with three or more
     left, all but the last two are middle (FIRST MIDDLE LAST1 LAST2) unless the first of
     them is clearly a surname (JUAN LOPEZ GARCIA MARTINEZ). With two left and no
     evidence, both are surnames: the Hispanic default.
@@ -217,7 +223,7 @@ def _split_unmarked(groups: list[str]) -> tuple[str | None, ...]:
         cut += 1
     given, rest = groups[:cut], groups[cut:]
     leading = 0
-    while leading < len(rest) - 1 and _given_like(rest[leading]):
+    while leading < len(rest) - 1 and (_given_like(rest[leading]) or _initial(rest[leading])):
         leading += 1
     if len(rest) >= 3:
         middle_count = 0 if _surname_like(rest[0]) else max(leading, len(rest) - 2)

@@ -47,6 +47,9 @@ class FieldSpec:
     columns: tuple[str, ...]
     separator: str = " "
     format: str | None = None  # strftime, dates only
+    # Dates without a format: whether 05/08/2010 is 5 August. None until the extract is
+    # read (`linker.standardize.date_order`), never written in a mapping file.
+    day_first: bool | None = None
     codes: CountryCodes = "iso"  # country only
     source: str | None = None  # cross_reference only: the source the value names
 

@@ -282,13 +282,62 @@ def test_dob_never_raises_and_keeps_the_index(texts: list[str | None], fmt: str 
 def test_each_value_is_read_on_its_own(
     values: list[str | None], others: list[str | None], fmt: str | None
 ) -> None:
-    """The same values read alone, or reversed after other values, read the same."""
+    """Rows read the same in any order; with a declared format, also next to any other
+    rows (undeclared, the column's day/month order comes from all its values)."""
     alone = standardize_dob(pd.Series(values, dtype=object), fmt=fmt, today=TODAY)
+    backwards = standardize_dob(pd.Series(values[::-1], dtype=object), fmt=fmt, today=TODAY)
+    assert [_row(backwards.iloc[::-1], i) for i in range(len(values))] == [
+        _row(alone, i) for i in range(len(values))
+    ]
+    if fmt is None:
+        return
     mixed = standardize_dob(pd.Series(others + values[::-1], dtype=object), fmt=fmt, today=TODAY)
     tail = mixed.iloc[len(others) :].iloc[::-1]
     assert [_row(tail, i) for i in range(len(values))] == [
         _row(alone, i) for i in range(len(values))
     ]
+
+
+# A column with no declared format: ambiguous dates follow the order its other values show.
+UNDECLARED_COLUMNS = [
+    # Latin American order: 17/02 can only be day-first, so 05/08 is 5 August
+    (["17/02/1964", "05/08/2010"], ["1964-02-17", "2010-08-05"]),
+    (["17.02.1964", "05.08.2010", "31-12-1999"], ["1964-02-17", "2010-08-05", "1999-12-31"]),
+    # U.S. order, or no evidence either way: month first
+    (["02/17/1964", "05/08/2010"], ["1964-02-17", "2010-05-08"]),
+    (["05/08/2010", "03/04/2001"], ["2010-05-08", "2001-03-04"]),
+    # a U.S. column with one day-first slip stays month-first (the slip still reads)
+    (["02/17/1964", "12/25/1990", "25/12/1991", "05/08/2010"],
+     ["1964-02-17", "1990-12-25", "1991-12-25", "2010-05-08"]),
+    # other spellings say nothing about the order
+    (["2010-08-05", "5 Aug 2010", "17/02/1964", "05/08/2010"],
+     ["2010-08-05", "2010-08-05", "1964-02-17", "2010-08-05"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("raw", "iso"), UNDECLARED_COLUMNS)
+def test_undeclared_column_order_comes_from_its_values(raw: list[str], iso: list[str]) -> None:
+    assert standardize_dob(pd.Series(raw), today=TODAY)[C.DOB].tolist() == iso
+    assert standardize_event_date(pd.Series(raw), today=TODAY)[C.EVENT_DATE].tolist() == iso
+
+
+def test_declared_format_orders_ambiguous_dates_whatever_the_column_shows() -> None:
+    raw = pd.Series(["17/02/1964", "05/08/2010"])
+    out = standardize_dob(raw, fmt="%m/%d/%Y", today=TODAY)
+    assert out[C.DOB].tolist() == ["1964-02-17", "2010-05-08"]
+
+
+@given(
+    st.lists(st.dates(min_value=date(1900, 1, 1), max_value=TODAY), max_size=12),
+    st.sampled_from(["%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%m-%d-%y"]),
+)
+def test_a_column_in_one_order_reads_as_if_declared(born: list[date], fmt: str) -> None:
+    """Any column of dates written in one order, with one date that shows the order
+    (a day over 12), reads undeclared exactly as with its format declared."""
+    column = pd.Series([d.strftime(fmt) for d in [date(1990, 8, 25), *born]])
+    undeclared = standardize_dob(column, today=TODAY)
+    declared = standardize_dob(column, fmt=fmt, today=TODAY)
+    pd.testing.assert_frame_equal(undeclared, declared)
 
 
 @given(

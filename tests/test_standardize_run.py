@@ -28,6 +28,7 @@ from linker import columns as C
 from linker.ingest import iter_chunks
 from linker.mapping import Mapping, load_mapping
 from linker.standardize import pipeline, run, shared_tables
+from linker.standardize.date_order import settle_date_orders
 from linker.standardize.records import RECORD_DTYPES, FieldIssues, standardize_chunk
 from linker.standardize.run import iter_standardized, record_schema, standardize_mapping
 
@@ -122,7 +123,7 @@ def mapping(tmp_path_factory: pytest.TempPathFactory) -> Mapping:
 def one_process_reading(mapping: Mapping, chunk_rows: int):
     """Records, rejects and issues of the plain reading, the pipeline's oracle."""
     frames, rejects, issues = [], [], []
-    for source in mapping.sources:
+    for source in settle_date_orders(mapping).sources:
         found = FieldIssues()
         for chunk in iter_chunks(source, chunk_rows=chunk_rows):
             rejects.extend(chunk.rejects)
@@ -371,3 +372,42 @@ def test_records_frame_categories_are_astype_category(mapping: Mapping, threads:
         assert made[name].cat.codes.tolist() == expected.cat.codes.tolist(), name
     plain = [c for c in records.columns if c not in columns]
     pd.testing.assert_frame_equal(made[plain], records[plain])
+
+
+def test_an_undeclared_date_order_is_the_extracts_in_every_chunk(tmp_path: Path) -> None:
+    """Day-first dates with no format in the mapping: the extract's first rows settle the
+    order, so a last chunk holding only 05/08/2010 still reads it as 5 August, in one
+    process and in workers alike; a declared format is left as it is."""
+    rows = ["K,NAME,DOB,SPONSOR_DOB", "1,ANA LOPEZ,17/02/1964,03/04/1970"]
+    rows += [f"{i},ANA LOPEZ,25/12/1990,03/04/1970" for i in range(2, 5)]
+    rows += ["6,ANA LOPEZ,05/08/2010,03/04/1970"]
+    (tmp_path / "hhs.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "m.toml").write_text(
+        """
+[[sources]]
+name = "hhs"
+path = "hhs.csv"
+key = "K"
+  [sources.fields]
+  full_name = "NAME"
+  dob = "DOB"
+  [[sources.related]]
+  role = "sponsor"
+  relation = "sponsor_of"
+    [sources.related.fields]
+    full_name = "NAME"
+    dob = { column = "SPONSOR_DOB", format = "%m/%d/%Y" }
+""",
+        encoding="utf-8",
+    )
+    mapping = load_mapping(tmp_path / "m.toml")
+    settled = settle_date_orders(mapping).sources[0]
+    assert settled.field("dob").day_first is True
+    assert settled.related[0].field("dob").day_first is None  # declared: not needed
+    for workers in (1, 2):
+        records, _, _ = run_stage(mapping, 2, workers)  # the last chunk is row 5 alone
+        primary = records[records[C.ROLE] == C.PRIMARY_ROLE]
+        assert primary[C.DOB].iloc[-1] == "2010-08-05"
+        assert primary[C.DOB].iloc[0] == "1964-02-17"
+        sponsors = records[records[C.ROLE] == "sponsor"]
+        assert set(sponsors[C.DOB]) == {"1970-03-04"}  # the declared month-first order

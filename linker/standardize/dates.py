@@ -10,7 +10,10 @@ Reading order for one value: the mapping's declared strftime format first, then
 inference (ISO, compact, US or day-first slashes, month names in English, Spanish,
 Portuguese and French, two-digit years). A slash date whose first part is over 12 is
 day-first whatever the declared format says: extracts mix both orders in one column.
-Ambiguous ones (both parts <= 12) follow the declared format's order, else month-first.
+Ambiguous ones (both parts <= 12) follow the declared format's order. Without one, the
+column decides: day-first when more of its distinct values can only be day-first
+(17/02/1964) than can only be month-first (02/17/1964), else month-first. An HHS extract
+written the Latin American way then reads 05/08/2010 as 5 August, like its neighbours.
 
 A two-digit year is placed in the latest century that keeps the date on or before
 `today`, because nobody is born in the future.
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final
@@ -129,17 +133,21 @@ def standardize_dob(
     fmt: str | None = None,
     estimated: pd.Series | None = None,
     today: date | None = None,
+    day_first: bool | None = None,
 ) -> pd.DataFrame:
     """Dates of birth as trusted parts: DOB, DOB_YEAR, DOB_MONTH, DOB_DAY, DOB_QUALITY.
 
     Also returns `DOB_INVALID` (bool): a value was written but is unreadable or
     impossible (month 13, 30 February, before 1900, after `today`); such a row gets
     quality "missing" and null parts. `estimated` (Y/N, Yes/No, True/False, 1/0, Sí)
-    marks age-based estimates: where true only the year is kept.
+    marks age-based estimates: where true only the year is kept. `day_first` orders
+    ambiguous numeric dates when `fmt` is None; None lets these values decide
+    (`written_day_first`).
     """
     today = today or date.today()
     spec = _parse_format(fmt)
     codes, uniques = _distinct_texts(values)
+    day_first = _undeclared_order(spec, day_first, uniques)
     n = len(uniques)
     year = np.full(n + 1, -1, dtype=np.int16)
     month = np.full(n + 1, -1, dtype=np.int8)
@@ -147,7 +155,7 @@ def standardize_dob(
     quality = np.full(n + 1, _Q["missing"], dtype=np.int8)
     invalid = np.zeros(n + 1, dtype=bool)
     for i, value in enumerate(uniques):
-        trusted = _read_dob(value, spec, today)
+        trusted = _read_dob(value, spec, today, day_first)
         if isinstance(trusted, tuple):
             year[i], month[i], day[i], quality[i] = trusted
         elif trusted is None:
@@ -178,23 +186,28 @@ def standardize_dob(
 
 
 def standardize_event_date(
-    values: pd.Series, fmt: str | None = None, today: date | None = None
+    values: pd.Series,
+    fmt: str | None = None,
+    today: date | None = None,
+    day_first: bool | None = None,
 ) -> pd.DataFrame:
     """Encounter / referral dates as ISO strings: EVENT_DATE and `EVENT_DATE_INVALID`.
 
     Same reading as `standardize_dob`, without placeholder logic: an event date is a
     record of when something happened, so 1 January is taken at its word. A value
     that is not a full calendar date (a year alone, "2019-03", "2019-00-00") cannot
-    give an ISO date and is counted invalid. `today` only places two-digit years.
+    give an ISO date and is counted invalid. `today` only places two-digit years;
+    `day_first` is as for `standardize_dob`.
     """
     today = today or date.today()
     spec = _parse_format(fmt)
     codes, uniques = _distinct_texts(values)
+    day_first = _undeclared_order(spec, day_first, uniques)
     n = len(uniques)
     iso = np.full(n + 1, None, dtype=object)
     invalid = np.zeros(n + 1, dtype=bool)
     for i, value in enumerate(uniques):
-        parts = _read(value, spec, today)
+        parts = _read(value, spec, today, day_first)
         if parts is _NULL:
             continue
         text = _event_iso(parts) if parts is not None else None
@@ -212,11 +225,11 @@ def standardize_event_date(
 
 @functools.lru_cache(maxsize=MEMO_SIZE)
 def _read_dob(
-    text: str, spec: _Format | None, today: date
+    text: str, spec: _Format | None, today: date, day_first: bool = False
 ) -> tuple[int, int, int, int] | _Parts | None:
     """`_dob_parts` of the text's parts; `_NULL` for a written "no date", None if
     unreadable or impossible. Memoized: a worker sees the same dates in every chunk."""
-    parts = _read(text, spec, today)
+    parts = _read(text, spec, today, day_first)
     if parts is _NULL or parts is None:
         return parts
     return _dob_parts(parts, today)
@@ -274,8 +287,10 @@ def _iso(year: np.ndarray, month: np.ndarray, day: np.ndarray, full: np.ndarray)
 # --- reading one value ------------------------------------------------------------
 
 
-def _read(text: str, spec: _Format | None, today: date) -> _Parts | None:
-    """The parts a text spells; `_NULL` for a written "no date"; None if unreadable."""
+def _read(text: str, spec: _Format | None, today: date, day_first: bool = False) -> _Parts | None:
+    """The parts a text spells; `_NULL` for a written "no date"; None if unreadable.
+
+    `day_first` orders ambiguous numeric dates when no format is declared."""
     if not text.isascii():  # full-width digits, accented month names
         text = _TIME_RE.sub("", unidecode(text).upper()).strip()
     if not text or text in _NULL_TOKENS:
@@ -284,7 +299,7 @@ def _read(text: str, spec: _Format | None, today: date) -> _Parts | None:
         parts = _read_with_format(text, spec, today)
         if parts is not None:
             return parts
-    return _infer(text, spec.day_first if spec else False, today)
+    return _infer(text, spec.day_first if spec else day_first, today)
 
 
 def _read_with_format(text: str, spec: _Format, today: date) -> _Parts | None:
@@ -458,6 +473,38 @@ def _truthy(flags: pd.Series) -> np.ndarray:
             text = unidecode(str(value)).strip().upper().rstrip(".")
             known[i] = text in _TRUE_WORDS
     return known[np.where(codes < 0, len(uniques), codes)]
+
+
+# Day and month of a numeric date as written (first, second), for the column's order.
+_FIRST_SECOND: Final = r"^(?P<first>\d{1,2})[-/. ](?P<second>\d{1,2})[-/. ](?:\d{4}|\d{2})$"
+
+
+def _undeclared_order(spec: _Format | None, day_first: bool | None, texts: list[str]) -> bool:
+    """Whether ambiguous dates read day first when no format is declared (else unused)."""
+    if spec is not None:
+        return False
+    return written_day_first(texts) if day_first is None else day_first
+
+
+def column_day_first(values: pd.Series) -> bool:
+    """`written_day_first` of a raw column (any dtype, nulls, times of day)."""
+    return written_day_first(_distinct_texts(values)[1])
+
+
+def written_day_first(texts: Sequence[str]) -> bool:
+    """Whether a column without a declared format writes its numeric dates day first:
+    more distinct values whose first part is over 12 (only a day) than whose second is.
+    `texts` are distinct values, upper-case, without a time of day."""
+    if not texts:
+        return False
+    parts = pc.extract_regex(pa.array(list(texts), pa.string()), _FIRST_SECOND)
+    first = pc.cast(pc.struct_field(parts, "first"), pa.int16()).to_numpy(zero_copy_only=False)
+    second = pc.cast(pc.struct_field(parts, "second"), pa.int16()).to_numpy(zero_copy_only=False)
+    read = ~np.isnan(first.astype(np.float32))
+    first, second = first[read], second[read]
+    only_day_first = int(((first > 12) & (second <= 12)).sum())
+    only_month_first = int(((second > 12) & (first <= 12)).sum())
+    return only_day_first > only_month_first
 
 
 def _distinct_texts(values: pd.Series) -> tuple[np.ndarray, list[str]]:

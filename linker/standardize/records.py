@@ -105,7 +105,7 @@ def record_columns(frame: pd.DataFrame, source: SourceMapping) -> tuple[_Columns
     primary[C.RELATIONSHIP] = _repeat(None, len(frame))
     xref = source.field("cross_reference")
     if xref is not None:
-        cited = _column_values(frame, xref).str.strip()
+        cited = column_values(frame, xref).str.strip()
         present = cited.notna() & (cited != "")
         primary[C.CROSS_REFERENCE] = (f"{xref.source}:" + cited).where(present, None).to_numpy()
     else:
@@ -160,7 +160,7 @@ def _standardize_person(
     index = frame.index
 
     def values(name: str) -> pd.Series | None:
-        return _column_values(frame, spec[name]) if name in spec else None
+        return column_values(frame, spec[name]) if name in spec else None
 
     out: _Columns = {}
 
@@ -185,10 +185,13 @@ def _standardize_person(
         _or_empty(values("dob"), index),
         fmt=dob_spec.format if dob_spec else None,
         estimated=values("dob_estimated"),
+        day_first=dob_spec.day_first if dob_spec else None,
     )
     event_spec = spec.get("event_date")
     event = standardize_event_date(
-        _or_empty(values("event_date"), index), fmt=event_spec.format if event_spec else None
+        _or_empty(values("event_date"), index),
+        fmt=event_spec.format if event_spec else None,
+        day_first=event_spec.day_first if event_spec else None,
     )
     issues = FieldIssues(int(dob[INVALID_DOB].sum()), int(event[INVALID_EVENT_DATE].sum()))
     add(dob.drop(columns=[INVALID_DOB]))
@@ -223,7 +226,7 @@ def _standardize_person(
     return out, issues
 
 
-def _column_values(frame: pd.DataFrame, spec: FieldSpec) -> pd.Series:
+def column_values(frame: pd.DataFrame, spec: FieldSpec) -> pd.Series:
     """One field's text: a column, or several joined by the separator with blanks skipped."""
     if len(spec.columns) == 1:
         return frame[spec.columns[0]]

@@ -32,6 +32,7 @@ import sys
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import charset_normalizer
 import numpy as np
@@ -100,8 +101,20 @@ class Chunk:
     rows_read: int
 
 
+# Byte-order marks and the codec that reads past them, longest first (a UTF-32 LE mark
+# begins with the UTF-16 LE one). Excel's "Unicode text" export is UTF-16 with a mark.
+_BOMS: Final = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
 def detect_encoding(path: Path, declared: str | None = None) -> str:
-    """The encoding to read a CSV with: declared wins; a BOM means UTF-8; else sniff.
+    """The encoding to read a CSV with: a byte-order mark of the declared encoding's
+    family (or of any, when none is declared) wins; then the declared one; else sniff.
 
     UTF-8 is tried on the first megabytes, then cp1252 (what Windows exports of U.S.
     agency systems use; statistical detectors confuse it with Mac code pages on short
@@ -109,9 +122,12 @@ def detect_encoding(path: Path, declared: str | None = None) -> str:
     """
     with path.open("rb") as f:
         sample = f.read(_SNIFF_BYTES)
-    if sample.startswith(codecs.BOM_UTF8):
-        if declared is None or codecs.lookup(declared).name == "utf-8":
-            return "utf-8-sig"
+    for bom, marked in _BOMS:
+        if sample.startswith(bom):
+            family = codecs.lookup(marked).name.removesuffix("-sig")
+            if declared is None or codecs.lookup(declared).name.startswith(family):
+                return marked
+            break
     if declared is not None:
         return declared
     for candidate in ("utf-8", "cp1252"):

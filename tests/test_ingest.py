@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 import pandas as pd
@@ -66,6 +67,10 @@ ROWS = 'CASE,NAME,DOB\nI-1,"PÉREZ, JOSÉ",2001-02-03\nI-2,"NÚÑEZ, MARÍA",199
         ("cp1252", None, "cp1252"),
         ("cp1252", "cp1252", "cp1252"),
         ("latin-1", "latin-1", "latin-1"),
+        # Excel's "Unicode text": UTF-16 with a byte-order mark, declared or not
+        ("utf-16", None, "utf-16"),
+        ("utf-16", "utf-16-le", "utf-16"),
+        ("utf-32", None, "utf-32"),
     ],
 )
 def test_encodings_read_accented_names(
@@ -286,6 +291,21 @@ def test_a_quote_in_an_unquoted_field_sends_the_rest_row_by_row(tmp_path: Path) 
     assert rejects == expected_rejects == [] and read == 12
     assert frame.loc[frame["CASE"] == "I-6", "NAME"].tolist() == ["LOPEZ\nANA"]
     assert frame[C.LINE].iloc[-1] == 14
+
+
+def test_a_big_endian_utf16_mark_is_read_without_a_declared_encoding(tmp_path: Path) -> None:
+    (tmp_path / "ice.csv").write_bytes(codecs.BOM_UTF16_BE + ROWS.encode("utf-16-be"))
+    source = source_for(tmp_path, "ice.csv")
+    assert detect_encoding(source.path) == "utf-16"
+    frame, rejects, read = read_all(source)
+    assert rejects == [] and read == 2
+    assert frame["CASE"].tolist() == ["I-1", "I-2"]
+    assert frame["NAME"].tolist() == ["PÉREZ, JOSÉ", "NÚÑEZ, MARÍA"]
+
+
+def test_a_declared_encoding_of_another_family_wins_over_a_mark(tmp_path: Path) -> None:
+    (tmp_path / "ice.csv").write_bytes(ROWS.encode("utf-16"))
+    assert detect_encoding(tmp_path / "ice.csv", "cp1252") == "cp1252"
 
 
 def test_an_encoding_with_wide_newlines_is_read_row_by_row(tmp_path: Path) -> None:

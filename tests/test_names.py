@@ -111,6 +111,13 @@ def test_split_family_names(raw: object, first: str | None, second: str | None) 
         ("ANA M. DE LA CRUZ", "ANA", "M", "DE LA CRUZ"),
         ("JUAN CARLOS M LOPEZ", "JUAN", "CARLOS M", "LOPEZ"),
         ("MARIA E GARCIA E IBARRA", "MARIA", "E", "GARCIA IBARRA"),
+        # LAST1 LAST2 FIRST without a comma: a known surname first, a known given name last
+        ("GARCIA LOPEZ JOSE LUIS", "JOSE", "LUIS", "GARCIA LOPEZ"),
+        ("Hernández Gaitán Miguel", "MIGUEL", None, "HERNANDEZ GAITAN"),
+        ("HERNANDEZ MARIA DEL CARMEN", "MARIA DEL CARMEN", None, "HERNANDEZ"),
+        ("DE LA CRUZ GARCIA JOSE DE JESUS", "JOSE DE JESUS", None, "DE LA CRUZ GARCIA"),
+        ("SANTIAGO GARCIA", "SANTIAGO", None, "GARCIA"),  # SANTIAGO is a given name too
+        ("XXA GARCIA JOSE", "XXA", None, "GARCIA JOSE"),  # unknown first word: FIRST order
         ("LOPEZ", None, None, "LOPEZ"),  # one known surname
         ("JUAN", "JUAN", None, None),  # one given name
         ("Dr. Ľubica Müller", "LUBICA", None, "MULLER"),

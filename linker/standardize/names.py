@@ -19,7 +19,9 @@ Rules (see tests/test_names.py for a case of each):
   column stays the given name; nothing moves between given and middle.
 * Per row, given / middle / family columns win; the full-name column is used only for
   rows where all of them are empty. "LAST, FIRST MIDDLE" splits at the comma; an
-  unmarked "FIRST ... LAST" splits by `_split_unmarked` with the common-name lists.
+  unmarked "FIRST ... LAST" splits by `_split_unmarked` with the common-name lists,
+  which also tell an unmarked "LAST1 LAST2 FIRST" (a known surname first, a known given
+  name last) from it.
 * GIVEN_NAME_CANONICAL: the first given token with nicknames and romanizations resolved
   (PACO -> FRANCISCO, OLEKSANDR -> ALEXANDER, MA -> MARIA). After a compound head
   (MARIA, JOSE, JUAN, LUIS, ANA, JEAN, MARIE, JOAO, MIGUEL) the next given or middle token
@@ -218,6 +220,8 @@ def _split_unmarked(groups: list[str]) -> tuple[str | None, ...]:
         if _surname_like(groups[0]) and not _given_like(groups[0]):
             return None, None, groups[0]
         return groups[0], None, None
+    if _surname_like(groups[0]) and _given_like(groups[-1]):
+        return _split_surnames_first(groups)
     cut = 1
     while cut < len(groups) - 1 and _particle_led(groups[cut]) and _given_like(groups[cut]):
         cut += 1
@@ -230,6 +234,20 @@ def _split_unmarked(groups: list[str]) -> tuple[str | None, ...]:
     else:
         middle_count = leading
     return _join(given), _join(rest[:middle_count]), _join(rest[middle_count:])
+
+
+def _split_surnames_first(groups: list[str]) -> tuple[str | None, ...]:
+    """LAST1 [LAST2] FIRST [MIDDLE] without a comma, as Latin American lists write a
+    name (GARCIA LOPEZ JOSE LUIS): chosen when the first group is clearly a surname and
+    the last clearly a given name. The surnames run to the first given-like group; the
+    given name then takes DE JESUS style groups, as in the other order."""
+    family = 1
+    while family < len(groups) - 1 and not _given_like(groups[family]):
+        family += 1
+    cut = family + 1
+    while cut < len(groups) and _particle_led(groups[cut]) and _given_like(groups[cut]):
+        cut += 1
+    return _join(groups[family:cut]), _join(groups[cut:]), _join(groups[:family])
 
 
 def _split_full(text: str) -> tuple[str | None, ...]:

@@ -327,11 +327,56 @@ def test_us_state_named_like_a_country_is_a_state() -> None:
         "Sin domicilio",
         "--",
         "?",
+        # pointers to another field, and "not given": strangers share them
+        "SAME AS ABOVE",
+        "Same as sponsor",
+        "misma dirección",
+        "Refused",
+        "(same as child)",
     ],
 )
 def test_null_like_values_give_all_null(value: object) -> None:
     out = row(value, city=value, state=value, postal_code=value)
     assert out == dict.fromkeys(OUTPUT_COLUMNS)
+
+
+@pytest.mark.parametrize(
+    ("line", "address", "key"),
+    [
+        # the home country closing the line
+        (
+            "123 Main St, Houston, TX 77001, USA",
+            "123 MAIN ST HOUSTON TX 77001",
+            "123 MAIN ST 77001",
+        ),
+        (
+            "123 Main St Houston TX 77001 U.S.A.",
+            "123 MAIN ST HOUSTON TX 77001",
+            "123 MAIN ST 77001",
+        ),
+        (
+            "123 Main St, Houston, TX 77001, United States of America",
+            "123 MAIN ST HOUSTON TX 77001",
+            "123 MAIN ST 77001",
+        ),
+        ("123 Main St, Houston, TX, EE.UU.", "123 MAIN ST HOUSTON TX", "123 MAIN ST HOUSTON TX"),
+        # a clerk's remark in parentheses
+        (
+            "123 MAIN ST APT 4 (cousin's house) HOUSTON, TX 77001",
+            "123 MAIN ST APT 4 HOUSTON TX 77001",
+            "123 MAIN ST 77001",
+        ),
+        ("U.S.A.", None, None),
+        # U.S. inside the street is the street's
+        ("123 US HWY 1, Houston, TX 77001", "123 US HWY 1 HOUSTON TX 77001", "123 US HWY 1 77001"),
+        ("123 Same St, Houston, TX 77001", "123 SAME ST HOUSTON TX 77001", "123 SAME ST 77001"),
+    ],
+)
+def test_remarks_and_home_country_do_not_hide_the_address(
+    line: str, address: str, key: str
+) -> None:
+    out = row(line)
+    assert (out[C.ADDRESS], out[C.ADDRESS_KEY]) == (address, key)
 
 
 # --- the fast path agrees with usaddress ---------------------------------------------------

@@ -143,7 +143,7 @@ def standardize_addresses(
     inputs = {"line": line, "city": city, "state": state, "postal_code": postal_code}
     idx = _common_index(inputs, index)
     n = len(idx)
-    line_codes, line_values = _normalized_codes(line, n)
+    line_codes, line_values = _normalized_codes(line, n, line=True)
     city_codes, city_values = _normalized_codes(city, n)
     state_codes, state_values = _normalized_codes(state, n)
     zip_codes, zip_values = _normalized_codes(postal_code, n)
@@ -192,13 +192,17 @@ def _common_index(inputs: dict[str, pd.Series | None], index: pd.Index | None) -
     return idx
 
 
-def _normalized_codes(values: pd.Series | None, n: int) -> tuple[np.ndarray, list[str]]:
-    """Per-row codes into the distinct normalized texts (-1 for null)."""
+def _normalized_codes(
+    values: pd.Series | None, n: int, *, line: bool = False
+) -> tuple[np.ndarray, list[str]]:
+    """Per-row codes into the distinct normalized texts (-1 for null). An address `line`
+    also loses remarks in parentheses and a closing "USA" (`_bare_line`)."""
     if values is None:
         return np.full(n, -1, dtype=np.int64), []
     raw_codes, raw_uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    raw = np.asarray(raw_uniques, dtype=object)
     cleaned = np.empty(len(raw_uniques) + 1, dtype=object)
-    cleaned[:-1] = _clean_texts(np.asarray(raw_uniques, dtype=object))
+    cleaned[:-1] = _bare_lines(_clean_texts(_without_remarks(raw))) if line else _clean_texts(raw)
     cleaned[-1] = None
     norm_codes, norm_uniques = pd.factorize(cleaned, use_na_sentinel=True)
     # raw code -> normalized code; the appended None sends raw code -1 to -1.
@@ -250,6 +254,39 @@ def _clean_texts(values: np.ndarray) -> np.ndarray:
         null = pc.is_in(keys, _NULL_KEYS).to_numpy(zero_copy_only=False)
         cleaned[maybe_null[null]] = None
     out[bulk] = cleaned
+    return out
+
+
+# "(cousin's house)", "(DETRAS DE LA IGLESIA)": a clerk's remark, no part of the address.
+_REMARK = re.compile(r"\([^()]*\)")
+# The address's own country closing the line ("..., TX 77001, USA"): the U.S. grammar
+# reads no country, and no other country makes the line foreign.
+_HOME_COUNTRY = (
+    r"(?:^|[ ,]+)(?:USA|US|UNITED STATES(?: OF AMERICA)?|EE ?UU|ESTADOS UNIDOS(?: DE AMERICA)?)$"
+)
+
+
+def _without_remarks(values: np.ndarray) -> np.ndarray:
+    """Raw lines with parenthesized remarks cut out (few lines have any)."""
+    out = values.copy()
+    for i, value in enumerate(values):
+        if type(value) is str and "(" in value:
+            out[i] = _REMARK.sub(" ", value)
+    return out
+
+
+def _bare_lines(cleaned: np.ndarray) -> np.ndarray:
+    """Cleaned lines without a closing U.S. country name; a line that was only that is
+    null."""
+    present = np.flatnonzero(pd.notna(cleaned))
+    if not len(present):
+        return cleaned
+    text = pa.array(cleaned[present], pa.string())
+    bare = pc.utf8_trim(pc.replace_substring_regex(text, _HOME_COUNTRY, ""), " ,")
+    out = cleaned.copy()
+    stripped = bare.to_numpy(zero_copy_only=False)
+    stripped[stripped == ""] = None
+    out[present] = stripped
     return out
 
 

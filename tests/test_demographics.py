@@ -75,6 +75,9 @@ ENGLISH = {
     "Democratic Republic of the Congo": "CD", "Taiwan": "TW", "Laos": "LA", "Syria": "SY",
     "Moldova": "MD", "United Kingdom": "GB", "England": "GB", "Germany": "DE",
     "Kosovo": "XK", "Honduran": "HN", "guatemalteca": "GT", "Salvadoreño": "SV",
+    # a list's inverted form: "NAME, qualifier"
+    "Congo, Democratic Republic of the": "CD", "China, People's Republic of": "CN",
+    "Korea, Democratic People's Republic of": "KP", "Gambia, The": "GM",
 }  # fmt: skip
 CODES = {
     "GT": "GT", "gt": "GT", " hn ": "HN", "SV": "SV", "ES": "ES", "MX": "MX", "UK": "GB",

@@ -233,6 +233,9 @@ def _country(text: str, fips: bool) -> str | None:
     for prefix in _NAME_PREFIXES:
         if key.startswith(prefix) and key[len(prefix) :] in names:
             return names[key[len(prefix) :]]
+    head, comma, tail = text.partition(",")
+    if comma and tail.strip():  # "Congo, Democratic Republic of the": a list's inverted form
+        return _country(f"{tail} {head}", fips)
     return None
 
 

@@ -17,6 +17,15 @@ from linker.standardize.identifiers import (
 A_NUMBER_CASES = [
     ("A012345678", "012345678"),
     ("A.012345678", "012345678"),
+    # prefixes as forms print them, and a clerk's remark
+    ("A-#012-345-678", "012345678"),
+    ("#012345678", "012345678"),
+    ("Alien# 012345678", "012345678"),
+    ("ALIEN NO. 012345678", "012345678"),
+    ("A NBR 012345678", "012345678"),
+    ("A012345678 (old)", "012345678"),
+    ("A012345678/A212345678", None),  # two numbers: neither is taken
+    ("ALIENS012345678", None),
     ("012.345.678", None),  # dots read as a decimal point, not a separator
     ("A# 012 345 678", "012345678"),
     ("a 012345678", "012345678"),

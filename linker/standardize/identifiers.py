@@ -38,7 +38,11 @@ MIN_DOCUMENT_ID_LENGTH: Final = 5
 
 # Patterns run on Arrow's RE2 engine: no backreferences or lookarounds.
 _FLOAT_INT: Final = r"[0-9]+\.0+"
-_A_PREFIX: Final = r"^A\s*(?:NUM(?:BER)?|NO)?\s*[#:.\-]?\s*"  # "A", "A#", "A-", "A NO", "ANUM"
+# "A", "A#", "A-", "A-#", "A NO", "ANUM", "A NBR", "ALIEN NO.", "ALIEN REG #", "#"
+_A_PREFIX: Final = (
+    r"^(?:(?:ALIEN|A)\s*(?:REG(?:ISTRATION)?\s*)?(?:NUM(?:BER)?|NO|NBR|NR)?)?\s*[#:.\-]*\s*"
+)
+_REMARK: Final = r"\([^()]*\)"  # "A012345678 (old)": a clerk's note
 _A_BODY: Final = r"[0-9](?:[0-9 \-]*[0-9])?"  # digits, grouped by spaces or dashes
 _NON_ASCII: Final = r"[^\x00-\x7f]"
 
@@ -64,12 +68,14 @@ def standardize_a_numbers(values: pd.Series) -> pd.DataFrame:
     """A_NUMBER (nine digits or null) and A_NUMBER_RAW (the text as given, null if blank).
 
     Accepted: "A012345678", "A-012-345-678", "A# 012 345 678", "a 012345678",
-    "012345678", and eight digits (zero-padded). Seven or fewer digits, more than nine,
-    one repeated significant digit ("000000000", "999999999", "000000007"), dots, or
-    letters other than the leading A make the A-number null.
+    "012345678", "ALIEN NO. 012345678", "#012345678", and eight digits (zero-padded);
+    a remark in parentheses is ignored. Seven or fewer digits, more than nine (a tenth
+    may be a typo anywhere), one repeated significant digit ("000000000", "999999999",
+    "000000007"), dots, or letters other than the prefix make the A-number null.
     """
     codes, raw = _distinct(values)
     text = _drop_float_zero(_ascii(pc.utf8_upper(raw)))
+    text = pc.utf8_trim_whitespace(pc.replace_substring_regex(text, _REMARK, ""))
     body = pc.replace_substring_regex(text, _A_PREFIX, "", max_replacements=1)
     digits = pc.replace_substring(pc.replace_substring(body, " ", ""), "-", "")
     length = pc.utf8_length(digits)

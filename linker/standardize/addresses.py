@@ -196,7 +196,7 @@ def _normalized_codes(
     values: pd.Series | None, n: int, *, line: bool = False
 ) -> tuple[np.ndarray, list[str]]:
     """Per-row codes into the distinct normalized texts (-1 for null). An address `line`
-    also loses remarks in parentheses and a closing "USA" (`_bare_line`)."""
+    also loses remarks in parentheses and a closing "USA" (`_bare_lines`)."""
     if values is None:
         return np.full(n, -1, dtype=np.int64), []
     raw_codes, raw_uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Select,
     and_,
     func,
+    inspect,
     literal,
     or_,
     select,
@@ -45,6 +46,11 @@ _CANDIDATES = 25  # queued pairs fetched per attempt to claim one
 
 Left = aliased(Record, name="left_record")
 Right = aliased(Record, name="right_record")
+# Their column collections are built now, before the server's threads share the aliases
+# (SQLAlchemy warms its own pooled aliases so): built on first use by two threads at
+# once, one alias could end up with two sets of columns, and a query over it then fails.
+for _alias in (Left, Right):
+    _ = inspect(_alias).selectable.c
 
 
 @dataclass(frozen=True)
@@ -183,6 +189,7 @@ def _open_pairs(run_id: int, reviewer: str | None) -> Select[Any]:
         waiting = and_(waiting, newest.reviewer != reviewer)
     return (
         select(Pair, Left, Right, newest.id)
+        .select_from(Pair)  # stated: inferred, the left side failed now and then under load
         .join(Left, Left.id == Pair.left_id)
         .join(Right, Right.id == Pair.right_id)
         .outerjoin(newest, newest.id == _newest_decision_id(Left, Right))
@@ -410,6 +417,7 @@ def pair_view(session: Session, pair_id: int) -> PairView | None:
         return None
     row = session.execute(
         select(Pair, Left, Right)
+        .select_from(Pair)
         .join(Left, Left.id == Pair.left_id)
         .join(Right, Right.id == Pair.right_id)
         .where(Pair.id == pair_id, Pair.run_id == run.id)

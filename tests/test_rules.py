@@ -84,6 +84,32 @@ CASES = {
         FAR,
         "birth_years_far_apart",
     ),
+    # ... but not for one name and one place: that is how a mistyped birth year looks
+    "years-same-name-same-place": (
+        {"dob": "else", "given_name": "exact", "family_name": "both_surnames", "address": "exact"},
+        FAR,
+        "",
+    ),
+    "years-same-name-same-postcode": (
+        {
+            "dob": "else",
+            "given_name": "jaro_winkler_0.92",
+            "family_name": "jaro_winkler_0.90",
+            "address": "same_postal_code",
+        },
+        FAR,
+        "",
+    ),
+    "years-same-name-other-place": (
+        {"dob": "else", "given_name": "exact", "family_name": "both_surnames", "address": "else"},
+        FAR,
+        "birth_years_far_apart",
+    ),
+    "years-parent-child-same-place": (
+        {"dob": "else", "given_name": "exact", "family_name": "first_surname", "address": "exact"},
+        FAR,
+        "birth_years_far_apart",
+    ),
     # given_names_differ
     "given-differ": ({"given_name": "else"}, NAN, "given_names_differ"),
     "given-differ-dob-partial": (
@@ -277,6 +303,13 @@ def reference_rule(row: dict[str, int], gap: float, settings: RuleSettings) -> s
         or row["document_id"] >= gamma("document_id", "one_character_typo")
     ) and row["family_name"] >= gamma("family_name", "first_surname")
     protected = agrees or near
+    # a wrong birth year looks like this; a parent and child under Spanish naming do not
+    same_name_same_place = (
+        row["family_name"]
+        in (gamma("family_name", "both_surnames"), gamma("family_name", "jaro_winkler_0.90"))
+        and row["given_name"] >= gamma("given_name", "jaro_winkler_0.92")
+        and row["address"] >= gamma("address", "same_postal_code")
+    )
     if settings.a_numbers_differ and row["a_number"] == 0 and not protected:
         return "a_numbers_differ"
     if (
@@ -284,6 +317,7 @@ def reference_rule(row: dict[str, int], gap: float, settings: RuleSettings) -> s
         and row["dob"] == 0
         and gap > settings.max_year_gap
         and not protected
+        and not same_name_same_place
     ):
         return "birth_years_far_apart"
     if (

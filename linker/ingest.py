@@ -172,7 +172,9 @@ def check_mapping_files(mapping: Mapping) -> None:
         raise ConfigError(problems, path=str(mapping.path))
 
 
-def iter_chunks(source: SourceMapping, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[Chunk]:
+def iter_chunks(
+    source: SourceMapping, *, chunk_rows: int = DEFAULT_CHUNK_ROWS
+) -> Generator[Chunk, None, None]:
     """Yield the mapped columns of an extract, chunk by chunk, with the rows set aside.
 
     A CSV chunk holds the rows of `chunk_rows` records of the file (blank and rejected

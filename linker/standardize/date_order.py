@@ -11,6 +11,7 @@ it, so the order is read from the extract's first rows and every chunk is given 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from typing import Final
 
@@ -42,7 +43,8 @@ def _undecided(spec: FieldSpec) -> bool:
 def _settled(source: SourceMapping, sample_rows: int) -> SourceMapping:
     if not _open(source.fields) and not any(_open(r.fields) for r in source.related):
         return source
-    first = next(iter_chunks(source, chunk_rows=sample_rows), None)
+    with contextlib.closing(iter_chunks(source, chunk_rows=sample_rows)) as chunks:
+        first = next(chunks, None)  # the file is closed now, not when the generator dies
     if first is None:
         return source  # no rows: nothing to read either way
 

@@ -26,6 +26,7 @@ import codecs
 import csv
 import io
 import itertools
+import json
 import os
 import re
 import sys
@@ -161,15 +162,44 @@ def check_mapping_files(mapping: Mapping) -> None:
         except (OSError, DataContractError, pa.ArrowException) as e:
             problems.append(f"[{source.name}] cannot read {source.path}: {e}")
             continue
-        present = set(header)
+        positions: dict[str, list[int]] = {}
+        for number, name in enumerate(header, start=1):
+            positions.setdefault(name, []).append(number)
+        hint = _delimiter_hint(header, source.delimiter)
         for col in source.columns_used():
-            if col not in present:
+            found = positions.get(col, [])
+            if not found:
                 problems.append(
                     f"[{source.name}] column {col!r} is not in {source.path} "
-                    f"(its columns: {', '.join(header[:40])})"
+                    f"(its columns: {', '.join(header[:40])}){hint}"
+                )
+            elif len(found) > 1:
+                problems.append(
+                    f"[{source.name}] column {col!r} appears {len(found)} times in the header "
+                    f"of {source.path} (columns {', '.join(map(str, found))}); rename the "
+                    "copies so the mapping names exactly one"
                 )
     if problems:
         raise ConfigError(problems, path=str(mapping.path))
+
+
+_OTHER_DELIMITERS: Final = (";", "\t", "|", ",")
+
+
+def _delimiter_hint(header: list[str], delimiter: str) -> str:
+    """Why the mapped columns are missing when the header is one run-together column.
+
+    An extract saved with semicolons (Excel in Spanish locales), tabs or pipes, read with
+    the default comma, has a single column named "ID;FIRST;LAST": every mapped column is
+    "missing", and the fix is the mapping's `delimiter`, which the message then names.
+    """
+    if len(header) != 1:
+        return ""
+    for other in _OTHER_DELIMITERS:
+        if other != delimiter and other in header[0]:
+            toml = json.dumps(other)  # a TOML basic string: "\t" stays one character
+            return f"; the header looks {toml}-separated: set delimiter = {toml}"
+    return ""
 
 
 def iter_chunks(

@@ -103,6 +103,51 @@ def test_missing_column_names_file_and_column(tmp_path: Path) -> None:
     assert "column 'REL' is not in" in message and "hhs.csv" in message
 
 
+def test_a_mapped_column_repeated_in_the_header_is_named_with_its_positions(
+    tmp_path: Path,
+) -> None:
+    # Two "LAST" columns: reading either would silently drop the other surname.
+    files = {
+        "cbp.csv": "EVENT_ID,ANUM,FIRST,LAST,LAST,BIRTH,CTRY,NO,STREET,NOTE,NOTE\n",
+        "hhs.csv": "UAC,CHILD,CBP_EVENT,SPONSOR,REL,SPHONE\n",
+    }
+    mapping = load_mapping(write(tmp_path, GOOD, files))
+    with pytest.raises(ConfigError) as err:
+        check_mapping_files(mapping)
+    (problem,) = err.value.problems  # NOTE repeats too, but no field reads it
+    assert "column 'LAST' appears 2 times" in problem
+    assert "(columns 4, 5)" in problem and "cbp.csv" in problem
+
+
+@pytest.mark.parametrize(
+    ("separator", "toml"), [(";", '";"'), ("\t", '"\\t"'), ("|", '"|"')]
+)
+def test_a_header_run_together_by_another_delimiter_names_the_fix(
+    tmp_path: Path, separator: str, toml: str
+) -> None:
+    files = {
+        "cbp.csv": separator.join("EVENT_ID,ANUM,FIRST,LAST,BIRTH,CTRY,NO,STREET".split(","))
+        + "\n",
+        "hhs.csv": "UAC,CHILD,CBP_EVENT,SPONSOR,REL,SPHONE\n",
+    }
+    mapping = load_mapping(write(tmp_path, GOOD, files))
+    with pytest.raises(ConfigError) as err:
+        check_mapping_files(mapping)
+    assert len(err.value.problems) == 8  # the key and the seven columns the fields read
+    assert all(f"set delimiter = {toml}" in p for p in err.value.problems)
+    # The hint is TOML that the mapping accepts as the one-character delimiter.
+    fixed = GOOD.replace('encoding = "utf-8"', f'encoding = "utf-8"\ndelimiter = {toml}')
+    check_mapping_files(load_mapping(write(tmp_path, fixed, files)))
+
+
+def test_a_one_column_header_without_another_delimiter_gets_no_hint(tmp_path: Path) -> None:
+    files = {"cbp.csv": "EVENT_ID\n", "hhs.csv": "UAC,CHILD,CBP_EVENT,SPONSOR,REL,SPHONE\n"}
+    mapping = load_mapping(write(tmp_path, GOOD, files))
+    with pytest.raises(ConfigError) as err:
+        check_mapping_files(mapping)
+    assert not any("delimiter" in p for p in err.value.problems)
+
+
 @pytest.mark.parametrize(
     ("snippet", "expected"),
     [

@@ -59,6 +59,10 @@ _MAX_BLOCK_BYTES = 128 << 20
 REJECT_COLUMNS = ("source", "file", "line", "column", "reason", "raw")
 EMPTY_KEY = "empty key"
 REPEATED_KEY = "duplicate key (an earlier row has the same key)"
+UNCLOSED_QUOTE = (
+    "a quote opens a field and never closes; this line is set aside and the lines after "
+    "it are read as rows of their own"
+)
 # Bytes that do not decode are kept as lone surrogates, found per column, and rejected.
 _UNDECODED = r"[\udc80-\udcff]"
 _LINE_END = re.compile(rb"\r\n|\r|\n")  # what csv.reader counts as a line (newline="")
@@ -476,12 +480,48 @@ def iter_csv_rows(layout: CsvLayout, start: RowsFrom, chunk_rows: int) -> Iterat
                 yield chunk
 
 
+class _LineFeed:
+    """The lines csv.reader reads, keeping those of the record being read, so that the
+    parser can hand all but the first back to be read again (see `_RowParser`)."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines = iter(lines)
+        self._again: list[str] = []  # lines handed back, the next one last
+        self.record: list[str] = []  # lines read since `start_record`
+        self.count = 0  # physical lines read, less those handed back
+
+    def __iter__(self) -> _LineFeed:
+        return self
+
+    def __next__(self) -> str:
+        line = self._again.pop() if self._again else next(self._lines)
+        self.record.append(line)
+        self.count += 1
+        return line
+
+    def start_record(self) -> None:
+        self.record = []
+
+    def hand_back(self, lines: list[str]) -> None:
+        self._again.extend(reversed(lines))
+        self.count -= len(lines)
+
+
 class _RowParser:
     """The one row loop: csv.reader over lines of text, each row with its physical line.
 
     Rows of the wrong width and rows the reader cannot parse become rejects; blank lines
     are skipped. `line_base` is the physical line before the first one given. A row
     equal to `end_row` stops the loop and proves the lines before it were whole records.
+
+    A quote opening a field that never closes makes csv.reader run on through the next
+    lines (to the next quote, or to the end of the file) and return one long wrong-width
+    row: read that way, one typo would set aside every row after it. So when a row that
+    spans lines has the wrong width but its first line alone, quotes taken as plain
+    characters, has the right one, only that line is set aside (`UNCLOSED_QUOTE`) and
+    the lines after it are read again as rows of their own. A quoted field that really
+    spans lines keeps the first line short of fields, so such a row is rejected whole,
+    as before.
     """
 
     def __init__(
@@ -492,7 +532,8 @@ class _RowParser:
         end_row: list[str] | None = None,
     ) -> None:
         self.layout = layout
-        self.reader = csv.reader(lines, delimiter=layout.delimiter)
+        self.feed = _LineFeed(lines)
+        self.reader = csv.reader(self.feed, delimiter=layout.delimiter)
         self.line_base = line_base
         self.last_line = line_base
         self.end_row = end_row
@@ -501,10 +542,10 @@ class _RowParser:
 
     def skip_header(self) -> None:
         next(self.reader, None)
-        self.last_line = self.line_base + self.reader.line_num
+        self.last_line = self.line_base + self.feed.count
 
     def next_chunk(self, max_records: int, scan: Callable[[], bool]) -> Chunk:
-        layout, reader, base = self.layout, self.reader, self.line_base
+        layout, reader, feed, base = self.layout, self.reader, self.feed, self.line_base
         width = layout.width
         rows: list[list[str]] = []
         lines: list[int] = []
@@ -512,22 +553,26 @@ class _RowParser:
         read = records = 0
         last_line = self.last_line
         while records < max_records:
+            feed.start_record()
             try:
                 row = next(reader)
             except StopIteration:
                 self.exhausted = True
                 break
             except csv.Error as e:
+                records += 1
+                read += 1
+                if self._unclosed_quote(rejects, last_line + 1):
+                    last_line += 1
+                    continue
                 rejects.append(
                     Reject(layout.source, layout.file, last_line + 1, "", f"unreadable: {e}")
                 )
-                last_line = base + reader.line_num
-                read += 1
-                records += 1
+                last_line = base + feed.count
                 continue
             records += 1
             start = last_line + 1
-            last_line = base + reader.line_num
+            last_line = base + feed.count
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue  # blank line
             if len(row) != width:
@@ -535,6 +580,9 @@ class _RowParser:
                     self.at_end_row = self.exhausted = True
                     break
                 read += 1
+                if last_line > start and self._unclosed_quote(rejects, start):
+                    last_line = start
+                    continue
                 span = f" (spans lines {start}-{last_line})" if last_line > start else ""
                 rejects.append(
                     Reject(
@@ -552,6 +600,21 @@ class _RowParser:
             lines.append(start)
         self.last_line = last_line
         return _csv_chunk(layout, rows, lines, rejects, read, scan() if rows else False)
+
+    def _unclosed_quote(self, rejects: list[Reject], line: int) -> bool:
+        """Set aside the record's first line, and hand the rest back to be read again,
+        when that line alone (quotes as plain characters) has the file's width."""
+        first, *rest = self.feed.record or [""]
+        if not rest:
+            return False
+        text = first.rstrip("\r\n")
+        alone = next(csv.reader([text], delimiter=self.layout.delimiter, quoting=csv.QUOTE_NONE))
+        if len(alone) != self.layout.width:
+            return False
+        self.feed.hand_back(rest)
+        raw = text.encode("utf-8", "replace").decode()
+        rejects.append(Reject(self.layout.source, self.layout.file, line, "", UNCLOSED_QUOTE, raw))
+        return True
 
 
 def _csv_chunk(

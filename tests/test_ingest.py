@@ -151,6 +151,48 @@ def test_unclosed_quote_is_one_reject_spanning_lines(tmp_path: Path) -> None:
     assert frame.empty or "I-1" not in frame["CASE"].tolist()
 
 
+def test_a_quote_never_closed_sets_aside_only_its_line(tmp_path: Path) -> None:
+    # Read as csv.reader reads it, I-3's quote would swallow every line up to the quote
+    # in I-7 (one reject, four records lost); with it taken literally, I-3 alone has the
+    # file's width, so only its line is set aside.
+    rows = [f"I-{i},PEREZ JOSE,2001-01-0{i}\n" for i in range(1, 9)]
+    rows[2] = 'I-3,"PEREZ JOSE,2001-01-03\n'
+    rows[6] = 'I-7,"LOPEZ, ANA",2001-01-07\n'
+    (tmp_path / "ice.csv").write_text("CASE,NAME,DOB\n" + "".join(rows), encoding="utf-8")
+    source = source_for(tmp_path, "ice.csv")
+    for chunk_rows in (1000, 3, 1):  # one block; blocks cut around and inside the quote
+        frame, rejects, read = read_all(source, chunk_rows=chunk_rows)
+        assert [(r.line, r.reason, r.raw) for r in rejects] == [
+            (4, ingest.UNCLOSED_QUOTE, 'I-3,"PEREZ JOSE,2001-01-03')
+        ]
+        assert frame["CASE"].tolist() == ["I-1", "I-2", "I-4", "I-5", "I-6", "I-7", "I-8"]
+        assert frame[C.LINE].tolist() == [2, 3, 5, 6, 7, 8, 9]
+        assert frame.loc[frame["CASE"] == "I-7", "NAME"].tolist() == ["LOPEZ, ANA"]
+        assert read == 8
+    expected, expected_rejects = row_by_row(source)
+    pd.testing.assert_frame_equal(frame, expected)
+    assert rejects == expected_rejects
+
+
+def test_a_quote_never_closed_to_the_end_of_the_file_loses_no_later_row(tmp_path: Path) -> None:
+    rows = [f"I-{i},PEREZ JOSE,2001-01-01\n" for i in range(40)]
+    rows[5] = 'I-5,"PEREZ JOSE,2001-01-01\n'  # no quote after it: it runs to the end
+    (tmp_path / "ice.csv").write_text("CASE,NAME,DOB\n" + "".join(rows), encoding="utf-8")
+    frame, rejects, read = read_all(source_for(tmp_path, "ice.csv"), chunk_rows=7)
+    assert [r.line for r in rejects] == [7] and read == 40
+    assert len(frame) == 39 and "I-5" not in frame["CASE"].tolist()
+
+
+def test_a_quoted_field_over_lines_in_a_row_too_wide_is_still_one_reject(tmp_path: Path) -> None:
+    # The first line alone is short of fields: a real multi-line field, not a stray quote.
+    text = 'CASE,NAME,DOB\nI-1,"PEREZ\nJOSE",2001-02-03,EXTRA\nI-2,LOPEZ ANA,2001-02-03\n'
+    (tmp_path / "ice.csv").write_text(text, encoding="utf-8")
+    frame, rejects, _ = read_all(source_for(tmp_path, "ice.csv"))
+    (reject,) = rejects
+    assert reject.line == 2 and "spans lines 2-3" in reject.reason
+    assert frame["CASE"].tolist() == ["I-2"] and frame[C.LINE].tolist() == [4]
+
+
 def test_chunks_keep_memory_flat_and_lines_right(tmp_path: Path) -> None:
     n = 2500
     body = "CASE,NAME,DOB\n" + "".join(f'I-{i},"X, Y",2001-01-01\n' for i in range(n))

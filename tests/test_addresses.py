@@ -185,6 +185,9 @@ def test_state_codes(state: object, code: str | None) -> None:
         ("770011234", "77001"),
         (77001, "77001"),
         ("77001.0", "77001"),
+        ('="02134"', "02134"),  # spreadsheet formula keeping the leading zero
+        ("'02134", "02134"),  # spreadsheet text-prefix apostrophe
+        ("2134.0", "02134"),  # a float column lost the zero and added ".0"
         ("2134", "02134"),  # leading zero dropped by a spreadsheet
         (2134, "02134"),
         (2134.0, "02134"),

@@ -119,6 +119,11 @@ DOB_CASES = [
     (20050314.0, None, ("2005-03-14", 2005, 3, 14, "full", False)),
     (12.5, None, (NA, NA, NA, NA, "missing", True)),
     ("2005.5", None, (NA, 2005, 5, NA, "year_month", False)),
+    # cells exported to keep a spreadsheet from reading them as numbers or dates
+    ('="03/14/2005"', None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    ('="2005-03-14"', "%Y-%m-%d", ("2005-03-14", 2005, 3, 14, "full", False)),
+    ("'03/14/2005", "%m/%d/%Y", ("2005-03-14", 2005, 3, 14, "full", False)),
+    ('="20050314"', None, ("2005-03-14", 2005, 3, 14, "full", False)),
 ]
 
 DOB_COLUMNS = [C.DOB, C.DOB_YEAR, C.DOB_MONTH, C.DOB_DAY, C.DOB_QUALITY, DOB_INVALID]

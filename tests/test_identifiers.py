@@ -37,6 +37,11 @@ A_NUMBER_CASES = [
     ("12345678", "012345678"),  # eight digits: zero-padded
     ("A12345678", "012345678"),
     ("12345678.0", "012345678"),  # spreadsheet float
+    ('="012345678"', "012345678"),  # spreadsheet formula keeping the leading zero
+    ("'012345678", "012345678"),  # spreadsheet text-prefix apostrophe
+    ('="A-012-345-678"', "012345678"),
+    ("'A012345678", None),  # the apostrophe marks digits only
+    ('="012345678', None),  # not a whole formula
     (12345678.0, "012345678"),
     (np.int64(212345678), "212345678"),
     ("Ａ０１２３４５６７８", "012345678"),  # full-width
@@ -99,6 +104,7 @@ def test_a_number_raw_is_kept(raw: object, kept: str | None) -> None:
         ("pásaporte123", "PASAPORTE123"),
         ("  x1234567  ", "X1234567"),
         ("98765432.0", "98765432"),
+        ('="G1234567"', "G1234567"),
         (98765432.0, "98765432"),
         ("A1B2", None),  # under five characters
         ("12-34", None),
@@ -131,6 +137,8 @@ def test_document_id_cases(raw: object, expected: str | None) -> None:
         ("1", "cbp:1"),  # short ids are real ids here
         ("11", "cbp:11"),
         ("12.0", "cbp:12"),
+        ('="00123"', "cbp:00123"),
+        ("'00123", "cbp:00123"),
         (12.0, "cbp:12"),
         (7, "cbp:7"),
         ("Núñez 1", "cbp:NÚÑEZ1"),
@@ -217,3 +225,25 @@ def test_real_numbers_survive_formatting(number: int, prefix: str) -> None:
     grouped = f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
     out = standardize_a_numbers(pd.Series([prefix + digits, prefix + grouped, float(number)]))
     assert out[C.A_NUMBER].tolist() == [digits] * 3
+
+
+@given(
+    st.lists(st.text(alphabet="0123456789A- #", max_size=14) | st.none(), max_size=8),
+    st.sampled_from(['="{}"', "'{}"]),
+)
+def test_spreadsheet_cells_read_as_the_text_they_show(
+    values: list[str | None], wrapper: str
+) -> None:
+    # A cell exported as ="..." (or '... before a digit) is the text inside it.
+    def wrapped(v: str | None) -> str | None:
+        if v is None or (wrapper.startswith("'") and not v[:1].isdigit()):
+            return v
+        return wrapper.format(v)
+
+    plain = pd.Series(values, dtype=object)
+    marked = pd.Series([wrapped(v) for v in values], dtype=object)
+    for func in (standardize_a_numbers, standardize_document_ids, lambda s: scope_ids(s, "ice")):
+        out_plain, out_marked = func(plain), func(marked)
+        if isinstance(out_plain, pd.DataFrame):
+            out_plain, out_marked = out_plain[C.A_NUMBER], out_marked[C.A_NUMBER]
+        assert out_marked.tolist() == out_plain.tolist()

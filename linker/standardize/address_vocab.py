@@ -19,6 +19,8 @@ import re
 import pycountry
 from unidecode import unidecode
 
+from linker.standardize.text import spreadsheet_text
+
 _NON_ALNUM = re.compile(r"[^A-Z0-9]")
 
 
@@ -197,7 +199,7 @@ def zip5(text: str) -> str | None:
     England ZIPs, 3 digits from 501 up are 005xx-009xx (Holtsville, Puerto Rico).
     A ZIP of one repeated digit ("00000", "99999") is a placeholder.
     """
-    match = _ZIP.fullmatch(text.strip())
+    match = _ZIP.fullmatch(spreadsheet_text(text.strip()))
     if not match:
         return None
     five, four, three = match.groups()

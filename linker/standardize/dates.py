@@ -39,7 +39,7 @@ from unidecode import unidecode
 
 from linker import columns as C
 from linker.errors import ConfigError, DataContractError
-from linker.standardize.text import MEMO_SIZE, whole_number_text
+from linker.standardize.text import MEMO_SIZE, spreadsheet_cells, whole_number_text
 
 DOB_INVALID: Final = "dob_invalid"  # bool: a value was written but cannot be a birth date
 EVENT_DATE_INVALID: Final = "event_date_invalid"  # bool: written but not a full date
@@ -522,7 +522,7 @@ def _distinct_texts(values: pd.Series) -> tuple[np.ndarray, list[str]]:
         array = pa.array(texts, pa.string())
     except (pa.ArrowException, UnicodeError):  # lone surrogates
         array = pa.array([t.encode("utf-8", "replace").decode() for t in texts], pa.string())
-    array = pc.utf8_upper(pc.utf8_trim_whitespace(array))
+    array = spreadsheet_cells(pc.utf8_upper(pc.utf8_trim_whitespace(array)))
     array = pc.utf8_trim_whitespace(pc.replace_substring_regex(array, _TIME_OF_DAY, ""))
     encoded = pc.dictionary_encode(array)
     days = np.append(encoded.indices.to_numpy(zero_copy_only=False), -1)

@@ -32,6 +32,7 @@ from unidecode import unidecode
 
 from linker import columns as C
 from linker.errors import ConfigError
+from linker.standardize.text import spreadsheet_cells
 
 A_NUMBER_DIGITS: Final = 9
 MIN_DOCUMENT_ID_LENGTH: Final = 5
@@ -74,7 +75,7 @@ def standardize_a_numbers(values: pd.Series) -> pd.DataFrame:
     "000000007"), dots, or letters other than the prefix make the A-number null.
     """
     codes, raw = _distinct(values)
-    text = _drop_float_zero(_ascii(pc.utf8_upper(raw)))
+    text = _drop_float_zero(spreadsheet_cells(_ascii(pc.utf8_upper(raw))))
     text = pc.utf8_trim_whitespace(pc.replace_substring_regex(text, _REMARK, ""))
     body = pc.replace_substring_regex(text, _A_PREFIX, "", max_replacements=1)
     digits = pc.replace_substring(pc.replace_substring(body, " ", ""), "-", "")
@@ -99,7 +100,7 @@ def standardize_document_ids(values: pd.Series) -> pd.Series:
     "UNKNOWN", one character repeated such as "000000", a run like "123456789").
     """
     codes, raw = _distinct(values)
-    text = _drop_float_zero(_ascii(pc.utf8_upper(raw)))
+    text = _drop_float_zero(spreadsheet_cells(_ascii(pc.utf8_upper(raw))))
     normalized = pc.replace_substring_regex(text, "[^A-Z0-9]+", "")
     null = _any(
         pc.less(pc.utf8_length(normalized), MIN_DOCUMENT_ID_LENGTH),
@@ -122,7 +123,8 @@ def scope_ids(values: pd.Series, source: str) -> pd.Series:
     if not isinstance(source, str) or not source.strip() or ":" in source:
         raise ConfigError(f"source name {source!r} must be a non-empty name without ':'")
     codes, raw = _distinct(values)
-    ids = _drop_float_zero(pc.replace_substring_regex(pc.utf8_upper(raw), r"\s+", ""))
+    ids = pc.replace_substring_regex(spreadsheet_cells(pc.utf8_upper(raw)), r"\s+", "")
+    ids = _drop_float_zero(ids)
     bare = pc.replace_substring_regex(_ascii(ids), "[^A-Z0-9]+", "")
     null = _any(
         pc.equal(pc.utf8_length(bare), 0),

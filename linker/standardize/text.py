@@ -38,6 +38,29 @@ def whole_number_text(text: str) -> str:
     return match[1] if match else text
 
 
+# A cell exported so that a spreadsheet keeps its leading zeros: a formula returning
+# text (="012345678") or the text-prefix apostrophe before digits ('07030).
+_FORMULA_TEXT: Final = r'^="(.*)"$'
+_APOSTROPHE_DIGIT: Final = r"^'([0-9])"
+_FORMULA_TEXT_RE = re.compile(_FORMULA_TEXT)
+_APOSTROPHE_DIGIT_RE = re.compile(_APOSTROPHE_DIGIT)
+
+
+def spreadsheet_text(text: str) -> str:
+    """The text a spreadsheet cell shows: '="012345678"' and "'012345678" -> '012345678',
+    '78745.0' -> '78745'; any other text as it is. Identifiers, ZIPs and dates are the
+    values exported this way, to keep their leading zeros or by way of a float column."""
+    text = _APOSTROPHE_DIGIT_RE.sub(r"\1", _FORMULA_TEXT_RE.sub(r"\1", text))
+    return whole_number_text(text)
+
+
+def spreadsheet_cells(text: pa.Array) -> pa.Array:
+    """`spreadsheet_text`'s unwrapping of formula and apostrophe cells, over Arrow text
+    (whole-number floats are each caller's own: ids and dates read them differently)."""
+    text = pc.replace_substring_regex(text, _FORMULA_TEXT, r"\1")
+    return pc.replace_substring_regex(text, _APOSTROPHE_DIGIT, r"\1")
+
+
 class _CharTable(dict[int, str]):
     """A `str.translate` table that fills itself with `per_char` of each new character.
 

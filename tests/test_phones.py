@@ -76,6 +76,11 @@ def test_a_field_with_several_numbers_keeps_the_first_valid(raw: str, expected: 
         ("00502 5555 1234", "US", "+50255551234"),  # the "00" most of the world dials
         ("011 502 5555 1234", "US", "+50255551234"),  # the U.S. international prefix
         ("+52 55 1234 5678", "US", "+525512345678"),
+        # a Mexican mobile with the "1" dropped in 2019 is the same phone as without it
+        ("+52 1 55 1234 5678", "US", "+525512345678"),
+        ("011 52 1 664 123 4567", "US", "+526641234567"),
+        ("1 55 1234 5678", "MX", "+525512345678"),
+        ("+52 1 55 1234 567", "US", None),  # one digit short either way
         ("5555 1234", "GT", "+50255551234"),  # national number in its own region
         ("00502 5555 1234", "GT", "+50255551234"),
         ("+1 713 555 0123", "GT", HOUSTON),
@@ -84,7 +89,7 @@ def test_a_field_with_several_numbers_keeps_the_first_valid(raw: str, expected: 
         ("876-555-0123", "US", "+18765550123"),  # Jamaica shares +1
     ],
 )
-def test_international_and_regions(raw: str, region: str, expected: str) -> None:
+def test_international_and_regions(raw: str, region: str, expected: str | None) -> None:
     assert one(raw, region) == expected
 
 

@@ -18,6 +18,8 @@ the U.S. number patterns of the `phonenumbers` metadata itself, and everything e
 A field holding several numbers ("713-555-0123 / 832-555-0100", "... or ...") keeps the
 first valid one, found by `phonenumbers.PhoneNumberMatcher`; a spreadsheet's float
 written out as text ("7135550123.0") is read as the integer it holds.
+A Mexican mobile written with the "1" Mexico dropped in 2019 ("+52 1 55 1234 5678")
+reads as the number dialled today, so records from before and after the change agree.
 
 Ambiguity kept on purpose: without a "+" or "00" prefix a number is read in the
 default region, so "502-5555-1234" (a Guatemalan number without its prefix) is not a
@@ -34,13 +36,14 @@ import pandas as pd
 import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
-from phonenumbers import NumberParseException, PhoneNumberFormat
+from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat
 
 from linker import columns as C
 from linker.standardize.text import whole_number_text
 
 # Parsing stops here: nothing longer is a phone number (phonenumbers' own limit is 250).
 _MAX_LENGTH = 100
+_MEXICO = 52
 
 _NULL_TOKENS = frozenset(
     {"", "NA", "NAN", "NONE", "NULL", "UNKNOWN", "UNK", "DESCONOCIDO", "SINTELEFONO", "NOPHONE"}
@@ -203,6 +206,8 @@ def _one(text: str | None, region: str, *, fast: bool, nanp: bool) -> str | None
         number = phonenumbers.parse(text, region)
     except NumberParseException:
         number = None
+    if number is not None and number.country_code == _MEXICO:
+        number = _without_mobile_one(number)
     if number is None or not phonenumbers.is_valid_number(number):
         if not _SEVERAL.search(text):
             return None
@@ -214,6 +219,22 @@ def _one(text: str | None, region: str, *, fast: bool, nanp: bool) -> str | None
     if _placeholder(str(number.national_number)):
         return None
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def _without_mobile_one(number: PhoneNumber) -> PhoneNumber:
+    """A Mexican mobile as written until 2019, "+52 1 55 1234 5678", as dialled since.
+
+    Mexico dropped the "1" that marked a mobile called from abroad in August 2019, and
+    the numbering plan no longer accepts it; records from the years before still carry
+    it. The same phone must compare equal in both forms, so the "1" goes when what
+    follows it is a valid number."""
+    national = str(number.national_number)
+    if len(national) != 11 or not national.startswith("1"):
+        return number
+    if phonenumbers.is_valid_number(number):
+        return number
+    shorter = PhoneNumber(country_code=_MEXICO, national_number=int(national[1:]))
+    return shorter if phonenumbers.is_valid_number(shorter) else number
 
 
 def _placeholder(national: str) -> bool:

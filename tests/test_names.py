@@ -122,6 +122,17 @@ def test_split_family_names(raw: object, first: str | None, second: str | None) 
         ("JUAN", "JUAN", None, None),  # one given name
         ("Dr. Ľubica Müller", "LUBICA", None, "MULLER"),
         ("Олена Шевченко", "OLENA", None, "SHEVCHENKO"),
+        # placeholders for a missing part: their place says which part is missing
+        ("FNU SINGH", None, None, "SINGH"),
+        ("NFN MOHAMMED ALI", None, None, "MOHAMMED ALI"),  # one name, never a given name
+        ("JOSE LUIS LNU", "JOSE", "LUIS", None),
+        ("JOSE NLN", "JOSE", None, None),
+        ("SINGH, FNU", None, None, "SINGH"),
+        ("LNU, MARIA", "MARIA", None, None),
+        ("JOSE NMN GARCIA", "JOSE", None, "GARCIA"),
+        ("Sr. FNU Kaur", None, None, "KAUR"),
+        ("UNKNOWN UNKNOWN", None, None, None),
+        ("FNU LNU", None, None, None),
         *[(null, None, None, None) for null in NULLS],
     ],
 )
@@ -299,6 +310,23 @@ def test_columns_from_separate_fields() -> None:
             {"given": "Sr. Juan", "family": "Lopez Jr."},
             {C.GIVEN_NAME: "JUAN", C.FAMILY_NAME: "LOPEZ", C.FULL_NAME: "JUAN LOPEZ"},
         ),
+        # placeholders typed where a name is unknown are no name
+        (
+            {"given": "FNU", "middle": "NMN", "family": "Singh"},
+            {
+                C.GIVEN_NAME: None,
+                C.MIDDLE_NAME: None,
+                C.GIVEN_NAME_CANONICAL: None,
+                C.GIVEN_PHONETIC: None,
+                C.FAMILY_NAME: "SINGH",
+                C.FULL_NAME: "SINGH",
+            },
+        ),
+        (
+            {"given": "Jose", "middle": "NMN", "family": "LNU"},
+            {C.GIVEN_NAME_CANONICAL: "JOSE", C.FAMILY_NAME: None, C.FULL_NAME: "JOSE"},
+        ),
+        ({"given": "Desconocido", "family": "Unknown"}, {C.FULL_NAME: None}),
         # two family columns
         (
             {"family_1": "de la Cruz", "family_2": "Núñez"},

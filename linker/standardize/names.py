@@ -15,6 +15,9 @@ Rules (see tests/test_names.py for a case of each):
   The first surname is FAMILY_NAME_1; all the others, joined, are FAMILY_NAME_2.
   FAMILY_NAME_1 / _2 columns, when a source has them, are read as one family name in
   that order, so a source that splits surnames and one that does not agree.
+* Placeholders for a missing name (FNU, NFN, LNU, NLN, NMN, UNKNOWN, DESCONOCIDO) are
+  no name; in an unmarked full name, a leading FNU makes the rest the family name and a
+  trailing LNU makes the rest the given and middle names.
 * Given and middle columns are kept as written (normalized): "JUAN CARLOS" in the given
   column stays the given name; nothing moves between given and middle.
 * Per row, given / middle / family columns win; the full-name column is used only for
@@ -88,6 +91,17 @@ CONJUNCTIONS: Final = frozenset({"Y", "E"})
 TITLES: Final = frozenset(
     "MR MRS MS DR DRA SR SRA SRTA SRITA JR SNR JNR II III IV MME MLLE".split()
 )
+# Words a clerk types where a name is unknown or absent. CBP writes FNU ("first name
+# unknown") or NFN before the one name of a person who has a single name, and LNU /
+# NLN after a given name whose surname is unknown; NMN fills a middle-name field.
+# Kept as names, they would agree between strangers ("FNU SINGH" and "FNU KAUR" share
+# a given name) and disagree with the same person's other records.
+NO_GIVEN_NAME: Final = frozenset({"FNU", "NFN"})
+NO_FAMILY_NAME: Final = frozenset({"LNU", "NLN"})
+NAME_PLACEHOLDERS: Final = NO_GIVEN_NAME | NO_FAMILY_NAME | frozenset(
+    {"NMN", "UNK", "UNKNOWN", "DESCONOCIDO", "DESCONOCIDA", "NONE"}
+)
+_DROPPED: Final = TITLES | NAME_PLACEHOLDERS
 # Marian and devotional names that follow a particle inside a compound given name
 # (MARIA DEL CARMEN, JOSE DE JESUS); after a given head such a group is not a surname.
 DEVOTIONAL: Final = frozenset(
@@ -100,14 +114,17 @@ _CLEAN: Final = re.compile(r"[A-Z]+(?: [A-Z]+)*")
 _NEVER = 1 << 30  # "drop conjunctions after this many groups": never
 
 
-def _tokens(text: str) -> list[str]:
-    """Normalized name tokens, titles and suffixes dropped."""
+def _tokens(text: str, *, keep_placeholders: bool = False) -> list[str]:
+    """Normalized name tokens, titles and suffixes dropped, and placeholders (FNU, LNU,
+    NMN, UNKNOWN...) too unless `keep_placeholders` (their place in a full name says
+    which part is missing)."""
     if _CLEAN.fullmatch(text) is None:  # most extract text is already clean upper case
         cleaned = clean_text(text, keep_digits=False)
         if cleaned is None:
             return []
         text = cleaned
-    return [t for t in text.split(" ") if t not in TITLES]
+    dropped = TITLES if keep_placeholders else _DROPPED
+    return [t for t in text.split(" ") if t not in dropped]
 
 
 def _join(parts: Sequence[str]) -> str | None:
@@ -251,12 +268,23 @@ def _split_surnames_first(groups: list[str]) -> tuple[str | None, ...]:
 
 
 def _split_full(text: str) -> tuple[str | None, ...]:
-    """(given, middle, family) of one full-name text."""
+    """(given, middle, family) of one full-name text.
+
+    Without a comma, a leading FNU / NFN says the rest is the family name ("FNU
+    MOHAMMED ALI": one name, no given name) and a trailing LNU / NLN that the rest is
+    the given and middle names ("JOSE LUIS LNU"); other placeholders just drop out.
+    """
     text = ascii_upper(text)  # a fullwidth or Arabic comma is a comma too
     if "," in text:
         family_part, _, given_part = text.partition(",")
         return _split_commaed(family_part, given_part)
-    return _split_unmarked(_groups(_tokens(text), conjunctions_after=2))
+    tokens = _tokens(text, keep_placeholders=True)
+    if tokens and tokens[0] in NO_GIVEN_NAME:
+        return None, None, _surname_text(" ".join(tokens[1:]))
+    if tokens and tokens[-1] in NO_FAMILY_NAME:
+        return (*_given_and_middle(" ".join(tokens[:-1])), None)
+    kept = [t for t in tokens if t not in NAME_PLACEHOLDERS]
+    return _split_unmarked(_groups(kept, conjunctions_after=2))
 
 
 def _second_given(tokens: list[str]) -> str | None:

@@ -50,8 +50,9 @@ def run_batch(
     out_dir.mkdir(parents=True, exist_ok=True)
     partial = out_dir / ".records.parquet.partial"
     try:
+        mapping = load_mapping(mapping_path)
         result = run(
-            load_mapping(mapping_path),
+            mapping,
             settings=settings,
             progress=progress,
             records_path=partial,
@@ -61,7 +62,14 @@ def run_batch(
         if progress is not None:
             progress(OUTPUTS_STAGE, 0, 1)
         html = build_report(result, str(mapping_path), settings.threshold, settings.review_band)
-        write_outputs(result, out_dir, report_html=html, records_path=partial, started=started)
+        write_outputs(
+            result,
+            out_dir,
+            report_html=html,
+            records_path=partial,
+            started=started,
+            agencies=mapping.agencies(),
+        )
         if progress is not None:
             progress(OUTPUTS_STAGE, 1, 1)
     except BaseException:

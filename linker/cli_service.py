@@ -9,6 +9,7 @@ logs (see docs/service.md for the production server and its access-log format).
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -300,12 +301,18 @@ def persist_reconciled(
     )
     if relations is not None and "inferred" in relations.columns:
         relations["inferred"] = relations["inferred"].str.lower().isin(("true", "1"))
+    summary_path = out_dir / "summary.json"
+    summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.is_file() else {}
     return persist_run(
         store,
         result,
         records,
         mapping=str(mapping.resolve()),
-        settings={"threshold": threshold, "review_band": list(review_band)},
+        settings={
+            "threshold": threshold,
+            "review_band": list(review_band),
+            "agencies": summary.get("agencies", {}),
+        },
         relations=relations,
     )
 

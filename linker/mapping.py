@@ -13,7 +13,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from linker import columns as C
 from linker.errors import ConfigError
@@ -33,7 +33,18 @@ DATE_FIELDS = ("dob", "event_date")
 _SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _ROLE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _SOURCE_KEYS = {"name", "path", "key", "encoding", "format", "delimiter", "phone_region"}
-_SOURCE_KEYS |= {"fields", "related"}
+_SOURCE_KEYS |= {"fields", "related", "agency"}
+# The agency an extract comes from, by its part in a family's story: CBP encounters
+# families at the border, ICE checks in the adults it released, HHS places unaccompanied
+# children with sponsors. The family red flags need to know which source is which.
+AGENCIES: Final[tuple[str, ...]] = ("cbp", "ice", "hhs")
+# Source names that say the agency ("cbp_2021", "usbp", "ero_releases", "orr"), for
+# mappings that do not declare `agency`.
+_AGENCY_WORDS: Final = {
+    "cbp": "cbp", "usbp": "cbp", "ofo": "cbp", "border": "cbp",
+    "ice": "ice", "ero": "ice",
+    "hhs": "hhs", "orr": "hhs", "uac": "hhs", "uc": "hhs",
+}  # fmt: skip
 _RELATED_KEYS = {"role", "relation", "relationship", "fields"}
 _SPEC_KEYS = {"column", "columns", "separator", "format", "codes", "source"}
 _STRFTIME_DIRECTIVES = set("dmyYbBjHMSfpzZaAIUWwcxX%")
@@ -80,6 +91,7 @@ class SourceMapping:
     phone_region: str
     fields: tuple[FieldSpec, ...]
     related: tuple[RelatedPerson, ...] = ()
+    agency: str | None = None  # one of AGENCIES: declared, or read from the name
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -107,6 +119,16 @@ class Mapping:
             if s.name == name:
                 return s
         raise KeyError(name)
+
+    def agencies(self) -> dict[str, str]:
+        """Source name -> agency, for the sources whose agency is known."""
+        return {s.name: s.agency for s in self.sources if s.agency is not None}
+
+
+def agency_from_name(name: str) -> str | None:
+    """The agency a source name says, by its first word: "cbp_2021" and "usbp" are CBP,
+    "ero_releases" ICE, "orr" HHS; None when the name says none."""
+    return _AGENCY_WORDS.get(re.split(r"[^a-z]+", name.lower())[0])
 
 
 def load_mapping(path: str | Path) -> Mapping:
@@ -210,6 +232,11 @@ def _parse_source(
     roles = [r.role for r in related]
     for dup in sorted({r for r in roles if roles.count(r) > 1}):
         problems.append(f"{where} related role {dup!r} is used twice")
+    agency = raw.get("agency")
+    if agency is None:
+        agency = agency_from_name(str(name))
+    elif agency not in AGENCIES:
+        problems.append(f"{where} agency must be one of {', '.join(AGENCIES)} (got {agency!r})")
     if len(problems) > before:
         return None
     return SourceMapping(
@@ -222,6 +249,7 @@ def _parse_source(
         phone_region=region,
         fields=tuple(fields),
         related=tuple(related),
+        agency=agency,
     )
 
 

@@ -451,9 +451,12 @@ def write_outputs(
     report_html: str | None = None,
     records_path: Path | None = None,
     started: float | None = None,
+    agencies: dict[str, str] | None = None,
 ) -> None:
     """entities.csv, pairs.parquet, review_queue.csv, model.json, rejects.csv, report.html,
     and records.parquet when the run streamed the standardized records to `records_path`.
+    summary.json keeps `agencies` (source -> "cbp" / "ice" / "hhs") for the family flags
+    read from the run later (`linker.family.load_family`, the store).
 
     `started` (a `time.perf_counter()` reading, default now) is when the output work
     began; the time since goes into stage_seconds as OUTPUTS_STAGE, in summary.json too.
@@ -481,6 +484,7 @@ def write_outputs(
             "peak_memory_mb": round(peak_memory_mb()),
             "counts": {**result.counts, **family_counts},
             "warnings": result.warnings,
+            "agencies": dict(agencies or {}),
         }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         if report_html is not None:

@@ -30,6 +30,7 @@ from linker.cli import main
 from linker.cli_service import QuietRequestHandler
 from linker.store import Store
 from linker.store.decisions import record_decision
+from linker.store.runs import latest_run
 from linker.store.schema import Decision
 from linker.store.users import authenticate, user_for_token
 from linker.train_decisions import labelled_pairs, stored_model
@@ -184,6 +185,18 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def store_copy(first_run: dict[str, Path], tmp_path: Path) -> str:
     shutil.copy(first_run["db"], tmp_path / "linker.db")
     return f"sqlite:///{tmp_path / 'linker.db'}"
+
+
+def test_reconcile_with_db_records_each_source_agency(
+    first_run: dict[str, Path], store_copy: str
+) -> None:
+    # The family flags read the agencies from the run: summary.json and the store.
+    agencies = {"cbp": "cbp", "ice": "ice", "hhs": "hhs"}
+    summary = json.loads((first_run["work"] / "run1" / "summary.json").read_text())
+    assert summary["agencies"] == agencies
+    with Store.open(store_copy).session() as session:
+        run = latest_run(session)
+        assert run is not None and run.settings["agencies"] == agencies
 
 
 def _entities(run_dir: Path) -> dict[tuple[str, str], str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -309,6 +311,33 @@ def test_red_flags_find_each_flag() -> None:
     }
     assert red_flags(graph_of(flagged_world()), min_children=4).shared_sponsor_contacts.empty
     json.dumps(flags.to_dict())
+
+
+def test_separated_children_follow_the_agencies_not_the_source_names() -> None:
+    # The same world with CBP split over two yearly extracts, ICE named "ero" and HHS
+    # "orr": told which source is which agency, the flags are the same.
+    names = {"cbp": "usbp_2020", "ice": "ero", "hhs": "orr"}
+    renamed = [replace(p, source=names[p.source]) for p in flagged_world()]
+    renamed[0] = replace(renamed[0], source="usbp_2019")
+    agencies = {"usbp_2019": "cbp", "usbp_2020": "cbp", "ero": "ice", "orr": "hhs"}
+    settings = FamilySettings().with_agencies(agencies)
+    assert settings.border_sources == {"usbp_2019", "usbp_2020"}
+    flags = red_flags(graph_of(renamed, settings), min_children=3)
+    expected = red_flags(graph_of(flagged_world()), min_children=3)
+    columns = ["child", "adult", "issue"]
+    pd.testing.assert_frame_equal(
+        flags.separated_children[columns].sort_values("child", ignore_index=True),
+        expected.separated_children[columns].sort_values("child", ignore_index=True),
+    )
+    assert "no record with ero" in set(flags.separated_children["detail"])
+    # Left with the defaults, the renamed sources are no agency: no child looks separated.
+    assert red_flags(graph_of(renamed), min_children=3).separated_children.empty
+
+
+def test_without_a_release_agency_no_adult_is_flagged_for_not_checking_in() -> None:
+    settings = FamilySettings().with_agencies({"cbp": "cbp", "hhs": "hhs"})
+    separated = red_flags(graph_of(flagged_world(), settings), min_children=3).separated_children
+    assert separated.empty  # E_k2's father is not "missing": there is no ICE extract
 
 
 def test_red_flags_on_a_world_without_any() -> None:

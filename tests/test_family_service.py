@@ -35,7 +35,7 @@ from linker.family.store import (
 )
 from linker.store import Store
 from linker.store.runs import persist_run
-from linker.store.schema import AssertedRelation, Relation
+from linker.store.schema import AssertedRelation, Relation, Run
 from linker.store.users import add_user, issue_token, user_by_name
 from service import create_app
 from service.db import STORE_KEY
@@ -213,6 +213,20 @@ def test_red_flag_lists_on_the_index(app, store: Store, cases: Cases) -> None:
     assert f'href="/family/{alone["child"].iloc[0]}"' in page.text
     event = audit_events(store, "red_flags")[-1]
     assert event.detail["children_without_relatives"] == len(alone)
+
+
+def test_red_flags_read_each_source_agency_from_the_stored_run(
+    store: Store, cases: Cases
+) -> None:
+    separated = store_family(store).red_flags(2).separated_children
+    assert cases.child in set(separated["child"])  # cbp, ice, hhs by their names
+    with store.session() as s:
+        run = s.scalars(select(Run).order_by(Run.id.desc())).first()
+        assert run is not None
+        # The run recorded no ICE extract: no adult can be missing from it.
+        run.settings = {**run.settings, "agencies": {"cbp": "cbp", "hhs": "hhs"}}
+    clear_cache()
+    assert store_family(store).red_flags(2).separated_children.empty
 
 
 # --- reviewer-asserted relations ------------------------------------------------------------------

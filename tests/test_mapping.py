@@ -215,3 +215,37 @@ def test_duplicate_source_names(tmp_path: Path) -> None:
 def test_missing_mapping_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="mapping file not found"):
         load_mapping(tmp_path / "absent.toml")
+
+
+@pytest.mark.parametrize(
+    ("name", "declared", "agency"),
+    [
+        ("cbp", None, "cbp"),
+        ("cbp_2021", None, "cbp"),
+        ("usbp", None, "cbp"),
+        ("ero_releases", None, "ice"),
+        ("ice2", None, "ice"),
+        ("orr", None, "hhs"),
+        ("referrals", None, None),  # the name says no agency
+        ("referrals", "hhs", "hhs"),  # declared
+        ("cbp_copy", "ice", "ice"),  # a declaration wins over the name
+    ],
+)
+def test_each_source_knows_its_agency(
+    tmp_path: Path, name: str, declared: str | None, agency: str | None
+) -> None:
+    text = GOOD.replace('name = "cbp"', f'name = "{name}"').replace(
+        'source = "cbp"', f'source = "{name}"'
+    )
+    if declared is not None:
+        text = text.replace('key = "EVENT_ID"', f'key = "EVENT_ID"\nagency = "{declared}"')
+    mapping = load_mapping(write(tmp_path, text))
+    assert mapping.sources[0].agency == agency
+    assert mapping.agencies().get(name) == agency
+    assert mapping.agencies()["hhs"] == "hhs"
+
+
+def test_an_unknown_agency_is_a_mapping_problem(tmp_path: Path) -> None:
+    text = GOOD.replace('key = "EVENT_ID"', 'key = "EVENT_ID"\nagency = "uscis"')
+    with pytest.raises(ConfigError, match="agency must be one of cbp, ice, hhs"):
+        load_mapping(write(tmp_path, text))

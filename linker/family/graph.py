@@ -12,6 +12,7 @@ contacts); :func:`load_family` reads a run folder back into a :class:`FamilyGrap
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -240,17 +241,29 @@ def read_relations(path: Path) -> pd.DataFrame:
 
 
 def load_family(run_dir: Path, settings: FamilySettings | None = None) -> FamilyGraph:
-    """A run folder (records.parquet, entities.csv, relations.csv) as a queryable graph."""
+    """A run folder (records.parquet, entities.csv, relations.csv) as a queryable graph,
+    with each source's agency as the run's summary.json recorded it."""
     records_path, entities_path = run_dir / "records.parquet", run_dir / "entities.csv"
     for path in (records_path, entities_path):
         if not path.is_file():
             raise DataContractError(f"{path} not found: is {run_dir} a `linker reconcile` run?")
+    settings = (settings or FamilySettings()).with_agencies(_run_agencies(run_dir))
     records = pd.read_parquet(records_path, columns=list(FACT_INPUT_COLUMNS))
     entities = pd.read_csv(entities_path, dtype=str, keep_default_na=False)
     entities[C.A_NUMBER] = entities[C.A_NUMBER].replace("", None)
     relations = read_relations(run_dir / RELATIONS_FILE)
     family = attach_relations(records, entities, relations, settings)
     return build_family_graph(family, settings)
+
+
+def _run_agencies(run_dir: Path) -> dict[str, str]:
+    """Source -> agency from the run's summary.json; empty for a run that predates it."""
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    agencies = summary.get("agencies") if isinstance(summary, dict) else None
+    return {str(k): str(v) for k, v in agencies.items()} if isinstance(agencies, dict) else {}
 
 
 def _plain(values: pd.Series) -> list[Any]:

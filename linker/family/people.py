@@ -10,7 +10,8 @@ has no event date of its own and borrows the row's.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Final
 
 import numpy as np
@@ -78,10 +79,25 @@ class FamilySettings:
     max_unit_size: int = 20  # a "family group" larger than this is a placeholder id
     max_shared: int = 12  # a phone / address held by more people is summarized, not paired
     max_sponsored: int = 50  # children of one sponsor compared for siblings
-    # Source names by the agency's part in the story (the mapping's names).
-    border_source: str = "cbp"  # where families are encountered together
-    release_source: str = "ice"  # where released adults check in, with a release address
-    custody_source: str = "hhs"  # where unaccompanied children are placed with a sponsor
+    # Source names by the agency's part in the story (the mapping's `agency`; several
+    # sources may share one: "cbp_2020", "cbp_2021").
+    border_sources: frozenset[str] = frozenset({"cbp"})  # families encountered together
+    release_sources: frozenset[str] = frozenset({"ice"})  # released adults check in
+    custody_sources: frozenset[str] = frozenset({"hhs"})  # children placed with sponsors
+
+    def with_agencies(self, agencies: Mapping[str, str]) -> FamilySettings:
+        """These settings with the sources of each agency taken from `agencies` (source
+        name -> "cbp" / "ice" / "hhs", as `Mapping.agencies` gives); unchanged when it
+        names none (a run from before agencies were recorded)."""
+        if not agencies:
+            return self
+
+        def of(agency: str) -> frozenset[str]:
+            return frozenset(s for s, a in agencies.items() if a == agency)
+
+        return replace(
+            self, border_sources=of("cbp"), release_sources=of("ice"), custody_sources=of("hhs")
+        )
 
 
 def record_facts(

@@ -426,7 +426,10 @@ def _separated(fg: FamilyGraph, sponsored: pd.DataFrame) -> pd.DataFrame:
     rel = fg.relations
     rel = rel.loc[rel[K.RELATION].isin([K.CO_TRAVELER, K.PARENT_OF]).to_numpy()]
     tagged = ";" + rel[K.SOURCES].astype(str) + ";"
-    rel = rel.loc[tagged.str.contains(f";{s.border_source};", regex=False).to_numpy()]
+    at_border = np.zeros(len(rel), dtype=bool)
+    for border in s.border_sources:
+        at_border |= tagged.str.contains(f";{border};", regex=False).to_numpy()
+    rel = rel.loc[at_border]
     index = people.index
     a, b = index.get_indexer(rel[K.ENTITY_A]), index.get_indexer(rel[K.ENTITY_B])
     kind = rel[K.RELATION].to_numpy()
@@ -445,15 +448,20 @@ def _separated(fg: FamilyGraph, sponsored: pd.DataFrame) -> pd.DataFrame:
     f = fg.facts
     source = f[C.SOURCE].to_numpy()
     in_us = np.zeros(len(ids), dtype=bool)
-    in_us[f[ENTITY].to_numpy()[np.isin(source, [s.custody_source, s.release_source])]] = True
-    released = f.loc[source == s.release_source]
+    in_us[f[ENTITY].to_numpy()[np.isin(source, list(s.custody_sources | s.release_sources))]] = (
+        True
+    )
+    released = f.loc[np.isin(source, list(s.release_sources))]
+    release_agency = " or ".join(sorted(s.release_sources)) or "a release agency"
     checked_in = np.zeros(len(ids), dtype=bool)
     checked_in[released[ENTITY].to_numpy()] = True
     release_at = released.loc[released[C.ADDRESS_KEY].notna(), [ENTITY, C.ADDRESS_KEY]]
     sponsor_at = sponsored.loc[sponsored[C.ADDRESS_KEY].notna(), ["child", C.ADDRESS_KEY]]
 
-    never = pairs.loc[in_us[pairs["child"]] & ~checked_in[pairs["adult"]]].assign(
-        issue="never_checked_in", detail="no record with " + s.release_source
+    # Without a release agency's extract nobody could have checked in: no flag says so.
+    missing = in_us[pairs["child"]] & ~checked_in[pairs["adult"]] & bool(s.release_sources)
+    never = pairs.loc[missing].assign(
+        issue="never_checked_in", detail="no record with " + release_agency
     )
     # Released elsewhere: both addresses known, none in common.
     known = pairs.merge(release_at.rename(columns={ENTITY: "adult"}), on="adult")
@@ -463,7 +471,7 @@ def _separated(fg: FamilyGraph, sponsored: pd.DataFrame) -> pd.DataFrame:
     elsewhere = known["_same"].any().loc[lambda t: ~t["_same"]].drop(columns="_same")
     elsewhere = elsewhere.assign(
         issue="released_elsewhere",
-        detail="released by " + s.release_source + " to an address that is not the sponsor's",
+        detail="released by " + release_agency + " to an address that is not the sponsor's",
     )
     out = pd.concat([never, elsewhere], ignore_index=True)
     names = people[NAME].to_numpy(dtype=object)

@@ -273,7 +273,8 @@ _CACHE = _Cache(lock=threading.Lock(), inputs={}, graphs={})
 
 
 def store_family(store: Store, settings: FamilySettings | None = None) -> StoreFamily:
-    """The family graph of the store's latest run with every assertion applied.
+    """The family graph of the store's latest run with every assertion applied, each
+    source playing the agency's part the run recorded (`Run.settings["agencies"]`).
 
     Raises :class:`NoRun` when nothing has been persisted yet.
     """
@@ -282,6 +283,9 @@ def store_family(store: Store, settings: FamilySettings | None = None) -> StoreF
         if run is None:
             raise NoRun("no run is stored yet: run `linker reconcile --db` first")
         key = (store.url, run.id, asserted_version(session))
+        agencies = (run.settings or {}).get("agencies")
+    if isinstance(agencies, dict):
+        settings = (settings or FamilySettings()).with_agencies(agencies)
     found = _CACHE.graphs.get(key)
     if found is not None:
         return found

@@ -78,7 +78,12 @@ ENGLISH = {
     # a list's inverted form: "NAME, qualifier"
     "Congo, Democratic Republic of the": "CD", "China, People's Republic of": "CN",
     "Korea, Democratic People's Republic of": "KP", "Gambia, The": "GM",
+    # names cut to a legacy field's width, when they begin one country's names only
+    "GUAT": "GT", "EL SALV": "SV", "HOND": "HN", "DOMINICAN REP": "DO", "NICARAG": "NI",
+    "VENEZ": "VE", "Guatemal": "GT",
 }  # fmt: skip
+# Cuts that begin several countries' names, or too short to say: no country.
+AMBIGUOUS_CUTS = ["NIGE", "CONG", "GUIN", "KORE", "UNITED", "SOUTH", "GUA", "ELS"]
 CODES = {
     "GT": "GT", "gt": "GT", " hn ": "HN", "SV": "SV", "ES": "ES", "MX": "MX", "UK": "GB",
     "XK": "XK", "GTM": "GT", "hnd": "HN", "SLV": "SV", "USA": "US", "DEU": "DE",
@@ -90,6 +95,11 @@ CODES = {
 def test_country_names(raw: str, expected: str) -> None:
     assert one(standardize_countries, raw) == expected
     assert one(standardize_countries, raw, codes="fips") == expected  # names still work
+
+
+@pytest.mark.parametrize("raw", AMBIGUOUS_CUTS)
+def test_a_cut_name_of_several_countries_is_no_country(raw: str) -> None:
+    assert one(standardize_countries, raw) is None
 
 
 @pytest.mark.parametrize(("raw", "expected"), CODES.items())

@@ -13,6 +13,7 @@ read as FIPS first. Kosovo, absent from ISO, is "XK" as in most agency systems.
 
 from __future__ import annotations
 
+import bisect
 import re
 from functools import lru_cache
 from typing import Final, Literal, get_args
@@ -236,7 +237,30 @@ def _country(text: str, fips: bool) -> str | None:
     head, comma, tail = text.partition(",")
     if comma and tail.strip():  # "Congo, Democratic Republic of the": a list's inverted form
         return _country(f"{tail} {head}", fips)
-    return None
+    return _truncated_country(key)
+
+
+# Legacy systems cut names to a field width ("GUAT", "EL SALV", "DOMINICAN REP"); a cut
+# at least this long that begins the names of one country only is read as that country.
+_MIN_TRUNCATED: Final = 4
+
+
+def _truncated_country(key: str) -> str | None:
+    """The one country whose names begin with `key`, or None ("NIGE": Niger, Nigeria)."""
+    if len(key) < _MIN_TRUNCATED:
+        return None
+    names, codes = _sorted_names()
+    start = bisect.bisect_left(names, key)
+    end = bisect.bisect_left(names, key + "\uffff", lo=start)
+    found = set(codes[start:end])
+    return found.pop() if len(found) == 1 else None
+
+
+@lru_cache(maxsize=1)
+def _sorted_names() -> tuple[list[str], list[str]]:
+    names = _country_tables()[2]
+    ordered = sorted(names)
+    return ordered, [names[n] for n in ordered]
 
 
 @lru_cache(maxsize=1)

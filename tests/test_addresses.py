@@ -55,6 +55,14 @@ def row(line: object = None, **columns: object) -> dict[str, object]:
         ("1 Fifth Avenue", "5TH AVE"),  # and written ones become them
         ("55 Second St", "2ND ST"),
         ("12 St James Pl", "ST JAMES PL"),  # ST as "Saint" is part of the name
+        ("12 Saint James Pl", "ST JAMES PL"),  # and SAINT is written ST, as in cities
+        ("5 Saint St", "SAINT ST"),  # SAINT alone is the name
+        ("100 CR 12", "COUNTY RD 12"),  # a county road however written
+        ("100 County Road 12", "COUNTY RD 12"),
+        ("210 SH 83", "STATE HWY 83"),
+        ("210 State Highway 83", "STATE HWY 83"),
+        ("12345 SH 1472, Laredo, TX", "STATE HWY 1472"),
+        ("5 CR St", "CR ST"),  # CR without a route number is a name
         ("10 North Ave", "NORTH AVE"),  # NORTH as the name itself
         ("123 O'Hara Rd", "OHARA RD"),
         ("123 Calle Núñez", "CALLE NUNEZ"),  # diacritics stripped
@@ -64,6 +72,13 @@ def test_street_types(line: str, street: str) -> None:
     out = row(line)
     assert out[C.ADDRESS_STREET] == street
     assert out[C.ADDRESS_NUMBER] == line.split()[0]
+
+
+@pytest.mark.parametrize(
+    "line", ["12 SAINT JAMES PL", "100 CR 12", "100 COUNTY ROAD 12", "210 SH 83", "5 CR ST"]
+)
+def test_road_and_saint_forms_read_the_same_with_or_without_the_crf(line: str) -> None:
+    assert parse_line(line).street == parse_line(line, fast_path=False).street
 
 
 @pytest.mark.parametrize(

@@ -704,6 +704,14 @@ def _street(fields: dict[str, str]) -> str | None:
     return _street_words(*map(fields.get, _STREET_LABELS))
 
 
+# Numbered-road types with a short form in common use, to the long one's USPS form, so
+# "100 CR 12" and "100 COUNTY ROAD 12" are one street.
+_ROUTE_ALIASES: Final = {
+    "CR": "COUNTY RD",
+    "SH": "STATE HWY",
+}
+
+
 @lru_cache(maxsize=_PIECE_CACHE)
 def _street_words(
     pre_modifier: str | None,
@@ -715,6 +723,8 @@ def _street_words(
     post_modifier: str | None,
 ) -> str | None:
     name = name or ""
+    if name.startswith("SAINT "):  # ST JAMES PL, as the city's SAINT is ST
+        name = "ST" + name[5:]
     words = [
         pre_modifier,
         direction_code(pre_direction),
@@ -724,7 +734,17 @@ def _street_words(
         direction_code(post_direction),
         post_modifier,
     ]
-    return " ".join(w for w in words if w) or None
+    street = " ".join(w for w in words if w)
+    if not street:
+        return None
+    # The road type may come as a pre-type (the fast grammar) or inside the name (the
+    # CRF reads "SH 1472" as a name): expanded on the words, both readings agree.
+    tokens = street.split(" ")
+    for i, token in enumerate(tokens[:-1]):
+        if token in _ROUTE_ALIASES and tokens[i + 1].isdigit():
+            tokens[i] = _ROUTE_ALIASES[token]
+            return " ".join(tokens)
+    return street
 
 
 def _box(fields: dict[str, str]) -> str:

@@ -16,7 +16,13 @@ import pandas as pd
 from blocking import BlockingResult, BlockingRule, SortedNeighbourhoodRule, generate_pairs
 from linker import columns as C
 from linker.distinct import per_distinct
-from linker.features import FAMILY_SORTED, SELF_REF, carries_data, derive_columns
+from linker.features import (
+    CITED_REF,
+    FAMILY_SORTED,
+    SELF_REF,
+    carries_data,
+    derive_columns,
+)
 
 # Derived blocking key columns.
 XREF_KEY = "xref_key"  # what a record cites, or for a record no one cites, itself
@@ -43,7 +49,7 @@ def blocking_frame(records: pd.DataFrame, derived: pd.DataFrame | None = None) -
     small = month.where(month <= day, day)
     large = day.where(month <= day, month)
     md = records[C.DOB_YEAR].astype("Int64") * 10_000 + small * 100 + large
-    cited = records[C.CROSS_REFERENCE].astype(object)
+    cited = derived[CITED_REF]
     return pd.DataFrame(
         {
             C.RECORD_ID: records[C.RECORD_ID],

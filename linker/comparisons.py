@@ -29,6 +29,7 @@ from rapidfuzz.distance import JaroWinkler
 
 from linker import columns as C
 from linker.features import (
+    CITED_REF,
     FAMILY_SORTED,
     GIVEN_FULL,
     PHONE_LAST7,
@@ -287,7 +288,7 @@ def phone(p: PairFeatures) -> LevelArrays:
 
 @register("cross_reference", ("cites_the_other", "cite_the_same"), needs=(C.CROSS_REFERENCE,))
 def cross_reference(p: PairFeatures) -> LevelArrays:
-    x = C.CROSS_REFERENCE
+    x = CITED_REF  # the cross_reference in SELF_REF's key form
     cites = p.equal(x, SELF_REF) | _reverse_equal(p, x, SELF_REF)
     null = p.either_null(x) & ~cites
     return [cites, p.equal(x)], null

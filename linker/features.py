@@ -29,12 +29,13 @@ from linker.standardize.text import factorize, text_codes
 FAMILY_SORTED = "family_sorted"  # both surnames sorted: order-insensitive equality
 GIVEN_FULL = "given_full"  # given + middle names: token-set comparison
 SELF_REF = "self_ref"  # "<source>:<record_key>", what a cross_reference cites
+CITED_REF = "cited_ref"  # the cross_reference in the same key form as SELF_REF
 PHONE_LAST7 = "phone_last7"
 
 # Groups of columns sharing one code space (compared across each other).
 JOINT_GROUPS: tuple[tuple[str, ...], ...] = (
     (C.GIVEN_NAME_CANONICAL, C.FAMILY_NAME_1, C.FAMILY_NAME_2),
-    (C.CROSS_REFERENCE, SELF_REF),
+    (CITED_REF, SELF_REF),
     (C.GIVEN_PHONETIC, C.FAMILY_1_PHONETIC, C.FAMILY_2_PHONETIC),
 )
 SINGLE_CODED: tuple[str, ...] = (
@@ -153,11 +154,60 @@ def derive_columns(records: pd.DataFrame) -> pd.DataFrame:
         {
             FAMILY_SORTED: per_distinct(_family_sorted, family),
             GIVEN_FULL: per_distinct(_given_full, given),
-            SELF_REF: records[C.SOURCE].astype(str) + ":" + records[C.RECORD_KEY].astype(str),
+            SELF_REF: self_reference(records),
+            CITED_REF: reference_form(records[C.CROSS_REFERENCE]),
             PHONE_LAST7: _phone_last_seven(records[C.PHONE]),
         },
         index=records.index,
     )
+
+
+def self_reference(records: pd.DataFrame) -> pd.Series:
+    """ "<source>:<record_key>" per record, the key in `reference_form`."""
+    source = pa.array(records[C.SOURCE], type=pa.string(), from_pandas=True)
+    try:
+        key = pa.array(records[C.RECORD_KEY], type=pa.string(), from_pandas=True)
+    except (pa.ArrowException, UnicodeError):  # keys that are not text, a lone surrogate
+        key = pa.array([str(k).encode("utf-8", "replace").decode() for k in records[C.RECORD_KEY]])
+    return _joined(source, _key_form(key), records.index)
+
+
+def reference_form(refs: pd.Series) -> pd.Series:
+    """ "<source>:<key>" with the key's letters and digits only, upper-cased: the form in
+    which a cross-reference and the record it cites are compared.
+
+    The citing agency types the other agency's key by hand: "rgv-19-000287" and
+    "RGV 19 000287" cite "RGV190000287". Keys that differ only in punctuation would be
+    one record's key written two ways, not two records. A key with nothing left is null.
+    """
+    if not carries_data(refs):
+        return pd.Series(None, index=refs.index, dtype=object)
+    try:
+        text = pa.array(refs, type=pa.string(), from_pandas=True)
+    except (pa.ArrowException, UnicodeError):  # a lone surrogate: keep the text as it is
+        return refs.astype(object)
+    parts = pc.split_pattern(text, ":", max_splits=1)
+    return _joined(pc.list_element(parts, 0), _key_form(pc.list_element(parts, 1)), refs.index)
+
+
+def _key_form(key: pa.Array) -> pa.Array:
+    """Upper-case letters and digits only; null when nothing is left. ASCII upper case is
+    enough: whatever is not A-Z or 0-9 afterwards goes anyway, and only the keys holding
+    such a character go through the regex."""
+    key = pc.ascii_upper(key)
+    other = pc.fill_null(pc.match_substring_regex(key, _NOT_KEY_CHARACTER), False)
+    if pc.any(other).as_py():
+        kept = pc.replace_substring_regex(pc.filter(key, other), _NOT_KEY_CHARACTER, "")
+        key = pc.replace_with_mask(key, other, kept)
+    return pc.if_else(pc.equal(key, ""), pa.scalar(None, pa.string()), key)
+
+
+def _joined(source: pa.Array, key: pa.Array, index: pd.Index) -> pd.Series:
+    joined = pc.binary_join_element_wise(source, key, ":")
+    return pd.Series(joined.to_numpy(zero_copy_only=False), index=index, dtype=object)
+
+
+_NOT_KEY_CHARACTER = "[^A-Z0-9]"
 
 
 def _family_sorted(frame: pd.DataFrame) -> pd.Series:

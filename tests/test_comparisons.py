@@ -334,6 +334,18 @@ CASES: dict[str, Case] = {
         {"source": "cbp", "key": "C2", "cross_reference": " K8 "},
         {"source": "ice", "key": "K8"},
     ),
+    "xref/cites-other-typed-by-hand": Case(
+        "cross_reference",
+        "cites_the_other",
+        {"source": "cbp", "key": "C9", "cross_reference": "rgv-19-000287"},
+        {"source": "ice", "key": "RGV19000287"},
+    ),
+    "xref/cites-other-whose-key-has-dashes": Case(
+        "cross_reference",
+        "cites_the_other",
+        {"source": "hhs", "key": "UC-0000001", "cross_reference": "ERO14 0000001"},
+        {"source": "ice", "key": "ERO14-0000001"},
+    ),
     "xref/cites-each-other": Case(
         "cross_reference",
         "cites_the_other",

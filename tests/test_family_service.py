@@ -215,9 +215,7 @@ def test_red_flag_lists_on_the_index(app, store: Store, cases: Cases) -> None:
     assert event.detail["children_without_relatives"] == len(alone)
 
 
-def test_red_flags_read_each_source_agency_from_the_stored_run(
-    store: Store, cases: Cases
-) -> None:
+def test_red_flags_read_each_source_agency_from_the_stored_run(store: Store, cases: Cases) -> None:
     separated = store_family(store).red_flags(2).separated_children
     assert cases.child in set(separated["child"])  # cbp, ice, hhs by their names
     with store.session() as s:

@@ -15,6 +15,7 @@ from linker import columns as C
 from linker.comparisons import jaro_winkler, token_subset
 from linker.distinct import per_distinct
 from linker.features import (
+    CITED_REF,
     FAMILY_SORTED,
     GIVEN_FULL,
     JOINT_GROUPS,
@@ -28,6 +29,7 @@ from linker.features import (
     carries_data,
     derive_columns,
     prepare_features,
+    reference_form,
 )
 
 # --- derived columns --------------------------------------------------------------------
@@ -98,11 +100,31 @@ def test_phone_last7_takes_a_column_arrow_cannot() -> None:
 
 def test_self_ref_is_what_a_cross_reference_cites() -> None:
     records = standardized(
-        [{"source": "ice", "key": "K9"}, {"source": "cbp", "key": "C1", "cross_reference": "K9"}]
+        [
+            {"source": "ice", "key": "ero-14-0009"},
+            {"source": "cbp", "key": "C1", "cross_reference": "ERO14 0009"},
+        ]
     )
     derived = derive_columns(records)
-    assert derived[SELF_REF].tolist() == ["ice:K9", "cbp:C1"]
-    assert records[C.CROSS_REFERENCE].iloc[1] == derived[SELF_REF].iloc[0]
+    assert derived[SELF_REF].tolist() == ["ice:ERO140009", "cbp:C1"]
+    assert derived[CITED_REF].iloc[1] == derived[SELF_REF].iloc[0]
+    assert records[C.CROSS_REFERENCE].iloc[1] == "ice:ERO14 0009"  # the record keeps it
+
+
+@pytest.mark.parametrize(
+    ("ref", "form"),
+    [
+        ("cbp:RGV190000287", "cbp:RGV190000287"),
+        ("cbp:rgv-19-000287", "cbp:RGV19000287"),
+        ("cbp: RGV 19/000287 ", "cbp:RGV19000287"),
+        ("hhs:UC-0000001:sponsor", "hhs:UC0000001SPONSOR"),  # a related person's key
+        ("cbp:Ñandú-1", "cbp:AND1"),  # what is not A-Z or 0-9 goes, accented too
+        ("cbp:---", None),
+        (None, None),
+    ],
+)
+def test_reference_form(ref: str | None, form: str | None) -> None:
+    assert reference_form(pd.Series([ref, "ice:X1"], dtype=object)).tolist() == [form, "ice:X1"]
 
 
 def test_derive_and_prepare_leave_the_records_untouched() -> None:

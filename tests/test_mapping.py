@@ -119,9 +119,7 @@ def test_a_mapped_column_repeated_in_the_header_is_named_with_its_positions(
     assert "(columns 4, 5)" in problem and "cbp.csv" in problem
 
 
-@pytest.mark.parametrize(
-    ("separator", "toml"), [(";", '";"'), ("\t", '"\\t"'), ("|", '"|"')]
-)
+@pytest.mark.parametrize(("separator", "toml"), [(";", '";"'), ("\t", '"\\t"'), ("|", '"|"')])
 def test_a_header_run_together_by_another_delimiter_names_the_fix(
     tmp_path: Path, separator: str, toml: str
 ) -> None:

@@ -448,9 +448,7 @@ def _separated(fg: FamilyGraph, sponsored: pd.DataFrame) -> pd.DataFrame:
     f = fg.facts
     source = f[C.SOURCE].to_numpy()
     in_us = np.zeros(len(ids), dtype=bool)
-    in_us[f[ENTITY].to_numpy()[np.isin(source, list(s.custody_sources | s.release_sources))]] = (
-        True
-    )
+    in_us[f[ENTITY].to_numpy()[np.isin(source, list(s.custody_sources | s.release_sources))]] = True
     released = f.loc[np.isin(source, list(s.release_sources))]
     release_agency = " or ".join(sorted(s.release_sources)) or "a release agency"
     checked_in = np.zeros(len(ids), dtype=bool)

@@ -98,8 +98,10 @@ TITLES: Final = frozenset(
 # a given name) and disagree with the same person's other records.
 NO_GIVEN_NAME: Final = frozenset({"FNU", "NFN"})
 NO_FAMILY_NAME: Final = frozenset({"LNU", "NLN"})
-NAME_PLACEHOLDERS: Final = NO_GIVEN_NAME | NO_FAMILY_NAME | frozenset(
-    {"NMN", "UNK", "UNKNOWN", "DESCONOCIDO", "DESCONOCIDA", "NONE"}
+NAME_PLACEHOLDERS: Final = (
+    NO_GIVEN_NAME
+    | NO_FAMILY_NAME
+    | frozenset({"NMN", "UNK", "UNKNOWN", "DESCONOCIDO", "DESCONOCIDA", "NONE"})
 )
 _DROPPED: Final = TITLES | NAME_PLACEHOLDERS
 # Marian and devotional names that follow a particle inside a compound given name

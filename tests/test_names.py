@@ -133,6 +133,16 @@ def test_split_family_names(raw: object, first: str | None, second: str | None) 
         ("Sr. FNU Kaur", None, None, "KAUR"),
         ("UNKNOWN UNKNOWN", None, None, None),
         ("FNU LNU", None, None, None),
+        # a clerk's remarks and aliases are no part of the name
+        ("GARCIA LOPEZ, MARIA (MOTHER)", "MARIA", None, "GARCIA LOPEZ"),
+        ("LOPEZ, ANA [UAC]", "ANA", None, "LOPEZ"),
+        ('MARTINEZ, JOSE "PEPE"', "JOSE", None, "MARTINEZ"),
+        ("JUAN PEREZ AKA JUAN LOPEZ", "JUAN", None, "PEREZ"),
+        ("Perez, Juan a.k.a. Juanito", "JUAN", None, "PEREZ"),
+        ("PEREZ, JUAN (AKA LOPEZ, JUAN)", "JUAN", None, "PEREZ"),  # the comma inside too
+        ("PEREZ, JUAN ALIAS EL FLACO", "JUAN", None, "PEREZ"),
+        ("KAKA, ALIASGAR", "ALIASGAR", None, "KAKA"),  # AKA and ALIAS inside a word stay
+        ("(UNKNOWN)", None, None, None),
         *[(null, None, None, None) for null in NULLS],
     ],
 )
@@ -327,6 +337,11 @@ def test_columns_from_separate_fields() -> None:
             {C.GIVEN_NAME_CANONICAL: "JOSE", C.FAMILY_NAME: None, C.FULL_NAME: "JOSE"},
         ),
         ({"given": "Desconocido", "family": "Unknown"}, {C.FULL_NAME: None}),
+        (
+            {"given": "Ana (aunt)", "family": "Garcia (mother's side)"},
+            {C.GIVEN_NAME: "ANA", C.FAMILY_NAME: "GARCIA", C.FULL_NAME: "ANA GARCIA"},
+        ),
+        ({"family": "LOPEZ AKA LOPES"}, {C.FAMILY_NAME_1: "LOPEZ", C.FAMILY_NAME_2: None}),
         # two family columns
         (
             {"family_1": "de la Cruz", "family_2": "Núñez"},

@@ -15,6 +15,8 @@ Rules (see tests/test_names.py for a case of each):
   The first surname is FAMILY_NAME_1; all the others, joined, are FAMILY_NAME_2.
   FAMILY_NAME_1 / _2 columns, when a source has them, are read as one family name in
   that order, so a source that splits surnames and one that does not agree.
+* Remarks are no part of a name: text in brackets ("(MOTHER)", "[UAC]"), a quoted
+  nickname ("PEPE"), and an alias after AKA / A.K.A. / ALIAS are dropped.
 * Placeholders for a missing name (FNU, NFN, LNU, NLN, NMN, UNKNOWN, DESCONOCIDO) are
   no name; in an unmarked full name, a leading FNU makes the rest the family name and a
   trailing LNU makes the rest the given and middle names.
@@ -116,10 +118,26 @@ _CLEAN: Final = re.compile(r"[A-Z]+(?: [A-Z]+)*")
 _NEVER = 1 << 30  # "drop conjunctions after this many groups": never
 
 
+# A clerk's remark in a name field: "(MOTHER)", "[UAC]", a quoted nickname ("PEPE"),
+# or an alias after AKA / A.K.A. / ALIAS. Kept, they would be read as names.
+_MAYBE_REMARK: Final = re.compile(r"[(\[\"]|\b(?:AKA|A\.\s?K|ALIAS)\b", re.IGNORECASE)
+_REMARK: Final = re.compile(r"\([^)]*\)?|\[[^\]]*\]?|\"[^\"]*\"?")
+_ALIAS: Final = re.compile(r"(?:^|\s)(?:AKA|A\.\s?K\.\s?A\.?|ALIAS)(?:\s|$).*", re.IGNORECASE)
+
+
+def _without_remarks(text: str) -> str:
+    """The name without remarks in brackets or quotes, and without an alias after AKA
+    (the alias is another name, not more of this one)."""
+    if _MAYBE_REMARK.search(text) is None:
+        return text
+    return _ALIAS.sub(" ", _REMARK.sub(" ", text)).strip()
+
+
 def _tokens(text: str, *, keep_placeholders: bool = False) -> list[str]:
     """Normalized name tokens, titles and suffixes dropped, and placeholders (FNU, LNU,
     NMN, UNKNOWN...) too unless `keep_placeholders` (their place in a full name says
     which part is missing)."""
+    text = _without_remarks(text)
     if _CLEAN.fullmatch(text) is None:  # most extract text is already clean upper case
         cleaned = clean_text(text, keep_digits=False)
         if cleaned is None:
@@ -276,7 +294,7 @@ def _split_full(text: str) -> tuple[str | None, ...]:
     MOHAMMED ALI": one name, no given name) and a trailing LNU / NLN that the rest is
     the given and middle names ("JOSE LUIS LNU"); other placeholders just drop out.
     """
-    text = ascii_upper(text)  # a fullwidth or Arabic comma is a comma too
+    text = _without_remarks(ascii_upper(text))  # a fullwidth or Arabic comma is a comma too
     if "," in text:
         family_part, _, given_part = text.partition(",")
         return _split_commaed(family_part, given_part)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import difflib
 import io
 import itertools
 import json
@@ -174,8 +175,8 @@ def check_mapping_files(mapping: Mapping) -> None:
             found = positions.get(col, [])
             if not found:
                 problems.append(
-                    f"[{source.name}] column {col!r} is not in {source.path} "
-                    f"(its columns: {', '.join(header[:40])}){hint}"
+                    f"[{source.name}] column {col!r} is not in {source.path}"
+                    f"{_did_you_mean(col, header)} (its columns: {', '.join(header[:40])}){hint}"
                 )
             elif len(found) > 1:
                 problems.append(
@@ -185,6 +186,17 @@ def check_mapping_files(mapping: Mapping) -> None:
                 )
     if problems:
         raise ConfigError(problems, path=str(mapping.path))
+
+
+def _did_you_mean(column: str, header: list[str]) -> str:
+    """'; did you mean 'FIRST_NAME'?' for a column written in another case or spacing,
+    or misspelled ('FIRST_NMAE'); empty when no header name is close."""
+    folded = {h.casefold().replace(" ", "_"): h for h in header}
+    same = folded.get(column.casefold().replace(" ", "_"))
+    if same is None:
+        close = difflib.get_close_matches(column.casefold(), list(folded), n=1, cutoff=0.8)
+        same = folded[close[0]] if close else None
+    return f"; did you mean {same!r}?" if same is not None else ""
 
 
 _OTHER_DELIMITERS: Final = (";", "\t", "|", ",")

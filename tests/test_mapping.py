@@ -138,6 +138,33 @@ def test_a_header_run_together_by_another_delimiter_names_the_fix(
     check_mapping_files(load_mapping(write(tmp_path, fixed, files)))
 
 
+@pytest.mark.parametrize(
+    ("header_name", "hint"),
+    [
+        ("first", "did you mean 'first'?"),  # another case
+        ("First Name", None),  # too far from FIRST
+        ("FIRTS", "did you mean 'FIRTS'?"),  # a typo in the header
+        ("GIVEN", None),  # nothing close: no guess
+    ],
+)
+def test_a_missing_column_names_the_header_name_it_probably_is(
+    tmp_path: Path, header_name: str, hint: str | None
+) -> None:
+    files = {
+        "cbp.csv": f"EVENT_ID,ANUM,{header_name},LAST,BIRTH,CTRY,NO,STREET\n",
+        "hhs.csv": "UAC,CHILD,CBP_EVENT,SPONSOR,REL,SPHONE\n",
+    }
+    mapping = load_mapping(write(tmp_path, GOOD, files))
+    with pytest.raises(ConfigError) as err:
+        check_mapping_files(mapping)
+    (problem,) = err.value.problems
+    assert "column 'FIRST' is not in" in problem
+    if hint is None:
+        assert "did you mean" not in problem
+    else:
+        assert hint in problem
+
+
 def test_a_one_column_header_without_another_delimiter_gets_no_hint(tmp_path: Path) -> None:
     files = {"cbp.csv": "EVENT_ID\n", "hhs.csv": "UAC,CHILD,CBP_EVENT,SPONSOR,REL,SPHONE\n"}
     mapping = load_mapping(write(tmp_path, GOOD, files))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -79,6 +81,57 @@ def test_one_worker_gives_the_same_run(first_run: Path, sample: Path, tmp_path: 
         main, ["reconcile", str(sample / "mapping.toml"), "--out", str(tmp_path), "--workers", "0"]
     )
     assert result.exit_code != 0 and "--workers" in result.output
+
+
+def _exported_by_hand(sample: Path, out: Path) -> None:
+    """The sample's extracts as offices export them: A-numbers as spreadsheet formulas,
+    ZIPs through a float column, remarks and aliases in names, the cited CBP event typed
+    in lower case with dashes. The same people, written otherwise."""
+    shutil.copytree(sample, out, dirs_exist_ok=True)
+
+    def edit(name: str, encoding: str, change: Callable[[pd.DataFrame], None]) -> None:
+        frame = pd.read_csv(out / name, dtype=str, keep_default_na=False, encoding=encoding)
+        change(frame)
+        frame.to_csv(out / name, index=False, encoding=encoding)
+
+    def every(frame: pd.DataFrame, column: str, step: int, how: Callable[[str], str]) -> None:
+        rows = (frame.index % step == 0) & (frame[column] != "")
+        frame.loc[rows, column] = frame.loc[rows, column].map(how)
+
+    def dashed(event: str) -> str:  # "RGV190000287" -> "rgv-19-0000287"
+        return f"{event[:3]}-{event[3:5]}-{event[5:]}".lower()
+
+    def cbp(frame: pd.DataFrame) -> None:
+        every(frame, "ALIEN_NBR", 2, lambda v: f'="{v}"')
+        every(frame, "LAST_NAME", 5, lambda v: f"{v} (MOTHER)")
+        every(frame, "US_ADDR_ZIP", 3, lambda v: f"{int(v)}.0" if v.isdigit() else v)
+
+    def ice(frame: pd.DataFrame) -> None:
+        every(frame, "CBP_EVENT_NO", 1, dashed)
+        every(frame, "ALIEN_NAME", 4, lambda v: f"{v} AKA JUANITO")
+
+    def hhs(frame: pd.DataFrame) -> None:
+        every(frame, "CBP_APPREHENSION_ID", 1, dashed)
+        every(frame, "CHILD_A_NUMBER", 3, lambda v: f'="{v}"')
+
+    edit("cbp_apprehensions.csv", "utf-8", cbp)
+    edit("ice_releases.csv", "cp1252", ice)
+    edit("hhs_referrals.csv", "utf-8-sig", hhs)
+
+
+def test_extracts_written_as_offices_export_them_link_the_same(
+    first_run: Path, sample: Path, tmp_path: Path
+) -> None:
+    messy = tmp_path / "sample"
+    _exported_by_hand(sample, messy)
+    assert (messy / "ice_releases.csv").read_bytes() != (sample / "ice_releases.csv").read_bytes()
+    reconcile(messy, tmp_path / "run")
+    for name in ("entities.csv", "relations.csv"):
+        assert (tmp_path / "run" / name).read_bytes() == (first_run / name).read_bytes(), name
+    columns = ["source", "record_key", "a_number", "family_name_1", "full_name", "postal_code"]
+    clean = pd.read_parquet(first_run / "records.parquet", columns=columns)
+    read = pd.read_parquet(tmp_path / "run" / "records.parquet", columns=columns)
+    pd.testing.assert_frame_equal(read, clean)
 
 
 def test_blocking_command_reports_recall(sample: Path) -> None:

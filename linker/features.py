@@ -181,12 +181,15 @@ def reference_form(refs: pd.Series) -> pd.Series:
     one record's key written two ways, not two records. A key with nothing left is null.
     """
     if not carries_data(refs):
-        return pd.Series(None, index=refs.index, dtype=object)
+        return pd.Series([None] * len(refs), index=refs.index, dtype=object)
     try:
         text = pa.array(refs, type=pa.string(), from_pandas=True)
     except (pa.ArrowException, UnicodeError):  # a lone surrogate: keep the text as it is
         return refs.astype(object)
-    parts = pc.split_pattern(text, ":", max_splits=1)
+    cited = pc.fill_null(pc.match_substring(text, ":"), False)  # "<source>:" or nothing
+    parts = pc.split_pattern(
+        pc.if_else(cited, text, pa.scalar(None, pa.string())), ":", max_splits=1
+    )
     return _joined(pc.list_element(parts, 0), _key_form(pc.list_element(parts, 1)), refs.index)
 
 

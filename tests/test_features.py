@@ -120,11 +120,22 @@ def test_self_ref_is_what_a_cross_reference_cites() -> None:
         ("hhs:UC-0000001:sponsor", "hhs:UC0000001SPONSOR"),  # a related person's key
         ("cbp:Ñandú-1", "cbp:AND1"),  # what is not A-Z or 0-9 goes, accented too
         ("cbp:---", None),
+        ("cbp:", None),
+        ("no source named", None),
         (None, None),
     ],
 )
 def test_reference_form(ref: str | None, form: str | None) -> None:
     assert reference_form(pd.Series([ref, "ice:X1"], dtype=object)).tolist() == [form, "ice:X1"]
+
+
+@given(st.lists(st.text(max_size=12) | st.none(), max_size=6))
+def test_reference_form_never_raises_and_is_stable(refs: list[str | None]) -> None:
+    values = pd.Series([r if r is None else f"src:{r}" for r in refs], dtype=object)
+    once = reference_form(values)
+    assert once.index.equals(values.index)
+    assert reference_form(once).tolist() == once.tolist()
+    assert all(v is None or (v.startswith("src:") and v[4:].isalnum()) for v in once)
 
 
 def test_derive_and_prepare_leave_the_records_untouched() -> None:

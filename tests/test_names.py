@@ -142,6 +142,8 @@ def test_split_family_names(raw: object, first: str | None, second: str | None) 
         ("PEREZ, JUAN (AKA LOPEZ, JUAN)", "JUAN", None, "PEREZ"),  # the comma inside too
         ("PEREZ, JUAN ALIAS EL FLACO", "JUAN", None, "PEREZ"),
         ("KAKA, ALIASGAR", "ALIASGAR", None, "KAKA"),  # AKA and ALIAS inside a word stay
+        ("ALIAS", "ALIAS", None, None),  # a name (one word: given), nothing before it to alias
+        ("Alias, Maria", "MARIA", None, "ALIAS"),
         ("(UNKNOWN)", None, None, None),
         *[(null, None, None, None) for null in NULLS],
     ],

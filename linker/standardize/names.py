@@ -122,7 +122,8 @@ _NEVER = 1 << 30  # "drop conjunctions after this many groups": never
 # or an alias after AKA / A.K.A. / ALIAS. Kept, they would be read as names.
 _MAYBE_REMARK: Final = re.compile(r"[(\[\"]|\b(?:AKA|A\.\s?K|ALIAS)\b", re.IGNORECASE)
 _REMARK: Final = re.compile(r"\([^)]*\)?|\[[^\]]*\]?|\"[^\"]*\"?")
-_ALIAS: Final = re.compile(r"(?:^|\s)(?:AKA|A\.\s?K\.\s?A\.?|ALIAS)(?:\s|$).*", re.IGNORECASE)
+# The alias marker follows the name: a value that is only "ALIAS" is a name (FEBRL has it).
+_ALIAS: Final = re.compile(r"\s(?:AKA|A\.\s?K\.\s?A\.?|ALIAS)(?:\s|$).*", re.IGNORECASE)
 
 
 def _without_remarks(text: str) -> str:

@@ -496,6 +496,8 @@ class _LineFeed:
     """The lines csv.reader reads, keeping those of the record being read, so that the
     parser can hand all but the first back to be read again (see `_RowParser`)."""
 
+    __slots__ = ("_again", "_lines", "count", "record")
+
     def __init__(self, lines: Iterable[str]) -> None:
         self._lines = iter(lines)
         self._again: list[str] = []  # lines handed back, the next one last
@@ -512,7 +514,7 @@ class _LineFeed:
         return line
 
     def start_record(self) -> None:
-        self.record = []
+        self.record.clear()
 
     def hand_back(self, lines: list[str]) -> None:
         self._again.extend(reversed(lines))

@@ -61,6 +61,9 @@ class FieldSpec:
     # Dates without a format: whether 05/08/2010 is 5 August. None until the extract is
     # read (`linker.standardize.date_order`), never written in a mapping file.
     day_first: bool | None = None
+    # Dates without a format: whether the column holds spreadsheet serial numbers ("33000"
+    # for 7 May 1990). Settled with `day_first`, never written in a mapping file.
+    serial: bool | None = None
     codes: CountryCodes = "iso"  # country only
     source: str | None = None  # cross_reference only: the source the value names
 

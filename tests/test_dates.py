@@ -326,6 +326,34 @@ def test_undeclared_column_order_comes_from_its_values(raw: list[str], iso: list
     assert standardize_event_date(pd.Series(raw), today=TODAY)[C.EVENT_DATE].tolist() == iso
 
 
+def _serial(day: date) -> str:
+    return str((day - date(1899, 12, 30)).days)
+
+
+@given(
+    st.lists(
+        st.dates(min_value=date(1930, 1, 1), max_value=TODAY), min_size=20, max_size=40, unique=True
+    )
+)
+def test_a_column_of_spreadsheet_serial_numbers_reads_as_their_dates(born: list[date]) -> None:
+    # A date cell exported as a number: 33000 is 7 May 1990. Stand-ins stay missing.
+    column = pd.Series([_serial(d) for d in born] + ["UNKNOWN", f"{_serial(born[0])}.0"])
+    out = standardize_dob(column, today=TODAY)
+    expected = [d.isoformat() if (d.month, d.day) != (1, 1) else None for d in born]
+    assert out[C.DOB].tolist() == [*expected, None, expected[0]]
+    assert not out[DOB_INVALID].any()
+    events = standardize_event_date(column.iloc[:-2], today=TODAY)
+    assert events[C.EVENT_DATE].tolist() == [d.isoformat() for d in born]
+
+
+def test_serial_numbers_need_a_column_of_them() -> None:
+    assert standardize_dob(pd.Series(["33000"]), today=TODAY)[DOB_INVALID].all()  # one alone
+    column = [f"{m:02d}/15/1980" for m in range(1, 13)] * 3 + ["33000"]  # a stray number
+    assert standardize_dob(pd.Series(column), today=TODAY)[DOB_INVALID].tolist()[-1]
+    serials = pd.Series([str(33000 + i) for i in range(30)])
+    assert standardize_dob(serials, fmt="%m/%d/%Y", today=TODAY)[DOB_INVALID].all()  # declared
+
+
 def test_declared_format_orders_ambiguous_dates_whatever_the_column_shows() -> None:
     raw = pd.Series(["17/02/1964", "05/08/2010"])
     out = standardize_dob(raw, fmt="%m/%d/%Y", today=TODAY)

@@ -34,7 +34,9 @@ from linker.mapping import load_mapping
 from linker.reconcile import ReconcileResult, reconcile
 from linker.sampledata import generate_sample
 from linker.spark import SparkEngineError, SparkSettings, reconcile_on_spark
-from linker.spark.session import spark_session
+from linker.spark.session import spark_session, to_pandas
+from linker.spark.standardize import standardize_on_spark
+from linker.standardize import run
 
 pytest.importorskip("pyspark")
 
@@ -119,6 +121,32 @@ def test_spark_engine_gives_the_local_entities(spark: object, sample: Path) -> N
     assert len(same) == len(local.entities) == len(distributed.entities)
     assert (same[f"{C.ENTITY_ID}_local"] == same[f"{C.ENTITY_ID}_spark"]).all()
     _assert_same_result(local, distributed)
+
+
+def test_spark_reads_undeclared_date_columns_as_the_local_engine(
+    spark: object, tmp_path: Path
+) -> None:
+    # Day-first dates and spreadsheet serial numbers, no format declared, and chunks so
+    # small that the last ones cannot tell alone: both engines settle each column first.
+    rows = ["K,NAME,DOB,EVENT", "1,ANA LOPEZ,17/02/1964,41000"]
+    rows += [f"{i},ANA LOPEZ,05/08/20{i:02d},{41000 + 37 * i}" for i in range(2, 30)]
+    (tmp_path / "hhs.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "m.toml").write_text(
+        '[[sources]]\nname = "hhs"\npath = "hhs.csv"\nkey = "K"\n'
+        '  [sources.fields]\n  full_name = "NAME"\n  dob = "DOB"\n  event_date = "EVENT"\n',
+        encoding="utf-8",
+    )
+    mapping = load_mapping(tmp_path / "m.toml")
+    distributed = standardize_on_spark(spark, mapping, chunk_rows=4)
+    read = to_pandas(distributed.records.select(C.RECORD_KEY, C.DOB, C.EVENT_DATE))
+    read = read.sort_values(C.RECORD_KEY, key=lambda k: k.astype(int), ignore_index=True)
+    assert read[C.DOB].iloc[1] == "2002-08-05"  # day first, as row 1 shows
+    assert read[C.EVENT_DATE].iloc[0] == "2012-04-01"  # serial 41000
+    assert read[C.EVENT_DATE].notna().all()
+    local = run.iter_standardized(mapping, chunk_rows=4, workers=1)
+    records = pd.concat([frame for frame, _ in local], ignore_index=True)
+    assert read[C.DOB].tolist() == records[C.DOB].tolist()
+    assert read[C.EVENT_DATE].tolist() == records[C.EVENT_DATE].tolist()
 
 
 def _reconcile_args(sample: Path, out: Path, master: str) -> list[str]:

@@ -16,6 +16,7 @@ import pickle
 import subprocess
 import time
 from concurrent.futures import ProcessPoolExecutor
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -411,3 +412,38 @@ key = "K"
         assert primary[C.DOB].iloc[0] == "1964-02-17"
         sponsors = records[records[C.ROLE] == "sponsor"]
         assert set(sponsors[C.DOB]) == {"1970-03-04"}  # the declared month-first order
+
+
+def test_a_column_of_spreadsheet_serial_dates_is_read_so_in_every_chunk(tmp_path: Path) -> None:
+    """DOBs exported as spreadsheet serial numbers: the extract's first rows settle that
+    the column holds them, so a last chunk of two rows reads them too."""
+    born = [date(1960, 1, 2) + timedelta(days=397 * i) for i in range(25)]
+    serial = [(d - date(1899, 12, 30)).days for d in born]
+    rows = ["K,NAME,DOB,EVENT"] + [
+        f"{i},ANA LOPEZ,{n},{n + 12000}" for i, n in enumerate(serial, start=1)
+    ]
+    (tmp_path / "cbp.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "m.toml").write_text(
+        """
+[[sources]]
+name = "cbp"
+path = "cbp.csv"
+key = "K"
+  [sources.fields]
+  full_name = "NAME"
+  dob = "DOB"
+  event_date = "EVENT"
+""",
+        encoding="utf-8",
+    )
+    mapping = load_mapping(tmp_path / "m.toml")
+    assert settle_date_orders(mapping).sources[0].field("dob").serial is True
+    for workers in (1, 2):
+        records, _, _ = run_stage(mapping, 23, workers)  # the last chunk: two rows
+        placeholder = [(d.month, d.day) == (1, 1) for d in born]  # 1 January: year only
+        assert records[C.DOB].tolist() == [
+            None if jan1 else d.isoformat() for d, jan1 in zip(born, placeholder, strict=True)
+        ]
+        assert records[C.DOB_YEAR].tolist() == [d.year for d in born]
+        events = [(d + timedelta(days=12000)).isoformat() for d in born]
+        assert records[C.EVENT_DATE].tolist() == events

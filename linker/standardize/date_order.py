@@ -1,5 +1,6 @@
 """The order of day and month in each date column a mapping leaves without a format,
-settled once per extract before any chunk is standardized.
+and whether it holds spreadsheet serial numbers, settled once per extract before any
+chunk is standardized.
 
 A declared strftime format says whether 05/08/2010 is 8 May or 5 August. Without one,
 the column's own values say it: an HHS extract written the Latin American way holds
@@ -15,9 +16,11 @@ import contextlib
 import dataclasses
 from typing import Final
 
+import pandas as pd
+
 from linker.ingest import iter_chunks
 from linker.mapping import DATE_FIELDS, FieldSpec, Mapping, SourceMapping
-from linker.standardize.dates import column_day_first
+from linker.standardize.dates import column_day_first, column_serial
 from linker.standardize.records import column_values
 
 # Rows read to settle the order: a day past the 12th turns up in about 60% of dates,
@@ -40,6 +43,14 @@ def _undecided(spec: FieldSpec) -> bool:
     return spec.name in DATE_FIELDS and spec.format is None and spec.day_first is None
 
 
+def _settle(spec: FieldSpec, values: pd.Series) -> FieldSpec:
+    """The field with the order of day and month, and whether it holds spreadsheet serial
+    numbers, read from its first values."""
+    return dataclasses.replace(
+        spec, day_first=column_day_first(values), serial=column_serial(values)
+    )
+
+
 def _settled(source: SourceMapping, sample_rows: int) -> SourceMapping:
     if not _open(source.fields) and not any(_open(r.fields) for r in source.related):
         return source
@@ -50,10 +61,7 @@ def _settled(source: SourceMapping, sample_rows: int) -> SourceMapping:
 
     def settle(fields: tuple[FieldSpec, ...]) -> tuple[FieldSpec, ...]:
         return tuple(
-            dataclasses.replace(f, day_first=column_day_first(column_values(first.frame, f)))
-            if _undecided(f)
-            else f
-            for f in fields
+            _settle(f, column_values(first.frame, f)) if _undecided(f) else f for f in fields
         )
 
     return dataclasses.replace(

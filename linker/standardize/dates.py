@@ -27,7 +27,7 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Final
 
 import numpy as np
@@ -134,6 +134,7 @@ def standardize_dob(
     estimated: pd.Series | None = None,
     today: date | None = None,
     day_first: bool | None = None,
+    serial: bool | None = None,
 ) -> pd.DataFrame:
     """Dates of birth as trusted parts: DOB, DOB_YEAR, DOB_MONTH, DOB_DAY, DOB_QUALITY.
 
@@ -142,12 +143,14 @@ def standardize_dob(
     quality "missing" and null parts. `estimated` (Y/N, Yes/No, True/False, 1/0, Sí)
     marks age-based estimates: where true only the year is kept. `day_first` orders
     ambiguous numeric dates when `fmt` is None; None lets these values decide
-    (`written_day_first`).
+    (`written_day_first`). `serial` reads five-digit numbers as spreadsheet serial dates
+    when `fmt` is None; None lets these values decide (`written_as_serials`).
     """
     today = today or date.today()
     spec = _parse_format(fmt)
     codes, uniques = _distinct_texts(values)
     day_first = _undeclared_order(spec, day_first, uniques)
+    serial = _undeclared_serial(spec, serial, uniques)
     n = len(uniques)
     year = np.full(n + 1, -1, dtype=np.int16)
     month = np.full(n + 1, -1, dtype=np.int8)
@@ -155,7 +158,12 @@ def standardize_dob(
     quality = np.full(n + 1, _Q["missing"], dtype=np.int8)
     invalid = np.zeros(n + 1, dtype=bool)
     for i, value in enumerate(uniques):
-        trusted = _read_dob(value, spec, today, day_first)
+        counted = _serial_parts(value) if serial else None
+        trusted: tuple[int, int, int, int] | _Parts | None
+        if counted is not None:
+            trusted = _dob_parts(counted, today)
+        else:
+            trusted = _read_dob(value, spec, today, day_first)
         if isinstance(trusted, tuple):
             year[i], month[i], day[i], quality[i] = trusted
         elif trusted is None:
@@ -190,6 +198,7 @@ def standardize_event_date(
     fmt: str | None = None,
     today: date | None = None,
     day_first: bool | None = None,
+    serial: bool | None = None,
 ) -> pd.DataFrame:
     """Encounter / referral dates as ISO strings: EVENT_DATE and `EVENT_DATE_INVALID`.
 
@@ -197,17 +206,18 @@ def standardize_event_date(
     record of when something happened, so 1 January is taken at its word. A value
     that is not a full calendar date (a year alone, "2019-03", "2019-00-00") cannot
     give an ISO date and is counted invalid. `today` only places two-digit years;
-    `day_first` is as for `standardize_dob`.
+    `day_first` and `serial` are as for `standardize_dob`.
     """
     today = today or date.today()
     spec = _parse_format(fmt)
     codes, uniques = _distinct_texts(values)
     day_first = _undeclared_order(spec, day_first, uniques)
+    serial = _undeclared_serial(spec, serial, uniques)
     n = len(uniques)
     iso = np.full(n + 1, None, dtype=object)
     invalid = np.zeros(n + 1, dtype=bool)
     for i, value in enumerate(uniques):
-        parts = _read(value, spec, today, day_first)
+        parts = (_serial_parts(value) if serial else None) or _read(value, spec, today, day_first)
         if parts is _NULL:
             continue
         text = _event_iso(parts) if parts is not None else None
@@ -484,6 +494,59 @@ def _undeclared_order(spec: _Format | None, day_first: bool | None, texts: list[
     if spec is not None:
         return False
     return written_day_first(texts) if day_first is None else day_first
+
+
+# Spreadsheet serial dates: days since 30 December 1899, what a date cell exported as a
+# number shows ("33000" is 6 May 1990). A five-digit number alone could be anything, so
+# a column is read this way only when nearly all its distinct values are such numbers
+# (1930 to 2049), and there are enough of them to say so.
+_EXCEL_EPOCH: Final = date(1899, 12, 30)
+_SERIAL: Final = re.compile(r"\d{5}")
+_SERIAL_RANGE: Final = (
+    (date(1930, 1, 1) - _EXCEL_EPOCH).days,
+    (date(2049, 12, 31) - _EXCEL_EPOCH).days,
+)
+_SERIAL_MIN_VALUES: Final = 20
+_SERIAL_SHARE: Final = 0.9
+
+
+def _undeclared_serial(spec: _Format | None, serial: bool | None, texts: list[str]) -> bool:
+    """Whether five-digit numbers read as serial dates (never with a declared format)."""
+    if spec is not None:
+        return False
+    return written_as_serials(texts) if serial is None else serial
+
+
+def column_serial(values: pd.Series) -> bool:
+    """`written_as_serials` of a raw column (any dtype, nulls)."""
+    return written_as_serials(_distinct_texts(values)[1])
+
+
+def written_as_serials(texts: Sequence[str]) -> bool:
+    """Whether a column's distinct values are spreadsheet serial dates: nearly all of them
+    five-digit numbers from 1930 to 2049, its written "no date" stand-ins aside."""
+    if len(texts) < _SERIAL_MIN_VALUES:
+        return False
+    low, high = _SERIAL_RANGE
+    serials = written = 0
+    for text in texts:
+        if not text or text in _NULL_TOKENS:
+            continue
+        number = whole_number_text(text)
+        serials += bool(_SERIAL.fullmatch(number)) and low <= int(number) <= high
+        written += 1
+        if written == _SERIAL_MIN_VALUES and serials < _SERIAL_SHARE * written:
+            return False  # the usual case, decided on the first values
+    return serials >= _SERIAL_MIN_VALUES and serials >= _SERIAL_SHARE * written
+
+
+def _serial_parts(text: str) -> _Parts | None:
+    """The date a spreadsheet serial number counts to; None for any other text."""
+    number = whole_number_text(text)
+    if not _SERIAL.fullmatch(number):
+        return None
+    counted = _EXCEL_EPOCH + timedelta(days=int(number))
+    return _Parts(counted.year, counted.month, counted.day)
 
 
 def column_day_first(values: pd.Series) -> bool:

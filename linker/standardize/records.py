@@ -186,12 +186,14 @@ def _standardize_person(
         fmt=dob_spec.format if dob_spec else None,
         estimated=values("dob_estimated"),
         day_first=dob_spec.day_first if dob_spec else None,
+        serial=dob_spec.serial if dob_spec else None,
     )
     event_spec = spec.get("event_date")
     event = standardize_event_date(
         _or_empty(values("event_date"), index),
         fmt=event_spec.format if event_spec else None,
         day_first=event_spec.day_first if event_spec else None,
+        serial=event_spec.serial if event_spec else None,
     )
     issues = FieldIssues(int(dob[INVALID_DOB].sum()), int(event[INVALID_EVENT_DATE].sum()))
     add(dob.drop(columns=[INVALID_DOB]))

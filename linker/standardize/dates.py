@@ -497,7 +497,7 @@ def _undeclared_order(spec: _Format | None, day_first: bool | None, texts: list[
 
 
 # Spreadsheet serial dates: days since 30 December 1899, what a date cell exported as a
-# number shows ("33000" is 6 May 1990). A five-digit number alone could be anything, so
+# number shows ("33000" is 7 May 1990). A five-digit number alone could be anything, so
 # a column is read this way only when nearly all its distinct values are such numbers
 # (1930 to 2049), and there are enough of them to say so.
 _EXCEL_EPOCH: Final = date(1899, 12, 30)

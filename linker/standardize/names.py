@@ -17,9 +17,9 @@ Rules (see tests/test_names.py for a case of each):
   that order, so a source that splits surnames and one that does not agree.
 * Remarks are no part of a name: text in brackets ("(MOTHER)", "[UAC]"), a quoted
   nickname ("PEPE"), and an alias after AKA / A.K.A. / ALIAS are dropped.
-* Placeholders for a missing name (FNU, NFN, LNU, NLN, NMN, UNKNOWN, DESCONOCIDO) are
-  no name; in an unmarked full name, a leading FNU makes the rest the family name and a
-  trailing LNU makes the rest the given and middle names.
+* Placeholders for a missing name (FNU, NFN, LNU, NLN, NMN, UNK, UNKNOWN, NONE,
+  DESCONOCIDO) are no name; in an unmarked full name, a leading FNU makes the rest the
+  family name and a trailing LNU makes the rest the given and middle names.
 * Given and middle columns are kept as written (normalized): "JUAN CARLOS" in the given
   column stays the given name; nothing moves between given and middle.
 * Per row, given / middle / family columns win; the full-name column is used only for

@@ -185,12 +185,22 @@ def is_text(value: str) -> bool:
     return True
 
 
-def standardize_query(record: Mapping[str, str | None]) -> dict[str, Any]:
+def standardize_query(
+    record: Mapping[str, str | None],
+    date_orders: Mapping[str, Mapping[str, bool]] | None = None,
+) -> dict[str, Any]:
     """The query's canonical record, standardized exactly as the batch standardizes an
-    extract (a one-row extract whose columns carry the canonical fields' names)."""
+    extract (a one-row extract whose columns carry the canonical fields' names).
+
+    A date such as "05/06/2015" reads as the record's source reads its dates when
+    `date_orders` (source -> date field -> day first, as a run keeps them) knows it:
+    a new HHS record then reads day first, as the HHS extract did. Otherwise one value
+    cannot tell, and it reads month first unless the day is past the 12th.
+    """
     given = {k: v for k, v in record.items() if v is not None}
     source_name = given.pop(C.SOURCE, None) or QUERY_SOURCE
     key = given.pop(C.RECORD_KEY, None) or "lookup"
+    day_first = (date_orders or {}).get(source_name, {})
     specs = []
     for name, value in given.items():
         if name == "cross_reference":
@@ -198,7 +208,7 @@ def standardize_query(record: Mapping[str, str | None]) -> dict[str, Any]:
             given[name] = cited_key
             specs.append(FieldSpec(name, (name,), source=cited_source))
         else:
-            specs.append(FieldSpec(name, (name,)))
+            specs.append(FieldSpec(name, (name,), day_first=day_first.get(name)))
     mapping = SourceMapping(
         name=source_name,
         path=Path("."),
@@ -214,6 +224,16 @@ def standardize_query(record: Mapping[str, str | None]) -> dict[str, Any]:
     standardized, _ = standardize_chunk(row, mapping)
     values = standardized.iloc[0].to_dict()
     return {k: (None if _missing(v) else v) for k, v in values.items()}
+
+
+def _date_orders(stored: dict[Any, Any]) -> dict[str, dict[str, bool]]:
+    """A run's stored date orders, keeping only well-formed entries (a hand-edited or
+    older store must not break every lookup)."""
+    return {
+        str(source): {str(f): order for f, order in fields.items() if isinstance(order, bool)}
+        for source, fields in stored.items()
+        if isinstance(fields, dict)
+    }
 
 
 def _missing(value: Any) -> bool:
@@ -254,6 +274,8 @@ class LookupIndex:
     comparisons: list[DomainComparison]
     records: int  # how many records the run holds (term-frequency denominator)
     tf_counts: dict[str, pd.Series] = field(default_factory=dict)  # value -> count
+    # source -> date field -> day first, as the run read each extract's dates
+    date_orders: dict[str, dict[str, bool]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, session: Session, run_id: int) -> LookupIndex:
@@ -276,7 +298,15 @@ class LookupIndex:
                 tf_counts[column] = _json_value_counts(
                     session, run_id, dialect, column, TF_FROM_JSON[column]
                 )
-        return cls(run_id, model, comparisons, int(total), tf_counts)
+        orders = (run.settings or {}).get("date_orders")
+        return cls(
+            run_id,
+            model,
+            comparisons,
+            int(total),
+            tf_counts,
+            _date_orders(orders) if isinstance(orders, dict) else {},
+        )
 
     def match(self, session: Session, record: Mapping[str, Any], k: int = 10) -> list[Candidate]:
         """The k entities most likely to hold the person in `record`, best first (each
@@ -291,7 +321,7 @@ class LookupIndex:
         """Every candidate record scored against `record`, best first: keys, entity,
         MATCH_WEIGHT, MATCH_PROBABILITY, CONTRADICTION, the gamma and `bf_` (log2
         contribution) of each comparison, and the keys that found it (FOUND_BY)."""
-        query = standardize_query(check_query(record))
+        query = standardize_query(check_query(record), self.date_orders)
         keys = usable_keys(query)
         if not keys:
             raise DataContractError(

@@ -118,6 +118,9 @@ class ReconcileResult:
     rejects: pd.DataFrame
     features: RecordFeatures
     all_weights: np.ndarray  # match weight of every compared pair (float32), for the report
+    # Source -> date field -> read day first: how a new record of that source reads its
+    # dates (summary.json, the store; `linker.lookup`).
+    date_orders: dict[str, dict[str, bool]] = field(default_factory=dict)
 
 
 def peak_memory_mb() -> float:
@@ -239,6 +242,7 @@ def reconcile(
         settings=settings,
         rejects=rejects,
         rejected_rows=summary.rejects,
+        date_orders=summary.date_orders,
         seconds=seconds,
         warnings=warnings,
         progress=progress,
@@ -270,6 +274,7 @@ def link_scored_pairs(
     seconds: dict[str, float],
     warnings: list[str],
     progress: Progress | None = None,
+    date_orders: dict[str, dict[str, bool]] | None = None,
 ) -> ReconcileResult:
     """Cluster, recover A-numbers, queue for review and count: the end of every engine.
 
@@ -335,6 +340,7 @@ def link_scored_pairs(
         rejects=rejects,
         features=features,
         all_weights=all_weights,
+        date_orders=dict(date_orders or {}),
     )
 
 
@@ -456,7 +462,8 @@ def write_outputs(
     """entities.csv, pairs.parquet, review_queue.csv, model.json, rejects.csv, report.html,
     and records.parquet when the run streamed the standardized records to `records_path`.
     summary.json keeps `agencies` (source -> "cbp" / "ice" / "hhs") for the family flags
-    read from the run later (`linker.family.load_family`, the store).
+    read from the run later (`linker.family.load_family`, the store), and `date_orders`
+    (source -> date field -> day first) for the lookup of one new record.
 
     `started` (a `time.perf_counter()` reading, default now) is when the output work
     began; the time since goes into stage_seconds as OUTPUTS_STAGE, in summary.json too.
@@ -485,6 +492,7 @@ def write_outputs(
             "counts": {**result.counts, **family_counts},
             "warnings": result.warnings,
             "agencies": dict(agencies or {}),
+            "date_orders": result.date_orders,
         }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         if report_html is not None:

@@ -100,8 +100,11 @@ def _schemas() -> dict[str, Any]:
             "type": "object",
             "description": (
                 "One person's canonical fields, as a mapping names them; standardized "
-                "like an extract. Dates are best given as YYYY-MM-DD; cross_reference "
-                "reads '<source>:<record_key>'. At least one matching field must be "
+                "like an extract. Dates are best given as YYYY-MM-DD; a date such as "
+                "05/06/2015 reads as the run read the extract of the record's `source` "
+                "(day first for a source whose dates were), else month first. "
+                "cross_reference reads '<source>:<record_key>'. At least one matching "
+                "field must be "
                 "usable after standardizing (an A-number, a document or person id, a "
                 "phone, an address, a full date of birth, or a given and a family name), "
                 "else 422."

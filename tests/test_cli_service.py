@@ -199,6 +199,23 @@ def test_reconcile_with_db_records_each_source_agency(
         assert run is not None and run.settings["agencies"] == agencies
 
 
+def test_reconcile_with_db_records_how_each_source_wrote_its_dates(
+    first_run: dict[str, Path], store_copy: str
+) -> None:
+    # A lookup of one new record of a source reads "05/06/2015" as the run read its
+    # extract: the sample's HHS extract writes day first, CBP's and ICE's do not.
+    orders = {
+        "cbp": {"dob": False, "event_date": False},
+        "ice": {"dob": False, "event_date": False},
+        "hhs": {"dob": True, "event_date": True},
+    }
+    summary = json.loads((first_run["work"] / "run1" / "summary.json").read_text())
+    assert summary["date_orders"] == orders
+    with Store.open(store_copy).session() as session:
+        run = latest_run(session)
+        assert run is not None and run.settings["date_orders"] == orders
+
+
 def _entities(run_dir: Path) -> dict[tuple[str, str], str]:
     frame = pd.read_csv(run_dir / "entities.csv", dtype=str, keep_default_na=False)
     return dict(

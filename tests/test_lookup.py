@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from linker import columns as C
+from linker.comparisons import REGISTRY
 from linker.errors import DataContractError
 from linker.features import FAMILY_SORTED, derive_columns
 from linker.lookup import (
@@ -292,3 +293,38 @@ def test_run_frequencies_are_counted_in_the_database(
 def _first_named(records: pd.DataFrame) -> dict[str, Any]:
     row = records[records[C.DOB].notna() & records[C.FAMILY_NAME_1].notna()].iloc[0]
     return {k: (None if pd.isna(v) else v) for k, v in row.items() if k in C.RECORD_COLUMNS}
+
+
+def test_a_record_of_a_source_reads_its_dates_as_that_extract_did(store: Store, index: LookupIndex):
+    """The sample's HHS extract writes dates day first, CBP's month first: the run keeps
+    that, and a new HHS record's "05/06/2015" is 5 June, scored as the same date of birth
+    as its stored copy, where a CBP record's, or one naming no source, reads 6 May."""
+    assert index.date_orders["hhs"]["dob"] is True
+    assert index.date_orders["cbp"]["dob"] is False
+    hhs = _stored(store, (Record.source == "hhs") & Record.dob.is_not(None), 300)
+    ambiguous = [
+        r
+        for r in hhs
+        if r.standardized_values()[C.DOB_QUALITY] == "full"
+        and int(r.dob[8:]) <= 12
+        and r.dob[8:] != r.dob[5:7]
+    ][:8]
+    assert len(ambiguous) >= 5
+    dob_level = REGISTRY["dob"].spec
+    with store.session() as session:
+        for record in ambiguous:
+            query = canonical_input(record.standardized_values())
+            year, month, day = query["dob"].split("-")
+            query["dob"] = f"{day}/{month}/{year}"  # as the HHS extract writes it
+            levels = {}
+            for source in ("hhs", "cbp", None):
+                asked = {k: v for k, v in query.items() if k != C.SOURCE}
+                if source is not None:
+                    asked[C.SOURCE] = source
+                scored = index.score_records(session, asked)
+                own = scored[
+                    (scored[C.SOURCE] == "hhs") & (scored[C.RECORD_KEY] == record.record_key)
+                ]
+                assert len(own) == 1
+                levels[source] = dob_level.label_of(int(own["gamma_dob"].iloc[0]))
+            assert levels == {"hhs": "exact", "cbp": "day_month_swapped", None: "day_month_swapped"}

@@ -37,6 +37,7 @@ from linker.spark import SparkEngineError, SparkSettings, reconcile_on_spark
 from linker.spark.session import spark_session, to_pandas
 from linker.spark.standardize import standardize_on_spark
 from linker.standardize import run
+from linker.standardize.date_order import date_orders, settle_date_orders
 
 pytest.importorskip("pyspark")
 
@@ -121,6 +122,7 @@ def test_spark_engine_gives_the_local_entities(spark: object, sample: Path) -> N
     assert len(same) == len(local.entities) == len(distributed.entities)
     assert (same[f"{C.ENTITY_ID}_local"] == same[f"{C.ENTITY_ID}_spark"]).all()
     _assert_same_result(local, distributed)
+    assert distributed.date_orders == local.date_orders and local.date_orders["hhs"]["dob"]
 
 
 def test_spark_reads_undeclared_date_columns_as_the_local_engine(
@@ -147,6 +149,9 @@ def test_spark_reads_undeclared_date_columns_as_the_local_engine(
     records = pd.concat([frame for frame, _ in local], ignore_index=True)
     assert read[C.DOB].tolist() == records[C.DOB].tolist()
     assert read[C.EVENT_DATE].tolist() == records[C.EVENT_DATE].tolist()
+    # and the run keeps the order for a lookup of one new record, as the local one does
+    assert distributed.date_orders["hhs"]["dob"] is True
+    assert distributed.date_orders == date_orders(settle_date_orders(mapping))
 
 
 def _reconcile_args(sample: Path, out: Path, master: str) -> list[str]:

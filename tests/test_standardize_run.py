@@ -29,7 +29,7 @@ from linker import columns as C
 from linker.ingest import iter_chunks
 from linker.mapping import Mapping, load_mapping
 from linker.standardize import pipeline, run, shared_tables
-from linker.standardize.date_order import settle_date_orders
+from linker.standardize.date_order import date_orders, settle_date_orders
 from linker.standardize.records import RECORD_DTYPES, FieldIssues, standardize_chunk
 from linker.standardize.run import iter_standardized, record_schema, standardize_mapping
 
@@ -412,6 +412,53 @@ key = "K"
         assert primary[C.DOB].iloc[0] == "1964-02-17"
         sponsors = records[records[C.ROLE] == "sponsor"]
         assert set(sponsors[C.DOB]) == {"1970-03-04"}  # the declared month-first order
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ('dob = "DOB"', {"hhs": {"dob": True}}),  # settled from 17/02/1964
+        ('dob = { column = "DOB", format = "%d/%m/%Y" }', {"hhs": {"dob": True}}),
+        ('dob = { column = "DOB", format = "%m/%d/%Y" }', {"hhs": {"dob": False}}),
+        ('dob = { column = "DOB", format = "%Y-%m-%d" }', {"hhs": {"dob": False}}),
+        ('dob = { column = "DOB", format = "%Y" }', {}),  # nothing to order
+        (
+            'dob = "DOB"\n  event_date = { column = "SEEN", format = "%d.%m.%Y" }',
+            {"hhs": {"dob": True, "event_date": True}},
+        ),
+    ],
+)
+def test_the_summary_says_how_each_source_read_its_dates(
+    tmp_path: Path, fields: str, expected: dict[str, dict[str, bool]]
+) -> None:
+    """What a lookup of one new record of the source follows: declared by the format,
+    else settled from the values; the related persons' own dates do not count."""
+    rows = ["K,NAME,DOB,SEEN,SPONSOR_DOB", "1,ANA LOPEZ,17/02/1964,03.04.2020,03/04/1970"]
+    rows += ["2,ANA LOPEZ,05/08/2010,03.04.2020,03/04/1970"]
+    (tmp_path / "hhs.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "m.toml").write_text(
+        f"""
+[[sources]]
+name = "hhs"
+path = "hhs.csv"
+key = "K"
+  [sources.fields]
+  full_name = "NAME"
+  {fields}
+  [[sources.related]]
+  role = "sponsor"
+  relation = "sponsor_of"
+    [sources.related.fields]
+    full_name = "NAME"
+    dob = {{ column = "SPONSOR_DOB", format = "%m/%d/%Y" }}
+""",
+        encoding="utf-8",
+    )
+    mapping = load_mapping(tmp_path / "m.toml")
+    assert date_orders(settle_date_orders(mapping)) == expected
+    _, _, summary = standardize_mapping(mapping)
+    assert summary.date_orders == expected
+    assert [s["day_first"] for s in summary.to_dict()["sources"]] == [expected.get("hhs", {})]
 
 
 def test_a_column_of_spreadsheet_serial_dates_is_read_so_in_every_chunk(tmp_path: Path) -> None:

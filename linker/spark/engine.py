@@ -182,6 +182,7 @@ def _reconcile(
         settings=settings,
         rejects=standardized.rejects,
         rejected_rows=standardized.rejected_rows,
+        date_orders=standardized.date_orders,
         seconds=seconds,
         warnings=warnings,
         progress=progress,

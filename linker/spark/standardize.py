@@ -30,7 +30,7 @@ from linker.ingest import DEFAULT_CHUNK_ROWS, Reject, check_mapping_files, iter_
 from linker.ingest import rejects_frame as to_rejects_frame
 from linker.mapping import Mapping, SourceMapping
 from linker.spark.session import to_pandas
-from linker.standardize.date_order import settle_date_orders
+from linker.standardize.date_order import date_orders, settle_date_orders
 from linker.standardize.records import RECORD_DTYPES, standardize_chunk
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ class StandardizedOnSpark:
     records: DataFrame  # every RECORD_COLUMNS column, RECORD_ID set
     rejects: pd.DataFrame
     rejected_rows: int
+    date_orders: dict[str, dict[str, bool]]  # as `StandardizeSummary.date_orders`
 
 
 def spark_type(dtype: str) -> DataType:
@@ -174,5 +175,8 @@ def standardize_on_spark(
     numbered.count()
     standardized.unpersist()
     return StandardizedOnSpark(
-        records=numbered, rejects=to_rejects_frame(rejects), rejected_rows=len(rejects)
+        records=numbered,
+        rejects=to_rejects_frame(rejects),
+        rejected_rows=len(rejects),
+        date_orders=date_orders(mapping),
     )

@@ -35,6 +35,31 @@ def settle_date_orders(mapping: Mapping, *, sample_rows: int = SAMPLE_ROWS) -> M
     )
 
 
+def date_orders(mapping: Mapping) -> dict[str, dict[str, bool]]:
+    """Per source, whether each date field of its primary person reads day first:
+    declared by the field's format ("%d/%m/%Y"), or settled from its values (call on a
+    settled mapping). A field with no telling (no format, or a format without both a
+    numeric day and month) is left out.
+
+    Kept with a run so that one new record said to come from a source (the service's
+    lookup) reads "05/06/2015" as that source's extract does.
+    """
+    orders: dict[str, dict[str, bool]] = {}
+    for source in mapping.sources:
+        fields = {f.name: _reads_day_first(f) for f in source.fields if f.name in DATE_FIELDS}
+        known = {name: order for name, order in fields.items() if order is not None}
+        if known:
+            orders[source.name] = known
+    return orders
+
+
+def _reads_day_first(spec: FieldSpec) -> bool | None:
+    if spec.format is None:
+        return spec.day_first
+    day, month = spec.format.find("%d"), spec.format.find("%m")
+    return None if day < 0 or month < 0 else day < month
+
+
 def _open(fields: tuple[FieldSpec, ...]) -> bool:
     return any(_undecided(f) for f in fields)
 

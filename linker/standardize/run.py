@@ -38,7 +38,7 @@ from linker.ingest import DEFAULT_CHUNK_ROWS, Reject, check_mapping_files
 from linker.ingest import rejects_frame as _rejects_frame
 from linker.mapping import Mapping, SourceMapping
 from linker.standardize.addresses import parse_in_this_process
-from linker.standardize.date_order import settle_date_orders
+from linker.standardize.date_order import date_orders, settle_date_orders
 from linker.standardize.pipeline import Stage, Tasks, record_schema
 from linker.standardize.records import FieldIssues
 from linker.standardize.shared_tables import spill_directory
@@ -86,6 +86,8 @@ class SourceSummary:
     dob_invalid: int = 0
     event_date_invalid: int = 0
     present: dict[str, int] = field(default_factory=dict)
+    # Date field -> read day first, as declared or settled (`date_order.date_orders`).
+    day_first: dict[str, bool] = field(default_factory=dict)
 
     def missing_share(self) -> dict[str, float]:
         if not self.persons:
@@ -115,6 +117,11 @@ class StandardizeSummary:
     @property
     def rejects(self) -> int:
         return sum(s.rejects for s in self.sources)
+
+    @property
+    def date_orders(self) -> dict[str, dict[str, bool]]:
+        """Source -> date field -> read day first (the sources that tell)."""
+        return {s.source: dict(s.day_first) for s in self.sources if s.day_first}
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -190,6 +197,7 @@ def _iter_tables(
     """`iter_standardized` with the records as Arrow tables, as the workers send them."""
     check_mapping_files(mapping)
     mapping = settle_date_orders(mapping)  # one day/month order per undeclared date column
+    orders = date_orders(mapping)
     size = sum(s.path.stat().st_size for s in mapping.sources)
     workers = workers if workers is not None else (os.cpu_count() or 1)
     pool = _process_pool(workers) if workers > 1 and size >= parallel_min_bytes else None
@@ -204,7 +212,9 @@ def _iter_tables(
             if summaries:
                 _check_not_empty(sources[len(summaries) - 1], summaries[-1])
             source = sources[len(summaries)]
-            summaries.append(SourceSummary(source.name, str(source.path)))
+            summaries.append(
+                SourceSummary(source.name, str(source.path), day_first=orders.get(source.name, {}))
+            )
             if summary is not None:
                 summary.sources.append(summaries[-1])
         return summaries[index]

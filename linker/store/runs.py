@@ -223,8 +223,11 @@ def persist_run(
 ) -> int:
     """Write one run (records with raw rows, kept pairs with explanations, entities,
     relations) and make it the latest; older runs beyond `keep_runs` are removed.
-    Decisions, users and the audit log are never touched. Returns the run id."""
-    settings = settings or {}
+    Decisions, users and the audit log are never touched. Returns the run id.
+
+    The run's settings keep how it read each source's dates (`date_orders`), which the
+    lookup of one new record of that source follows."""
+    settings = {"date_orders": result.date_orders, **(settings or {})}
     band_low = float(settings.get("review_band", (0.2, 0.95))[0])
     threshold = float(settings.get("threshold", 0.5))
     pairs = _pairs_to_keep(result, min(band_low, threshold))

@@ -13,13 +13,17 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 from linker import columns as C
 from linker.errors import ConfigError
 
 FileFormat = Literal["csv", "parquet"]
 CountryCodes = Literal["iso", "fips"]
+# How a sex column writes its values: letters and words (M / F, Male, Femenino), ISO/IEC
+# 5218 digits (1 male, 2 female, 0 and 9 unknown), or Spanish initials (H hombre, M mujer).
+SexCodes = Literal["letters", "iso5218", "spanish"]
+SEX_CODES: tuple[str, ...] = get_args(SexCodes)
 
 # Relations a related person on a row can have to the row's primary person.
 RELATION_KINDS: tuple[str, ...] = (
@@ -59,12 +63,15 @@ class FieldSpec:
     separator: str = " "
     format: str | None = None  # strftime, dates only
     # Dates without a format: whether 05/08/2010 is 5 August. None until the extract is
-    # read (`linker.standardize.date_order`), never written in a mapping file.
+    # read (`linker.standardize.settle`), never written in a mapping file.
     day_first: bool | None = None
     # Dates without a format: whether the column holds spreadsheet serial numbers ("33000"
     # for 7 May 1990). Settled with `day_first`, never written in a mapping file.
     serial: bool | None = None
     codes: CountryCodes = "iso"  # country only
+    # Sex only: declared (`codes = "iso5218"`), else settled from the extract's values
+    # like `day_first`; None until then.
+    sex_codes: SexCodes | None = None
     source: str | None = None  # cross_reference only: the source the value names
 
 
@@ -343,10 +350,16 @@ def _parse_spec(name: str, spec: Any, where: str, problems: list[str]) -> FieldS
             if problem:
                 problems.append(f"{where} bad date format {fmt!r}: {problem}")
     codes = spec.get("codes", "iso")
-    if codes not in ("iso", "fips"):
+    sex_codes = None
+    if name == "sex" and "codes" in spec:
+        sex_codes = codes
+        codes = "iso"
+        if sex_codes not in SEX_CODES:
+            problems.append(f"{where} codes must be one of {', '.join(SEX_CODES)} for sex")
+    elif codes not in ("iso", "fips"):
         problems.append(f"{where} codes must be 'iso' or 'fips' (got {codes!r})")
     elif "codes" in spec and name != "country":
-        problems.append(f"{where} codes applies only to country")
+        problems.append(f"{where} codes applies only to country and sex")
     source = spec.get("source")
     if name == "cross_reference" and not isinstance(source, str):
         problems.append(
@@ -366,6 +379,7 @@ def _parse_spec(name: str, spec: Any, where: str, problems: list[str]) -> FieldS
         separator=separator,
         format=fmt,
         codes=codes,
+        sex_codes=sex_codes,
         source=source,
     )
 

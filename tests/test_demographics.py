@@ -15,6 +15,7 @@ from linker.standardize.demographics import (
     FIPS_TO_ISO,
     RELATIONSHIPS,
     SPANISH_COUNTRY_NAMES,
+    column_sex_codes,
     standardize_countries,
     standardize_relationship,
     standardize_sex,
@@ -45,6 +46,49 @@ def one(func: Callable[..., pd.Series], value: object, **kwargs: object) -> obje
 )
 def test_sex_cases(raw: object, expected: str | None) -> None:
     assert one(standardize_sex, raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("codes", "raw", "expected"),
+    [
+        ("iso5218", "1", "M"),
+        ("iso5218", " 2 ", "F"),
+        ("iso5218", "0", None),  # not known
+        ("iso5218", "9", None),  # not applicable
+        ("iso5218", "3", None),
+        ("iso5218", "Female", "F"),  # a word still reads in a column of digits
+        ("spanish", "H", "M"),  # hombre
+        ("spanish", "m", "F"),  # mujer
+        ("spanish", "Masculino", "M"),
+        ("spanish", "F", "F"),
+        ("letters", "M", "M"),
+        ("letters", "1", None),
+        ("letters", "H", None),  # hombre or hembra: no telling
+    ],
+)
+def test_sex_code_sets(codes: str, raw: str, expected: str | None) -> None:
+    assert one(standardize_sex, raw, codes=codes) == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["M", "F", "M", None], "letters"),
+        (["Male", "Female", "Unknown"], "letters"),
+        (["1", "2", "9", "1", None], "iso5218"),
+        (["1", "2", "0", "U"], "iso5218"),
+        (["2", "1", "M", "F"], "iso5218"),  # digits and letters mixed: both read
+        (["1", "1"], "letters"),  # one code alone says nothing
+        (["1", "2", "3"], "letters"),  # not ISO 5218's codes
+        (["H", "M", "H"], "spanish"),
+        (["h", "m", "Hombre"], "spanish"),
+        (["H", "M", "F"], "letters"),  # an F: M is male, H a stray
+        (["M", "M"], "letters"),  # without an H, M stays male
+        ([], "letters"),
+    ],
+)
+def test_a_sex_column_s_codes_come_from_its_values(values: list[str | None], expected: str) -> None:
+    assert column_sex_codes(pd.Series(values, dtype=object)) == expected
 
 
 # --- country ------------------------------------------------------------------------------
@@ -226,6 +270,9 @@ def test_never_raise_keep_index_and_stay_in_vocabulary(values: list[str | None])
     iso = {c.alpha_2 for c in pycountry.countries} | {"XK"}
     assert set(outs[1].dropna()) <= iso and set(outs[2].dropna()) <= iso
     assert set(outs[3].dropna()) <= set(RELATIONSHIPS)
+    for codes in ("letters", "iso5218", "spanish", column_sex_codes(series)):
+        sex = standardize_sex(series, codes=codes)
+        assert sex.index.equals(index) and set(sex.dropna()) <= {"M", "F"}
 
 
 @given(texts)

@@ -181,6 +181,8 @@ def test_a_one_column_header_without_another_delimiter_gets_no_hint(tmp_path: Pa
         ('sex = { column = "S", format = "%Y" }', "format applies only to dates"),
         ('dob = { column = "B", format = "%m/%d" }', "has no year"),
         ('country = { column = "C", codes = "iso3" }', "codes must be 'iso' or 'fips'"),
+        ('sex = { column = "S", codes = "fips" }', "codes must be one of letters, iso5218"),
+        ('phone = { column = "P", codes = "iso" }', "codes applies only to country and sex"),
         ('family_name_1 = "L1"', "maps full_name and separate name fields"),
         ("phone = 5", "must be a column name"),
         ("address = []", "must name one or more columns"),

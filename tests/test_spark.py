@@ -37,7 +37,7 @@ from linker.spark import SparkEngineError, SparkSettings, reconcile_on_spark
 from linker.spark.session import spark_session, to_pandas
 from linker.spark.standardize import standardize_on_spark
 from linker.standardize import run
-from linker.standardize.date_order import date_orders, settle_date_orders
+from linker.standardize.settle import date_orders, settle_readings
 
 pytest.importorskip("pyspark")
 
@@ -151,7 +151,7 @@ def test_spark_reads_undeclared_date_columns_as_the_local_engine(
     assert read[C.EVENT_DATE].tolist() == records[C.EVENT_DATE].tolist()
     # and the run keeps the order for a lookup of one new record, as the local one does
     assert distributed.date_orders["hhs"]["dob"] is True
-    assert distributed.date_orders == date_orders(settle_date_orders(mapping))
+    assert distributed.date_orders == date_orders(settle_readings(mapping))
 
 
 def _reconcile_args(sample: Path, out: Path, master: str) -> list[str]:

@@ -29,9 +29,9 @@ from linker import columns as C
 from linker.ingest import iter_chunks
 from linker.mapping import Mapping, load_mapping
 from linker.standardize import pipeline, run, shared_tables
-from linker.standardize.date_order import date_orders, settle_date_orders
 from linker.standardize.records import RECORD_DTYPES, FieldIssues, standardize_chunk
 from linker.standardize.run import iter_standardized, record_schema, standardize_mapping
+from linker.standardize.settle import date_orders, settle_readings
 
 MAPPING = """
 [[sources]]
@@ -124,7 +124,7 @@ def mapping(tmp_path_factory: pytest.TempPathFactory) -> Mapping:
 def one_process_reading(mapping: Mapping, chunk_rows: int):
     """Records, rejects and issues of the plain reading, the pipeline's oracle."""
     frames, rejects, issues = [], [], []
-    for source in settle_date_orders(mapping).sources:
+    for source in settle_readings(mapping).sources:
         found = FieldIssues()
         for chunk in iter_chunks(source, chunk_rows=chunk_rows):
             rejects.extend(chunk.rejects)
@@ -402,7 +402,7 @@ key = "K"
         encoding="utf-8",
     )
     mapping = load_mapping(tmp_path / "m.toml")
-    settled = settle_date_orders(mapping).sources[0]
+    settled = settle_readings(mapping).sources[0]
     assert settled.field("dob").day_first is True
     assert settled.related[0].field("dob").day_first is None  # declared: not needed
     for workers in (1, 2):
@@ -412,6 +412,32 @@ key = "K"
         assert primary[C.DOB].iloc[0] == "1964-02-17"
         sponsors = records[records[C.ROLE] == "sponsor"]
         assert set(sponsors[C.DOB]) == {"1970-03-04"}  # the declared month-first order
+
+
+@pytest.mark.parametrize(
+    ("sex", "expected"),
+    [
+        ('"SEX"', ["M", "F", "M", "F", "F"]),  # settled: H and M, no F, so M is mujer
+        ('{ column = "SEX", codes = "letters" }', [None, "M", None, "M", "M"]),  # declared
+    ],
+)
+def test_a_sex_column_s_codes_are_the_extracts_in_every_chunk(
+    tmp_path: Path, sex: str, expected: list[str | None]
+) -> None:
+    """A Mexican-style H/M column: its first rows settle that "M" is mujer, so a last
+    chunk holding only "M" reads it so too, in one process and in workers alike."""
+    rows = ["K,NAME,SEX", "1,ANA LOPEZ,H", "2,ANA LOPEZ,M", "3,ANA LOPEZ,H"]
+    rows += ["4,ANA LOPEZ,M", "5,ANA LOPEZ,M"]
+    (tmp_path / "cbp.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "m.toml").write_text(
+        f'[[sources]]\nname = "cbp"\npath = "cbp.csv"\nkey = "K"\n'
+        f'  [sources.fields]\n  full_name = "NAME"\n  sex = {sex}\n',
+        encoding="utf-8",
+    )
+    mapping = load_mapping(tmp_path / "m.toml")
+    for workers in (1, 2):
+        records, _, _ = run_stage(mapping, 2, workers)  # the last chunk is row 5 alone
+        assert records[C.SEX].tolist() == expected
 
 
 @pytest.mark.parametrize(
@@ -455,7 +481,7 @@ key = "K"
         encoding="utf-8",
     )
     mapping = load_mapping(tmp_path / "m.toml")
-    assert date_orders(settle_date_orders(mapping)) == expected
+    assert date_orders(settle_readings(mapping)) == expected
     _, _, summary = standardize_mapping(mapping)
     assert summary.date_orders == expected
     assert [s["day_first"] for s in summary.to_dict()["sources"]] == [expected.get("hhs", {})]
@@ -484,7 +510,7 @@ key = "K"
         encoding="utf-8",
     )
     mapping = load_mapping(tmp_path / "m.toml")
-    assert settle_date_orders(mapping).sources[0].field("dob").serial is True
+    assert settle_readings(mapping).sources[0].field("dob").serial is True
     for workers in (1, 2):
         records, _, _ = run_stage(mapping, 23, workers)  # the last chunk: two rows
         placeholder = [(d.month, d.day) == (1, 1) for d in born]  # 1 January: year only

@@ -30,8 +30,8 @@ from linker.ingest import DEFAULT_CHUNK_ROWS, Reject, check_mapping_files, iter_
 from linker.ingest import rejects_frame as to_rejects_frame
 from linker.mapping import Mapping, SourceMapping
 from linker.spark.session import to_pandas
-from linker.standardize.date_order import date_orders, settle_date_orders
 from linker.standardize.records import RECORD_DTYPES, standardize_chunk
+from linker.standardize.settle import date_orders, settle_readings
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -119,7 +119,7 @@ def standardize_on_spark(
     check_mapping_files(mapping)
     # Each undeclared date column's day/month order and serial reading, from its first
     # rows, as the local engine settles them: every partition then reads it alike.
-    mapping = settle_date_orders(mapping)
+    mapping = settle_readings(mapping)
     order_fields = [T.StructField(c, T.IntegerType()) for c in _ORDER] + [
         T.StructField(POSITION, T.IntegerType())
     ]

@@ -23,6 +23,7 @@ import pycountry
 from unidecode import unidecode
 
 from linker.errors import ConfigError
+from linker.mapping import SexCodes
 from linker.standardize.text import map_unique
 
 Sex = Literal["M", "F"]
@@ -61,13 +62,43 @@ _SEX: Final[dict[str, Sex]] = {
 }  # fmt: skip
 
 
-def standardize_sex(values: pd.Series) -> pd.Series:
-    """Sex as "M", "F" or null; unknown codes ("U", "X", "UNKNOWN", "DESCONOCIDO") are null."""
-    return pd.Series(
-        map_unique(values, lambda text: _SEX.get(_normalize(text))),
-        index=values.index,
-        dtype=object,
-    )
+_UNKNOWN_SEX: Final = frozenset({"U", "X", "UNK", "UNKNOWN", "DESCONOCIDO", "NA", "N A"})
+
+# What single codes mean in the other code sets; words and the rest read as letters.
+_SEX_CODE_SETS: Final[dict[SexCodes, dict[str, Sex | None]]] = {
+    "letters": {},
+    "iso5218": {"1": "M", "2": "F", "0": None, "9": None},
+    "spanish": {"H": "M", "M": "F"},
+}
+
+
+def standardize_sex(values: pd.Series, codes: SexCodes | None = None) -> pd.Series:
+    """Sex as "M", "F" or null; unknown codes ("U", "X", "UNKNOWN", "DESCONOCIDO") are null.
+
+    `codes` is how the column writes it (`linker.mapping.SexCodes`; default letters):
+    in "iso5218" 1 and 2 are male and female, in "spanish" H is hombre and M mujer.
+    """
+    table = _SEX_CODE_SETS[codes or "letters"]
+
+    def read(text: str) -> Sex | None:
+        key = _normalize(text)
+        return table[key] if key in table else _SEX.get(key)
+
+    return pd.Series(map_unique(values, read), index=values.index, dtype=object)
+
+
+def column_sex_codes(values: pd.Series) -> SexCodes:
+    """How a sex column writes it, from its values (settled per extract, as a date
+    column's order is): ISO/IEC 5218 when its codes are digits and both 1 and 2 occur;
+    Spanish initials when H and M occur and F never does (a column holding "H" reads
+    "M" as mujer); letters otherwise, "M" being male."""
+    present = {_normalize(str(v)) for v in pd.unique(values.dropna())}
+    present.discard("")
+    if {"1", "2"} <= present and present - set(_SEX) - _UNKNOWN_SEX <= {"0", "1", "2", "9"}:
+        return "iso5218"
+    if {"H", "M"} <= present and "F" not in present:
+        return "spanish"
+    return "letters"
 
 
 # --- country --------------------------------------------------------------------------

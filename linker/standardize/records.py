@@ -198,7 +198,12 @@ def _standardize_person(
     issues = FieldIssues(int(dob[INVALID_DOB].sum()), int(event[INVALID_EVENT_DATE].sum()))
     add(dob.drop(columns=[INVALID_DOB]))
     add(event[[C.EVENT_DATE]])
-    out[C.SEX] = _array(standardize_sex(_or_empty(values("sex"), index)))
+    sex_spec = spec.get("sex")
+    out[C.SEX] = _array(
+        standardize_sex(
+            _or_empty(values("sex"), index), codes=sex_spec.sex_codes if sex_spec else None
+        )
+    )
     country_spec = spec.get("country")
     out[C.COUNTRY] = _array(
         standardize_countries(

@@ -38,9 +38,9 @@ from linker.ingest import DEFAULT_CHUNK_ROWS, Reject, check_mapping_files
 from linker.ingest import rejects_frame as _rejects_frame
 from linker.mapping import Mapping, SourceMapping
 from linker.standardize.addresses import parse_in_this_process
-from linker.standardize.date_order import date_orders, settle_date_orders
 from linker.standardize.pipeline import Stage, Tasks, record_schema
 from linker.standardize.records import FieldIssues
+from linker.standardize.settle import date_orders, settle_readings
 from linker.standardize.shared_tables import spill_directory
 from linker.standardize.text import sorted_codes
 
@@ -196,7 +196,7 @@ def _iter_tables(
 ) -> Iterator[tuple[pa.Table, list[Reject]]]:
     """`iter_standardized` with the records as Arrow tables, as the workers send them."""
     check_mapping_files(mapping)
-    mapping = settle_date_orders(mapping)  # one day/month order per undeclared date column
+    mapping = settle_readings(mapping)  # one day/month order per undeclared date column
     orders = date_orders(mapping)
     size = sum(s.path.stat().st_size for s in mapping.sources)
     workers = workers if workers is not None else (os.cpu_count() or 1)

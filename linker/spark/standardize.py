@@ -117,8 +117,9 @@ def standardize_on_spark(
     from pyspark.sql import types as T
 
     check_mapping_files(mapping)
-    # Each undeclared date column's day/month order and serial reading, from its first
-    # rows, as the local engine settles them: every partition then reads it alike.
+    # Each undeclared date column's day/month order and serial reading, and each sex
+    # column's codes, from its first rows, as the local engine settles them: every
+    # partition then reads them alike.
     mapping = settle_readings(mapping)
     order_fields = [T.StructField(c, T.IntegerType()) for c in _ORDER] + [
         T.StructField(POSITION, T.IntegerType())

@@ -196,7 +196,7 @@ def _iter_tables(
 ) -> Iterator[tuple[pa.Table, list[Reject]]]:
     """`iter_standardized` with the records as Arrow tables, as the workers send them."""
     check_mapping_files(mapping)
-    mapping = settle_readings(mapping)  # one day/month order per undeclared date column
+    mapping = settle_readings(mapping)  # undeclared date orders and sex codes, per extract
     orders = date_orders(mapping)
     size = sum(s.path.stat().st_size for s in mapping.sources)
     workers = workers if workers is not None else (os.cpu_count() or 1)

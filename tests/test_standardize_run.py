@@ -375,6 +375,31 @@ def test_records_frame_categories_are_astype_category(mapping: Mapping, threads:
     pd.testing.assert_frame_equal(made[plain], records[plain])
 
 
+def _referrals_with_sponsor(tmp_path: Path, rows: list[str], fields: str) -> Mapping:
+    """An HHS-like extract of `rows` (columns K, NAME, SPONSOR_DOB and what `fields`
+    maps), the child's fields as `fields` says, the sponsor's birth date month first."""
+    (tmp_path / "hhs.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "m.toml").write_text(
+        f"""
+[[sources]]
+name = "hhs"
+path = "hhs.csv"
+key = "K"
+  [sources.fields]
+  full_name = "NAME"
+  {fields}
+  [[sources.related]]
+  role = "sponsor"
+  relation = "sponsor_of"
+    [sources.related.fields]
+    full_name = "NAME"
+    dob = {{ column = "SPONSOR_DOB", format = "%m/%d/%Y" }}
+""",
+        encoding="utf-8",
+    )
+    return load_mapping(tmp_path / "m.toml")
+
+
 def test_an_undeclared_date_order_is_the_extracts_in_every_chunk(tmp_path: Path) -> None:
     """Day-first dates with no format in the mapping: the extract's first rows settle the
     order, so a last chunk holding only 05/08/2010 still reads it as 5 August, in one
@@ -382,26 +407,7 @@ def test_an_undeclared_date_order_is_the_extracts_in_every_chunk(tmp_path: Path)
     rows = ["K,NAME,DOB,SPONSOR_DOB", "1,ANA LOPEZ,17/02/1964,03/04/1970"]
     rows += [f"{i},ANA LOPEZ,25/12/1990,03/04/1970" for i in range(2, 5)]
     rows += ["6,ANA LOPEZ,05/08/2010,03/04/1970"]
-    (tmp_path / "hhs.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    (tmp_path / "m.toml").write_text(
-        """
-[[sources]]
-name = "hhs"
-path = "hhs.csv"
-key = "K"
-  [sources.fields]
-  full_name = "NAME"
-  dob = "DOB"
-  [[sources.related]]
-  role = "sponsor"
-  relation = "sponsor_of"
-    [sources.related.fields]
-    full_name = "NAME"
-    dob = { column = "SPONSOR_DOB", format = "%m/%d/%Y" }
-""",
-        encoding="utf-8",
-    )
-    mapping = load_mapping(tmp_path / "m.toml")
+    mapping = _referrals_with_sponsor(tmp_path, rows, 'dob = "DOB"')
     settled = settle_readings(mapping).sources[0]
     assert settled.field("dob").day_first is True
     assert settled.related[0].field("dob").day_first is None  # declared: not needed
@@ -461,26 +467,7 @@ def test_the_summary_says_how_each_source_read_its_dates(
     else settled from the values; the related persons' own dates do not count."""
     rows = ["K,NAME,DOB,SEEN,SPONSOR_DOB", "1,ANA LOPEZ,17/02/1964,03.04.2020,03/04/1970"]
     rows += ["2,ANA LOPEZ,05/08/2010,03.04.2020,03/04/1970"]
-    (tmp_path / "hhs.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    (tmp_path / "m.toml").write_text(
-        f"""
-[[sources]]
-name = "hhs"
-path = "hhs.csv"
-key = "K"
-  [sources.fields]
-  full_name = "NAME"
-  {fields}
-  [[sources.related]]
-  role = "sponsor"
-  relation = "sponsor_of"
-    [sources.related.fields]
-    full_name = "NAME"
-    dob = {{ column = "SPONSOR_DOB", format = "%m/%d/%Y" }}
-""",
-        encoding="utf-8",
-    )
-    mapping = load_mapping(tmp_path / "m.toml")
+    mapping = _referrals_with_sponsor(tmp_path, rows, fields)
     assert date_orders(settle_readings(mapping)) == expected
     _, _, summary = standardize_mapping(mapping)
     assert summary.date_orders == expected

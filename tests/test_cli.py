@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -51,8 +52,12 @@ def test_standardize_emits_every_source_and_sponsors(standardized, sample: Path)
     for source in truth["source"].unique():
         assert source in output
     assert "share missing per field" in output
+    # and how it read each extract: the sample's HHS dates are day first, CBP's not
+    assert re.search(r"hhs\s+dob day first; event_date day first; sex as letters", output)
+    assert re.search(r"cbp\s+dob month first; event_date month first; sex as letters", output)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["records"] == len(records)
+    assert [s["sex_codes"] for s in summary["sources"]] == ["letters"] * 3
 
 
 def test_standardized_values_are_canonical(standardized) -> None:

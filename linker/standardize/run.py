@@ -86,8 +86,20 @@ class SourceSummary:
     dob_invalid: int = 0
     event_date_invalid: int = 0
     present: dict[str, int] = field(default_factory=dict)
-    # Date field -> read day first, as declared or settled (`date_order.date_orders`).
+    # How the extract was read where the mapping may leave it open, declared or settled
+    # (`linker.standardize.settle`): date field -> day first; the sex column's codes.
     day_first: dict[str, bool] = field(default_factory=dict)
+    sex_codes: str | None = None
+
+    def readings(self) -> str:
+        """The date orders and sex codes in words, for the terminal."""
+        orders = [
+            f"{name} {'day' if first else 'month'} first"
+            for name, first in sorted(self.day_first.items())
+        ]
+        if self.sex_codes:
+            orders.append(f"sex as {self.sex_codes}")
+        return "; ".join(orders) or "-"
 
     def missing_share(self) -> dict[str, float]:
         if not self.persons:
@@ -151,6 +163,9 @@ class StandardizeSummary:
         shares = [s.missing_share() for s in self.sources]
         for f in SUMMARY_FIELDS:
             lines.append(f"  {f:<17}" + "".join(f"{sh[f]:>9.1%}" for sh in shares))
+        lines.append("")
+        lines.append("read as (declared in the mapping, or settled from the first rows):")
+        lines.extend(f"  {s.source:<10}{s.readings()}" for s in self.sources)
         return "\n".join(lines)
 
 
@@ -212,8 +227,14 @@ def _iter_tables(
             if summaries:
                 _check_not_empty(sources[len(summaries) - 1], summaries[-1])
             source = sources[len(summaries)]
+            sex = source.field("sex")
             summaries.append(
-                SourceSummary(source.name, str(source.path), day_first=orders.get(source.name, {}))
+                SourceSummary(
+                    source.name,
+                    str(source.path),
+                    day_first=orders.get(source.name, {}),
+                    sex_codes=sex.sex_codes if sex is not None else None,
+                )
             )
             if summary is not None:
                 summary.sources.append(summaries[-1])

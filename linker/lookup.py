@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -44,7 +45,7 @@ from linker.comparisons import REGISTRY, DomainComparison
 from linker.errors import DataContractError
 from linker.features import RecordFeatures, derive_columns, prepare_features
 from linker.linkage import compare_pairs, rebuild_comparisons, term_frequencies, year_gaps
-from linker.mapping import FieldSpec, SourceMapping
+from linker.mapping import SEX_CODES, FieldSpec, SexCodes, SourceMapping
 from linker.rules import CONTRADICTION, contradictions
 from linker.run_frequencies import TF_FROM_JSON
 from linker.standardize.records import RECORD_DTYPES, standardize_chunk
@@ -188,6 +189,7 @@ def is_text(value: str) -> bool:
 def standardize_query(
     record: Mapping[str, str | None],
     date_orders: Mapping[str, Mapping[str, bool]] | None = None,
+    sex_codes: Mapping[str, SexCodes] | None = None,
 ) -> dict[str, Any]:
     """The query's canonical record, standardized exactly as the batch standardizes an
     extract (a one-row extract whose columns carry the canonical fields' names).
@@ -195,12 +197,15 @@ def standardize_query(
     A date such as "05/06/2015" reads as the record's source reads its dates when
     `date_orders` (source -> date field -> day first, as a run keeps them) knows it:
     a new HHS record then reads day first, as the HHS extract did. Otherwise one value
-    cannot tell, and it reads month first unless the day is past the 12th.
+    cannot tell, and it reads month first unless the day is past the 12th. Its sex reads
+    in the source's codes (`sex_codes`: "M" is mujer for a source writing H/M), else
+    as settled from the one value.
     """
     given = {k: v for k, v in record.items() if v is not None}
     source_name = given.pop(C.SOURCE, None) or QUERY_SOURCE
     key = given.pop(C.RECORD_KEY, None) or "lookup"
     day_first = (date_orders or {}).get(source_name, {})
+    codes = (sex_codes or {}).get(source_name)
     specs = []
     for name, value in given.items():
         if name == "cross_reference":
@@ -208,7 +213,11 @@ def standardize_query(
             given[name] = cited_key
             specs.append(FieldSpec(name, (name,), source=cited_source))
         else:
-            specs.append(FieldSpec(name, (name,), day_first=day_first.get(name)))
+            specs.append(
+                FieldSpec(name, (name,), day_first=day_first.get(name), sex_codes=codes)
+                if name == "sex"
+                else FieldSpec(name, (name,), day_first=day_first.get(name))
+            )
     mapping = SourceMapping(
         name=source_name,
         path=Path("."),
@@ -233,6 +242,15 @@ def _date_orders(stored: dict[Any, Any]) -> dict[str, dict[str, bool]]:
         str(source): {str(f): order for f, order in fields.items() if isinstance(order, bool)}
         for source, fields in stored.items()
         if isinstance(fields, dict)
+    }
+
+
+def _sex_codes(stored: dict[Any, Any]) -> dict[str, SexCodes]:
+    """A run's stored sex codes, keeping only known codes."""
+    return {
+        str(source): typing.cast(SexCodes, codes)
+        for source, codes in stored.items()
+        if codes in SEX_CODES
     }
 
 
@@ -276,6 +294,8 @@ class LookupIndex:
     tf_counts: dict[str, pd.Series] = field(default_factory=dict)  # value -> count
     # source -> date field -> day first, as the run read each extract's dates
     date_orders: dict[str, dict[str, bool]] = field(default_factory=dict)
+    # source -> the codes its sex column was read in
+    sex_codes: dict[str, SexCodes] = field(default_factory=dict)
 
     @classmethod
     def build(cls, session: Session, run_id: int) -> LookupIndex:
@@ -299,6 +319,7 @@ class LookupIndex:
                     session, run_id, dialect, column, TF_FROM_JSON[column]
                 )
         orders = (run.settings or {}).get("date_orders")
+        sex = (run.settings or {}).get("sex_codes")
         return cls(
             run_id,
             model,
@@ -306,6 +327,7 @@ class LookupIndex:
             int(total),
             tf_counts,
             _date_orders(orders) if isinstance(orders, dict) else {},
+            _sex_codes(sex) if isinstance(sex, dict) else {},
         )
 
     def match(self, session: Session, record: Mapping[str, Any], k: int = 10) -> list[Candidate]:
@@ -321,7 +343,7 @@ class LookupIndex:
         """Every candidate record scored against `record`, best first: keys, entity,
         MATCH_WEIGHT, MATCH_PROBABILITY, CONTRADICTION, the gamma and `bf_` (log2
         contribution) of each comparison, and the keys that found it (FOUND_BY)."""
-        query = standardize_query(check_query(record), self.date_orders)
+        query = standardize_query(check_query(record), self.date_orders, self.sex_codes)
         keys = usable_keys(query)
         if not keys:
             raise DataContractError(

@@ -121,6 +121,8 @@ class ReconcileResult:
     # Source -> date field -> read day first: how a new record of that source reads its
     # dates (summary.json, the store; `linker.lookup`).
     date_orders: dict[str, dict[str, bool]] = field(default_factory=dict)
+    # Source -> the codes its sex column was read in ("spanish": M is mujer), likewise.
+    sex_codes: dict[str, str] = field(default_factory=dict)
 
 
 def peak_memory_mb() -> float:
@@ -243,6 +245,7 @@ def reconcile(
         rejects=rejects,
         rejected_rows=summary.rejects,
         date_orders=summary.date_orders,
+        sex_codes=summary.sex_codes,
         seconds=seconds,
         warnings=warnings,
         progress=progress,
@@ -275,6 +278,7 @@ def link_scored_pairs(
     warnings: list[str],
     progress: Progress | None = None,
     date_orders: dict[str, dict[str, bool]] | None = None,
+    sex_codes: dict[str, str] | None = None,
 ) -> ReconcileResult:
     """Cluster, recover A-numbers, queue for review and count: the end of every engine.
 
@@ -341,6 +345,7 @@ def link_scored_pairs(
         features=features,
         all_weights=all_weights,
         date_orders=dict(date_orders or {}),
+        sex_codes=dict(sex_codes or {}),
     )
 
 
@@ -463,7 +468,8 @@ def write_outputs(
     and records.parquet when the run streamed the standardized records to `records_path`.
     summary.json keeps `agencies` (source -> "cbp" / "ice" / "hhs") for the family flags
     read from the run later (`linker.family.load_family`, the store), and `date_orders`
-    (source -> date field -> day first) for the lookup of one new record.
+    (source -> date field -> day first) and `sex_codes` (source -> codes) for the lookup
+    of one new record.
 
     `started` (a `time.perf_counter()` reading, default now) is when the output work
     began; the time since goes into stage_seconds as OUTPUTS_STAGE, in summary.json too.
@@ -493,6 +499,7 @@ def write_outputs(
             "warnings": result.warnings,
             "agencies": dict(agencies or {}),
             "date_orders": result.date_orders,
+            "sex_codes": result.sex_codes,
         }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         if report_html is not None:

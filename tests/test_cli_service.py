@@ -199,21 +199,24 @@ def test_reconcile_with_db_records_each_source_agency(
         assert run is not None and run.settings["agencies"] == agencies
 
 
-def test_reconcile_with_db_records_how_each_source_wrote_its_dates(
+def test_reconcile_with_db_records_how_each_source_wrote_its_dates_and_sex(
     first_run: dict[str, Path], store_copy: str
 ) -> None:
     # A lookup of one new record of a source reads "05/06/2015" as the run read its
-    # extract: the sample's HHS extract writes day first, CBP's and ICE's do not.
+    # extract: the sample's HHS extract writes day first, CBP's and ICE's do not. Its
+    # sex reads in the source's codes (all three sample extracts write letters).
     orders = {
         "cbp": {"dob": False, "event_date": False},
         "ice": {"dob": False, "event_date": False},
         "hhs": {"dob": True, "event_date": True},
     }
     summary = json.loads((first_run["work"] / "run1" / "summary.json").read_text())
-    assert summary["date_orders"] == orders
+    sex = {"cbp": "letters", "ice": "letters", "hhs": "letters"}
+    assert summary["date_orders"] == orders and summary["sex_codes"] == sex
     with Store.open(store_copy).session() as session:
         run = latest_run(session)
         assert run is not None and run.settings["date_orders"] == orders
+        assert run.settings["sex_codes"] == sex
 
 
 def _entities(run_dir: Path) -> dict[tuple[str, str], str]:

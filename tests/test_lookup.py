@@ -328,3 +328,68 @@ def test_a_record_of_a_source_reads_its_dates_as_that_extract_did(store: Store, 
                 assert len(own) == 1
                 levels[source] = dob_level.label_of(int(own["gamma_dob"].iloc[0]))
             assert levels == {"hhs": "exact", "cbp": "day_month_swapped", None: "day_month_swapped"}
+
+
+def test_standardize_query_reads_sex_in_the_codes_of_its_source():
+    """ "M" is male in letters and mujer in Spanish codes; "1" is male in ISO 5218. A
+    record naming no source, or one whose codes the run did not keep, reads letters."""
+    codes = {"dif": "spanish", "sipinna": "iso5218"}
+    cases = [
+        ("dif", "M", "F"),
+        ("dif", "H", "M"),
+        ("sipinna", "1", "M"),
+        ("sipinna", "2", "F"),
+        ("cbp", "M", "M"),
+        (None, "M", "M"),
+    ]
+    for source, sex, expected in cases:
+        query = {"given_name": "ANA", "family_name": "LOPEZ", "sex": sex}
+        if source is not None:
+            query[C.SOURCE] = source
+        assert standardize_query(query, sex_codes=codes)[C.SEX] == expected, (source, sex)
+
+
+def test_a_record_of_a_source_reads_its_sex_as_that_extract_did(review_db_url: str):
+    """The run keeps each source's sex codes; a new record of a source read in Spanish
+    codes (M = mujer) agrees on sex with its stored female copy, where the same values
+    sent as a CBP record (letters) disagree."""
+    opened = Store.open(review_db_url)
+    try:
+        with opened.session() as session:
+            stored = lookup_index(session)
+            assert stored.sex_codes == {"cbp": "letters", "ice": "letters", "hhs": "letters"}
+            run = session.get(Run, stored.run_id)
+            assert run is not None
+            session.execute(
+                update(Run)
+                .where(Run.id == run.id)
+                .values(settings={**run.settings, "sex_codes": {"hhs": "spanish", "x": "?"}})
+            )
+        with opened.session() as session:
+            index = LookupIndex.build(session, stored.run_id)
+            assert index.sex_codes == {"hhs": "spanish"}  # an unknown code is dropped
+            females = [
+                r
+                for r in session.scalars(
+                    select(Record)
+                    .where((Record.source == "hhs") & Record.dob.is_not(None))
+                    .order_by(Record.id)
+                    .limit(200)
+                )
+                if r.standardized_values()[C.SEX] == "F"
+            ][:3]
+            assert females
+            sex_level = REGISTRY["sex"].spec
+            for record in females:
+                query = canonical_input(record.standardized_values()) | {"sex": "M"}
+                levels = {}
+                for source in ("hhs", "cbp"):
+                    scored = index.score_records(session, query | {C.SOURCE: source})
+                    own = scored[
+                        (scored[C.SOURCE] == "hhs") & (scored[C.RECORD_KEY] == record.record_key)
+                    ]
+                    assert len(own) == 1
+                    levels[source] = sex_level.label_of(int(own["gamma_sex"].iloc[0]))
+                assert levels == {"hhs": "exact", "cbp": "else"}
+    finally:
+        opened.close()

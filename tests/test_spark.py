@@ -123,6 +123,7 @@ def test_spark_engine_gives_the_local_entities(spark: object, sample: Path) -> N
     assert (same[f"{C.ENTITY_ID}_local"] == same[f"{C.ENTITY_ID}_spark"]).all()
     _assert_same_result(local, distributed)
     assert distributed.date_orders == local.date_orders and local.date_orders["hhs"]["dob"]
+    assert distributed.sex_codes == local.sex_codes and local.sex_codes["cbp"] == "letters"
 
 
 def test_spark_reads_undeclared_date_columns_as_the_local_engine(

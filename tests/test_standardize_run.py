@@ -31,7 +31,7 @@ from linker.mapping import Mapping, load_mapping
 from linker.standardize import pipeline, run, shared_tables
 from linker.standardize.records import RECORD_DTYPES, FieldIssues, standardize_chunk
 from linker.standardize.run import iter_standardized, record_schema, standardize_mapping
-from linker.standardize.settle import date_orders, settle_readings
+from linker.standardize.settle import date_orders, settle_readings, sex_codes
 
 MAPPING = """
 [[sources]]
@@ -421,17 +421,18 @@ def test_an_undeclared_date_order_is_the_extracts_in_every_chunk(tmp_path: Path)
 
 
 @pytest.mark.parametrize(
-    ("sex", "expected"),
+    ("sex", "expected", "codes"),
     [
-        ('"SEX"', ["M", "F", "M", "F", "F"]),  # settled: H and M, no F, so M is mujer
-        ('{ column = "SEX", codes = "letters" }', [None, "M", None, "M", "M"]),  # declared
+        ('"SEX"', ["M", "F", "M", "F", "F"], "spanish"),  # settled: H and M, no F
+        ('{ column = "SEX", codes = "letters" }', [None, "M", None, "M", "M"], "letters"),
     ],
 )
 def test_a_sex_column_s_codes_are_the_extracts_in_every_chunk(
-    tmp_path: Path, sex: str, expected: list[str | None]
+    tmp_path: Path, sex: str, expected: list[str | None], codes: str
 ) -> None:
     """A Mexican-style H/M column: its first rows settle that "M" is mujer, so a last
-    chunk holding only "M" reads it so too, in one process and in workers alike."""
+    chunk holding only "M" reads it so too, in one process and in workers alike. The
+    summary keeps the codes, as a run does for the lookup of one new record."""
     rows = ["K,NAME,SEX", "1,ANA LOPEZ,H", "2,ANA LOPEZ,M", "3,ANA LOPEZ,H"]
     rows += ["4,ANA LOPEZ,M", "5,ANA LOPEZ,M"]
     (tmp_path / "cbp.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
@@ -444,6 +445,8 @@ def test_a_sex_column_s_codes_are_the_extracts_in_every_chunk(
     for workers in (1, 2):
         records, _, _ = run_stage(mapping, 2, workers)  # the last chunk is row 5 alone
         assert records[C.SEX].tolist() == expected
+    assert sex_codes(settle_readings(mapping)) == {"cbp": codes}
+    assert standardize_mapping(mapping)[2].sex_codes == {"cbp": codes}
 
 
 @pytest.mark.parametrize(

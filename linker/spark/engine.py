@@ -183,6 +183,7 @@ def _reconcile(
         rejects=standardized.rejects,
         rejected_rows=standardized.rejected_rows,
         date_orders=standardized.date_orders,
+        sex_codes=standardized.sex_codes,
         seconds=seconds,
         warnings=warnings,
         progress=progress,

@@ -31,7 +31,7 @@ from linker.ingest import rejects_frame as to_rejects_frame
 from linker.mapping import Mapping, SourceMapping
 from linker.spark.session import to_pandas
 from linker.standardize.records import RECORD_DTYPES, standardize_chunk
-from linker.standardize.settle import date_orders, settle_readings
+from linker.standardize.settle import date_orders, settle_readings, sex_codes
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -53,6 +53,7 @@ class StandardizedOnSpark:
     rejects: pd.DataFrame
     rejected_rows: int
     date_orders: dict[str, dict[str, bool]]  # as `StandardizeSummary.date_orders`
+    sex_codes: dict[str, str]  # as `StandardizeSummary.sex_codes`
 
 
 def spark_type(dtype: str) -> DataType:
@@ -180,4 +181,5 @@ def standardize_on_spark(
         rejects=to_rejects_frame(rejects),
         rejected_rows=len(rejects),
         date_orders=date_orders(mapping),
+        sex_codes=sex_codes(mapping),
     )

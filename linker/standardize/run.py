@@ -135,6 +135,11 @@ class StandardizeSummary:
         """Source -> date field -> read day first (the sources that tell)."""
         return {s.source: dict(s.day_first) for s in self.sources if s.day_first}
 
+    @property
+    def sex_codes(self) -> dict[str, str]:
+        """Source -> the codes its sex column was read in (the sources with one)."""
+        return {s.source: s.sex_codes for s in self.sources if s.sex_codes}
+
     def to_dict(self) -> dict[str, object]:
         return {
             "records": self.records,

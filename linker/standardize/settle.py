@@ -60,6 +60,20 @@ def date_orders(mapping: Mapping) -> dict[str, dict[str, bool]]:
     return orders
 
 
+def sex_codes(mapping: Mapping) -> dict[str, str]:
+    """Per source, the codes its sex column is read in (call on a settled mapping).
+
+    Kept with a run beside `date_orders`, so that one new record said to come from a
+    source whose extract writes H/M reads "M" as mujer, as that extract did.
+    """
+    codes: dict[str, str] = {}
+    for source in mapping.sources:
+        spec = source.field("sex")
+        if spec is not None and spec.sex_codes is not None:
+            codes[source.name] = spec.sex_codes
+    return codes
+
+
 def _reads_day_first(spec: FieldSpec) -> bool | None:
     if spec.format is None:
         return spec.day_first

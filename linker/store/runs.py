@@ -225,9 +225,13 @@ def persist_run(
     relations) and make it the latest; older runs beyond `keep_runs` are removed.
     Decisions, users and the audit log are never touched. Returns the run id.
 
-    The run's settings keep how it read each source's dates (`date_orders`), which the
-    lookup of one new record of that source follows."""
-    settings = {"date_orders": result.date_orders, **(settings or {})}
+    The run's settings keep how it read each source's dates (`date_orders`) and sex
+    column (`sex_codes`), which the lookup of one new record of that source follows."""
+    settings = {
+        "date_orders": result.date_orders,
+        "sex_codes": result.sex_codes,
+        **(settings or {}),
+    }
     band_low = float(settings.get("review_band", (0.2, 0.95))[0])
     threshold = float(settings.get("threshold", 0.5))
     pairs = _pairs_to_keep(result, min(band_low, threshold))

@@ -378,6 +378,58 @@ def test_columns_from_separate_fields() -> None:
                 C.FAMILY_1_PHONETIC: "ERNANDES",
             },
         ),
+        # a whole name in the given column of a row with no middle or family name is
+        # split where it plainly is one: a comma, or a known surname after no surname
+        (
+            {"given": "Juan Carlos López", "family": None},
+            {
+                C.GIVEN_NAME: "JUAN",
+                C.MIDDLE_NAME: "CARLOS",
+                C.FAMILY_NAME_1: "LOPEZ",
+                C.GIVEN_NAME_CANONICAL: "JUAN CARLOS",
+                C.FULL_NAME: "JUAN CARLOS LOPEZ",
+            },
+        ),
+        (
+            {"given": "Pérez López, Ana", "family": ""},
+            {C.GIVEN_NAME: "ANA", C.FAMILY_NAME_1: "PEREZ", C.FAMILY_NAME_2: "LOPEZ"},
+        ),
+        (
+            {"given": "LOPEZ GARCIA JUAN", "family_1": None, "family_2": None},
+            {C.GIVEN_NAME: "JUAN", C.FAMILY_NAME_1: "LOPEZ", C.FAMILY_NAME_2: "GARCIA"},
+        ),
+        ({"given": "JUAN PEREZ", "family": "LNU"}, {C.GIVEN_NAME: "JUAN", C.FAMILY_NAME: "PEREZ"}),
+        # ... and kept as the given name where it may be one (a compound given name, two
+        # surnames, unknown words), or where the row has a middle or family name
+        ({"given": "MARIA JOSE"}, {C.GIVEN_NAME: "MARIA JOSE", C.FAMILY_NAME: None}),
+        ({"given": "MARIA DEL CARMEN"}, {C.GIVEN_NAME: "MARIA DEL CARMEN", C.FAMILY_NAME: None}),
+        ({"given": "JOSE LUIS", "family": "LNU"}, {C.GIVEN_NAME: "JOSE LUIS", C.FAMILY_NAME: None}),
+        ({"given": "GARCIA LOPEZ"}, {C.GIVEN_NAME: "GARCIA LOPEZ", C.FAMILY_NAME: None}),
+        ({"given": "XOCHITL TZOMPA"}, {C.GIVEN_NAME: "XOCHITL TZOMPA", C.FAMILY_NAME: None}),
+        ({"given": "GARCIA, LOPEZ"}, {C.GIVEN_NAME: "GARCIA LOPEZ", C.FAMILY_NAME: None}),
+        (
+            {"given": "JUAN LOPEZ", "middle": "Luis"},
+            {C.GIVEN_NAME: "JUAN LOPEZ", C.MIDDLE_NAME: "LUIS", C.FAMILY_NAME: None},
+        ),
+        (
+            {"given": "JUAN LOPEZ", "family": "Ruiz"},
+            {C.GIVEN_NAME: "JUAN LOPEZ", C.FAMILY_NAME: "RUIZ"},
+        ),
+        # a family column holding "LAST, FIRST" with no given or middle name is split too;
+        # without a comma it may be a single-named person's one name
+        (
+            {"given": "FNU", "family": "Pérez López, Juan Carlos"},
+            {
+                C.GIVEN_NAME: "JUAN",
+                C.MIDDLE_NAME: "CARLOS",
+                C.FAMILY_NAME_1: "PEREZ",
+                C.FAMILY_NAME_2: "LOPEZ",
+            },
+        ),
+        (
+            {"given": "FNU", "family": "MOHAMMED ALI"},
+            {C.GIVEN_NAME: None, C.FAMILY_NAME_1: "MOHAMMED", C.FAMILY_NAME_2: "ALI"},
+        ),
         # non-Latin scripts are transliterated, and romanizations resolved
         (
             {"given": "Олена", "family": "Шевченко"},

@@ -22,6 +22,14 @@ Rules (see tests/test_names.py for a case of each):
   family name and a trailing LNU makes the rest the given and middle names.
 * Given and middle columns are kept as written (normalized): "JUAN CARLOS" in the given
   column stays the given name; nothing moves between given and middle.
+* A whole name typed into one part's column is split as a full name, but only where it
+  plainly is one, since a wrong split would make up a surname that disagrees with the
+  person's other records: a given-name column with no middle or family name on the row
+  holding "LOPEZ, JUAN" (a comma), or ending in a known surname that is no given name
+  after a first part that is no known surname (JUAN CARLOS LOPEZ, LOPEZ GARCIA JUAN;
+  not MARIA JOSE or GARCIA LOPEZ); and a family-name column with no given or middle
+  name holding "LOPEZ, JUAN" (without a comma it may be a single-named person's one
+  name, as CBP writes it after FNU).
 * Per row, given / middle / family columns win; the full-name column is used only for
   rows where all of them are empty. "LAST, FIRST MIDDLE" splits at the comma; an
   unmarked "FIRST ... LAST" splits by `_split_unmarked` with the common-name lists,
@@ -308,6 +316,37 @@ def _split_full(text: str) -> tuple[str | None, ...]:
     return _split_unmarked(_groups(kept, conjunctions_after=2))
 
 
+def _whole_in_given(text: str) -> tuple[str | None, ...]:
+    """(given, middle, family) of a given-name text that is plainly a whole name (see
+    the module rules), else no name at all: the caller then keeps the text as given."""
+    if "," not in ascii_upper(text):
+        groups = _groups(_tokens(text), conjunctions_after=2)
+        if len(groups) < 2:
+            return _NO_SPLIT
+        first, last = _surname_like(groups[0]), groups[-1]
+        if not (_given_like(last) if first else _surname_like(last)):
+            return _NO_SPLIT
+    return _whole_split(text)
+
+
+def _whole_in_family(text: str) -> tuple[str | None, ...]:
+    """(given, middle, family) of a family-name text written "LAST, FIRST", else none."""
+    return _whole_split(text) if "," in ascii_upper(text) else _NO_SPLIT
+
+
+def _whole_split(text: str) -> tuple[str | None, ...]:
+    """`_split_full`, kept only when it finds both a given (or middle) and a family
+    name whose first part is no known surname (GARCIA LOPEZ is two surnames)."""
+    given, middle, family = _split_full(text)
+    first = given or middle
+    if first is None or family is None or _surname_like(first.split(" ", 1)[0]):
+        return _NO_SPLIT
+    return given, middle, family
+
+
+_NO_SPLIT: Final[tuple[str | None, ...]] = (None, None, None)
+
+
 def _second_given(tokens: list[str]) -> str | None:
     """The next distinctive token after a compound head: no particle, no initial."""
     for token in tokens:
@@ -486,6 +525,32 @@ class _PhoneticMemo:
         return keys[codes]
 
 
+def _take_split(
+    g: _Part, m: _Part, f: _Part, texts: pd.Series, rows: np.ndarray, split: Any
+) -> None:
+    """Give the `rows` of `texts` that `split` reads as a whole name ((given, middle,
+    family), a family always) the given, middle and family name it finds."""
+    if not rows.any():
+        return
+    parsed = _Part.parse(np.asarray(texts, dtype=object)[rows], split, _NO_SPLIT, 0)
+    found = parsed.present(2) | parsed.present(0)
+    if not found.any():
+        return
+    use = rows.copy()
+    use[rows] = found
+    ids = parsed.ids[found]
+    for part, func, empty, k in (
+        (g, _given_fields, _NO_GIVEN, 0),
+        (m, _middle_fields, _NO_MIDDLE, 1),
+        (f, _family_fields, _NO_FAMILY, 2),
+    ):
+        # one row per distinct text (not per distinct whole name), so that the steps
+        # after work per distinct given name, surname...
+        codes, distinct = factorize(np.array([r[k] for r in parsed.rows], dtype=object))
+        fields = [empty, *(func(text) for text in distinct)]
+        part.replace(use, _Part((codes + 1)[ids], fields))
+
+
 def _aligned_index(inputs: dict[str, pd.Series | None], index: pd.Index | None) -> pd.Index:
     given = {name: s for name, s in inputs.items() if s is not None}
     if index is None:
@@ -535,20 +600,13 @@ def standardize_names(
         from_columns = _family_from_columns(family_1, family_2, n)
         use = from_columns.present(2)
         f.replace(use, _Part(from_columns.ids[use], from_columns.rows))
+    # A whole name in the given or family column (plainly one: module rules).
+    if given is not None:
+        _take_split(g, m, f, given, g.present(0) & ~m.present(0) & ~f.present(2), _whole_in_given)
+    if family is not None:
+        _take_split(g, m, f, family, f.present(2) & ~g.present(0) & ~m.present(0), _whole_in_family)
     if full is not None:
-        use = ~g.present(0) & ~m.present(0) & ~f.present(2)
-        if use.any():
-            split = _Part.parse(np.asarray(full, dtype=object)[use], _split_full, (None,) * 3, 0)
-            for part, func, empty, k in (
-                (g, _given_fields, _NO_GIVEN, 0),
-                (m, _middle_fields, _NO_MIDDLE, 1),
-                (f, _family_fields, _NO_FAMILY, 2),
-            ):
-                # one row per distinct text (not per distinct full name), so that the
-                # steps below work per distinct given name, surname...
-                codes, texts = factorize(np.array([r[k] for r in split.rows], dtype=object))
-                rows = [empty, *(func(text) for text in texts)]
-                part.replace(use, _Part((codes + 1)[split.ids], rows))
+        _take_split(g, m, f, full, ~g.present(0) & ~m.present(0) & ~f.present(2), _split_full)
 
     # canonical given name, once per distinct (given, middle) pair
     gm_codes, gm_g, gm_m = _pairs(g.ids, m.ids, len(m.rows))

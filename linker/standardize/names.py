@@ -51,7 +51,7 @@ Nulls are None in object columns. All parsing runs once per distinct value.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, Final
 
@@ -526,10 +526,15 @@ class _PhoneticMemo:
 
 
 def _take_split(
-    g: _Part, m: _Part, f: _Part, texts: pd.Series, rows: np.ndarray, split: Any
+    g: _Part,
+    m: _Part,
+    f: _Part,
+    texts: pd.Series,
+    rows: np.ndarray,
+    split: Callable[[str], tuple[str | None, ...]],
 ) -> None:
-    """Give the `rows` of `texts` that `split` reads as a whole name ((given, middle,
-    family), a family always) the given, middle and family name it finds."""
+    """The given, middle and family names that `split` finds in `texts`, for the
+    `rows` (a mask) where it finds a name; the other rows keep what they had."""
     if not rows.any():
         return
     parsed = _Part.parse(np.asarray(texts, dtype=object)[rows], split, _NO_SPLIT, 0)

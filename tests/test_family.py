@@ -100,6 +100,33 @@ def test_unknown_ages_infer_nothing_but_travel_together() -> None:
     assert set(rel[K.RELATION]) == {K.CO_TRAVELER}
 
 
+@pytest.mark.parametrize(
+    ("parent", "child", "related"),
+    [
+        (("PORTILLO", "DOMINGUEZ"), ("POTILLO", "RIVERA"), True),  # a letter dropped
+        (("HERNANDEZ", None), ("ACEITUNO", "HERNANDEX"), True),  # one changed, 2nd place
+        (("MARTINEZ", "SOLIS"), ("MARTINZE", None), False),  # two edits: a swap
+        (("MORA", "DIAZ"), ("MORAN", "RUIZ"), False),  # short: two families
+        (("GARCIA", None), ("GARZA", None), False),
+    ],
+)
+def test_a_surname_one_typo_apart_counts_as_shared_in_a_family_unit(
+    parent: tuple[str, str | None], child: tuple[str, str | None], related: bool
+) -> None:
+    rel = relations_of(
+        [
+            Person("E_mum", "c1", "ROSA", *parent, "1985-01-01", group="G5", sex="F"),
+            Person("E_kid", "c2", "ALBA", *child, "2012-01-01", group="G5", sex="F"),
+            Person("E_sis", "c3", "LUZ", *child, "2014-01-01", group="G5", sex="F"),
+        ]
+    )
+    expected = {("E_mum", "E_kid"), ("E_mum", "E_sis")} if related else set()
+    assert triples(rel, K.PARENT_OF) == expected
+    assert triples(rel, K.SIBLING_OF) == {("E_kid", "E_sis")}  # the same spelling
+    evidence = rel.loc[rel[K.RELATION] == K.PARENT_OF, K.EVIDENCE]
+    assert evidence.str.endswith("; surname shared but for one letter").all()
+
+
 def test_feminine_surname_forms_count_as_shared() -> None:
     rel = relations_of(
         [

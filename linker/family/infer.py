@@ -8,7 +8,8 @@ family that crossed twice gives each pair two supporting events, one row.
 - ``parent_of`` stated: a related person whose stated relationship is mother / father /
   parent (HHS sponsor -> child). Inferred: an adult and a minor of one family unit
   whose ages differ by a plausible parent's gap and who share a surname (in either
-  position: a Latin child's second surname is the mother's first).
+  position: a Latin child's second surname is the mother's first; spelled the same,
+  alike in sound, or, from five letters on, one typo apart).
 - ``sibling_of``: two minors of one family unit sharing a surname; a stated sibling
   sponsor; two children sponsored by the same person with kinship stated for both and
   the same surnames (or, for a stated parent, one surname in common).
@@ -175,7 +176,12 @@ def _family_unit_rules(
     asked = parent_age | (minor_l & minor_r & (el < er))
     matched = np.zeros(len(el), dtype=np.int64)
     matched[asked] = surnames.matched(el[asked], er[asked])
+    # Where no surname is shared as written, one a typo apart is (PORTILLO, POTILLO).
+    typo = asked & (matched == 0)
+    matched[typo] = surnames.nearly_matched(el[typo], er[typo])
+    typo &= matched > 0
     shared = matched > 0
+    surname_text = np.where(typo, "; surname shared but for one letter", "; surname shared")
 
     def candidates(
         pick: np.ndarray, kind: str, evidence: np.ndarray, inferred: bool = True
@@ -187,13 +193,12 @@ def _family_unit_rules(
 
     parent = parent_age & shared
     gap_text = _int_text(np.round(np.nan_to_num(gap[parent])).astype(np.int64))
-    parent_ev = unit_text[parent] + "; age gap " + gap_text + "y; surname shared"
+    parent_ev = unit_text[parent] + "; age gap " + gap_text + "y" + surname_text[parent]
     out.append(candidates(parent, K.PARENT_OF, parent_ev))
 
     sibling = minor_l & minor_r & shared & (el < er)
-    out.append(
-        candidates(sibling, K.SIBLING_OF, unit_text[sibling] + "; both minors; surname shared")
-    )
+    sibling_ev = unit_text[sibling] + "; both minors" + surname_text[sibling]
+    out.append(candidates(sibling, K.SIBLING_OF, sibling_ev))
     # A child who has just come of age still travels as one of the unit's children: a
     # young adult with exactly a minor's surnames and too close in age to be a parent.
     young = (age_l < s.adult_age + s.young_adult_years) & minor_r & (np.abs(gap) + pair_slack < lo)

@@ -16,6 +16,8 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 
 from linker import columns as C
 from linker.errors import DataContractError
@@ -32,6 +34,8 @@ SURNAME_1: Final = "surname_1"  # int64 code of the stemmed first surname, -1 no
 SURNAME_2: Final = "surname_2"
 SOUND_1: Final = "sound_1"  # int64 code of the first surname's phonetic key, -1 none
 SOUND_2: Final = "sound_2"
+STEM_1: Final = "stem_1"  # text of the stemmed first surname (SURNAME_1's), None none
+STEM_2: Final = "stem_2"
 UNIT: Final = "unit"  # int64 code of the family group, -1 none
 NAME: Final = "name"
 BIRTH_YEAR: Final = "birth_year"
@@ -42,6 +46,8 @@ LATEST_EVENT: Final = "latest_event"
 # Feminine surname forms that mark no different family (Ivanova is Ivanov's daughter).
 _FEMININE: Final = ((re.compile(r"(OV|EV|IN|YN)A$"), r"\1"), (re.compile(r"SKAYA$"), "SKIY"))
 _SAME_FAMILY: Final = {"KAUR": "SINGH"}  # Sikh daughters and sons take different names
+# Surnames this long or longer count as shared one typo apart (`Surnames.nearly_matched`).
+NEAR_SURNAME_LETTERS: Final = 5
 
 FACT_INPUT_COLUMNS: Final[tuple[str, ...]] = (
     C.RECORD_ID,
@@ -149,6 +155,7 @@ def record_facts(
     facts[AGE] = facts[EVENT].to_numpy() - facts[BIRTH].to_numpy()
     stems = [_surname_stems(records[c]) for c in (C.FAMILY_NAME_1, C.FAMILY_NAME_2)]
     facts[SURNAME_1], facts[SURNAME_2] = _joint_codes(*stems)
+    facts[STEM_1], facts[STEM_2] = (_decoded(codes, labels) for codes, labels in stems)
     sounds = [_labels(records[c]) for c in (C.FAMILY_1_PHONETIC, C.FAMILY_2_PHONETIC)]
     facts[SOUND_1], facts[SOUND_2] = _joint_codes(*sounds)
     facts[UNIT] = _first_seen(group_codes)
@@ -209,6 +216,9 @@ class Surnames:
     present: np.ndarray
     known: np.ndarray
     width: int
+    # Text of each stem code (codes below len(stems) are stems, the rest phonetic keys);
+    # None for facts without the stems' text.
+    stems: np.ndarray | None = None
 
     @classmethod
     def of(cls, facts: pd.DataFrame, n_entities: int) -> Surnames:
@@ -232,6 +242,13 @@ class Surnames:
         start = np.searchsorted(owner, np.arange(n_entities + 1))
         present = np.zeros(n_entities, dtype=np.int64)
         np.bitwise_or.at(present, owner, np.int64(1) << (position - 1))
+        stems = None
+        if STEM_1 in facts.columns:  # facts from `record_facts`; hand-built ones may lack it
+            stems = np.full(offset, None, dtype=object)
+            for column, text in ((SURNAME_1, STEM_1), (SURNAME_2, STEM_2)):
+                code_of = facts[column].to_numpy()
+                ok = code_of >= 0
+                stems[code_of[ok]] = facts[text].to_numpy(dtype=object)[ok]
         return cls(
             start=start,
             code=code,
@@ -239,6 +256,7 @@ class Surnames:
             present=present,
             known=_distinct_sorted(entity_code),
             width=width,
+            stems=stems,
         )
 
     def matched(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -251,19 +269,53 @@ class Surnames:
         """
         a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
         bits = np.zeros(len(a), dtype=np.int64)
-        counts = self.start[b + 1] - self.start[b]
-        total = int(counts.sum())
-        if total == 0:
+        row, entry = self._entries(b)
+        if not len(row):
             return bits
-        row = np.repeat(np.arange(len(a)), counts)
-        first = np.repeat(self.start[b], counts)
-        offset = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-        entry = first + offset
         wanted = a[row] * self.width + self.code[entry]
         at = np.minimum(np.searchsorted(self.known, wanted), len(self.known) - 1)
         hit = self.known[at] == wanted
         np.bitwise_or.at(bits, row[hit], np.int64(1) << (self.position[entry[hit]] - 1))
         return bits
+
+    def nearly_matched(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Per pair, the bitmask of b's surname positions of which a is known by a
+        spelling one letter away (an insertion, a deletion or a substitution: POTILLO
+        for PORTILLO), both spellings of at least `NEAR_SURNAME_LETTERS` letters.
+
+        A clerk's typo in one record of a family hides the surname the family shares;
+        phonetic keys catch the sound-alike spellings but not a dropped or swapped
+        letter. Short surnames are left out: MORA and MORAN are two families.
+        """
+        a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+        bits = np.zeros(len(a), dtype=np.int64)
+        if self.stems is None:
+            return bits
+        row_b, entry_b = self._stem_entries(b)
+        pair, entry_a = self._stem_entries(a[row_b])  # each of b's stems against a's
+        row, entry_b = row_b[pair], entry_b[pair]
+        if not len(row):
+            return bits
+        left, right = self.stems[self.code[entry_a]], self.stems[self.code[entry_b]]
+        distance = process.cpdist(left, right, scorer=Levenshtein.distance)
+        shortest = np.minimum(_lengths(left), _lengths(right))
+        hit = (distance == 1) & (shortest >= NEAR_SURNAME_LETTERS)
+        np.bitwise_or.at(bits, row[hit], np.int64(1) << (self.position[entry_b[hit]] - 1))
+        return bits
+
+    def _entries(self, entity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(row, entry): every surname entry of each row's entity, with its row."""
+        counts = self.start[entity + 1] - self.start[entity]
+        row = np.repeat(np.arange(len(entity)), counts)
+        offset = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        return row, np.repeat(self.start[entity], counts) + offset
+
+    def _stem_entries(self, entity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`_entries` of the stems alone (not the phonetic keys)."""
+        assert self.stems is not None
+        row, entry = self._entries(entity)
+        stem = self.code[entry] < len(self.stems)
+        return row[stem], entry[stem]
 
     def shared(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Per pair: do the two share any surname?"""
@@ -365,6 +417,10 @@ def _labels(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if blank.any():
         codes = np.where(blank[codes] & (codes >= 0), -1, codes)
     return codes, labels
+
+
+def _lengths(texts: np.ndarray) -> np.ndarray:
+    return np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
 
 
 def _decoded(codes: np.ndarray, labels: np.ndarray) -> np.ndarray:

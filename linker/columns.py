@@ -51,7 +51,7 @@ DOB_QUALITIES: Final[tuple[str, ...]] = (
     "full",  # day, month and year trusted
     "placeholder",  # 1 January (or 1/1 style default): only the year is trusted
     "year_month",  # written without a day
-    "year",  # written as a year alone
+    "year",  # written as a year alone, or the year of an impossible date (month 13)
     "estimated",  # an age-based estimate: the year is +-1
     "missing",  # absent, or every part impossible
 )

@@ -132,7 +132,14 @@ CASES: dict[str, Case] = {
     "dob/null-none": Case("dob", "null", {"dob": None}, {"dob": "2010-05-06"}),
     "dob/null-empty": Case("dob", "null", {"dob": ""}, {"dob": "2010-05-06"}),
     "dob/null-unreadable": Case("dob", "null", {"dob": "unknown"}, {"dob": "2010-05-06"}),
-    "dob/null-impossible": Case("dob", "null", {"dob": "1990-02-30"}, {"dob": "1990-02-28"}),
+    "dob/null-unreadable-year": Case("dob", "null", {"dob": "1850-02-03"}, {"dob": "1990-02-28"}),
+    # an impossible date keeps its year: it agrees as a partial date would
+    "dob/impossible-keeps-its-year": Case(
+        "dob", "partial_agrees", {"dob": "1990-02-30"}, {"dob": "1990-02-28"}
+    ),
+    "dob/impossible-another-year": Case(
+        "dob", "partial_within_a_year", {"dob": "1990-13-13"}, {"dob": "1991-02-28"}
+    ),
     "dob/exact-formats": Case("dob", "exact", {"dob": "1990-03-04"}, {"dob": "03/04/1990"}),
     "dob/exact-month-names": Case("dob", "exact", {"dob": "March 4, 1990"}, {"dob": "4 Mar 1990"}),
     "dob/swapped": Case("dob", "day_month_swapped", {"dob": "1990-03-04"}, {"dob": "1990-04-03"}),

@@ -84,14 +84,17 @@ DOB_CASES = [
     ("2005-25-04", None, ("2005-04-25", 2005, 4, 25, "full", False)),
     ("2005", "%Y", (NA, 2005, NA, NA, "year", False)),
     ("03/2005", "%m/%Y", (NA, 2005, 3, NA, "year_month", False)),
-    # impossible or unreadable: invalid, the row keeps going
-    ("13/13/2005", None, (NA, NA, NA, NA, "missing", True)),
-    ("2005-13-14", None, (NA, NA, NA, NA, "missing", True)),
-    ("32/01/2005", None, (NA, NA, NA, NA, "missing", True)),
-    ("2005-02-30", None, (NA, NA, NA, NA, "missing", True)),
-    ("02/30/2005", "%m/%d/%Y", (NA, NA, NA, NA, "missing", True)),
+    # an impossible day or month: invalid, the row keeps going with the year alone
+    ("13/13/2005", None, (NA, 2005, NA, NA, "year", True)),
+    ("13/13/05", None, (NA, 2005, NA, NA, "year", True)),
+    ("2005-13-14", None, (NA, 2005, NA, NA, "year", True)),
+    ("32/01/2005", None, (NA, 2005, NA, NA, "year", True)),
+    ("2005-02-30", None, (NA, 2005, NA, NA, "year", True)),
+    ("02/30/2005", "%m/%d/%Y", (NA, 2005, NA, NA, "year", True)),
+    ("31 febrero 2005", None, (NA, 2005, NA, NA, "year", True)),
     ("2004-02-29", None, ("2004-02-29", 2004, 2, 29, "full", False)),
-    ("2005-02-29", None, (NA, NA, NA, NA, "missing", True)),
+    ("2005-02-29", None, (NA, 2005, NA, NA, "year", True)),
+    # unreadable, or no year to trust: invalid and missing
     ("1899-05-05", None, (NA, NA, NA, NA, "missing", True)),
     ("1850", None, (NA, NA, NA, NA, "missing", True)),
     ("2024-06-02", None, (NA, NA, NA, NA, "missing", True)),  # after today
@@ -197,11 +200,13 @@ def test_estimated_flag(flag: object, quality: str) -> None:
 
 
 def test_estimated_keeps_missing_and_invalid_as_they_are() -> None:
-    values = pd.Series([None, "2005-02-30", "2005"])
-    flags = pd.Series(["Y", "Y", "Y"])
+    values = pd.Series([None, "garbage", "2005", "2005-02-30"])
+    flags = pd.Series(["Y", "Y", "Y", "Y"])
     out = standardize_dob(values, estimated=flags, today=TODAY)
-    assert out[C.DOB_QUALITY].tolist() == ["missing", "missing", "estimated"]
-    assert out[DOB_INVALID].tolist() == [False, True, False]
+    # an impossible date's year is an estimate like any other, still counted invalid
+    assert out[C.DOB_QUALITY].tolist() == ["missing", "missing", "estimated", "estimated"]
+    assert out[DOB_INVALID].tolist() == [False, True, False, True]
+    assert out[C.DOB_YEAR].tolist() == [pd.NA, pd.NA, 2005, 2005]
 
 
 def test_estimated_must_share_the_index() -> None:

@@ -114,6 +114,9 @@ class _Parts:
 
 
 _NULL: Final = _Parts(-1)  # the value stands for "no date"; distinct from unreadable (None)
+# What a date of birth can be trusted for: year, month, day (-1 untrusted), a quality
+# code, and whether the value was impossible (its year kept all the same).
+_Trusted = tuple[int, int, int, int, bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +142,9 @@ def standardize_dob(
     """Dates of birth as trusted parts: DOB, DOB_YEAR, DOB_MONTH, DOB_DAY, DOB_QUALITY.
 
     Also returns `DOB_INVALID` (bool): a value was written but is unreadable or
-    impossible (month 13, 30 February, before 1900, after `today`); such a row gets
-    quality "missing" and null parts. `estimated` (Y/N, Yes/No, True/False, 1/0, Sí)
+    impossible (month 13, 30 February, before 1900, after `today`). An impossible day
+    or month keeps its year (quality "year"); every other such row gets quality
+    "missing" and null parts. `estimated` (Y/N, Yes/No, True/False, 1/0, Sí)
     marks age-based estimates: where true only the year is kept. `day_first` orders
     ambiguous numeric dates when `fmt` is None; None lets these values decide
     (`written_day_first`). `serial` reads five-digit numbers as spreadsheet serial dates
@@ -159,13 +163,13 @@ def standardize_dob(
     invalid = np.zeros(n + 1, dtype=bool)
     for i, value in enumerate(uniques):
         counted = _serial_parts(value) if serial else None
-        trusted: tuple[int, int, int, int] | _Parts | None
+        trusted: _Trusted | _Parts | None
         if counted is not None:
             trusted = _dob_parts(counted, today)
         else:
             trusted = _read_dob(value, spec, today, day_first)
         if isinstance(trusted, tuple):
-            year[i], month[i], day[i], quality[i] = trusted
+            year[i], month[i], day[i], quality[i], invalid[i] = trusted
         elif trusted is None:
             invalid[i] = True
     take = np.where(codes < 0, n, codes)
@@ -236,39 +240,47 @@ def standardize_event_date(
 @functools.lru_cache(maxsize=MEMO_SIZE)
 def _read_dob(
     text: str, spec: _Format | None, today: date, day_first: bool = False
-) -> tuple[int, int, int, int] | _Parts | None:
+) -> _Trusted | _Parts | None:
     """`_dob_parts` of the text's parts; `_NULL` for a written "no date", None if
-    unreadable or impossible. Memoized: a worker sees the same dates in every chunk."""
+    unreadable or impossible with no year to keep. Memoized: a worker sees the same
+    dates in every chunk."""
     parts = _read(text, spec, today, day_first)
     if parts is _NULL or parts is None:
         return parts
     return _dob_parts(parts, today)
 
 
-def _dob_parts(parts: _Parts, today: date) -> tuple[int, int, int, int] | None:
-    """(year, month, day, quality code) with -1 for untrusted parts; None if impossible."""
+def _dob_parts(parts: _Parts, today: date) -> _Trusted | None:
+    """(year, month, day, quality code, impossible) with -1 for untrusted parts; None
+    if nothing can be trusted.
+
+    An impossible day or month (month 13, 30 February) still comes with a year that
+    is nearly always right (a slip of the day or month): the year is kept, as a year
+    alone, and the value is flagged impossible. Linkage then has the year to agree on,
+    and the family rules an age.
+    """
     y, m, d = parts.year, parts.month, parts.day
     if y < MIN_YEAR or y > today.year:
         return None
     if m is None:
-        return y, -1, -1, _Q["year"]
+        return y, -1, -1, _Q["year"], False
     if m == 0:  # "2005-00-00": the month was never known
-        return y, -1, -1, _Q["placeholder"]
+        return y, -1, -1, _Q["placeholder"], False
     if m > 12:
-        return None
+        return y, -1, -1, _Q["year"], True
     if d is None or d == 0:
         if (y, m) > (today.year, today.month):
             return None
-        return y, m, -1, _Q["year_month"]
+        return y, m, -1, _Q["year_month"], False
     try:
         born = date(y, m, d)
     except ValueError:
-        return None
+        return y, -1, -1, _Q["year"], True
     if born > today:
         return None
     if m == 1 and d == 1:  # the agencies' default for an unknown birthday
-        return y, -1, -1, _Q["placeholder"]
-    return y, m, d, _Q["full"]
+        return y, -1, -1, _Q["placeholder"], False
+    return y, m, d, _Q["full"], False
 
 
 def _event_iso(parts: _Parts) -> str | None:
@@ -352,8 +364,8 @@ def _swapped(y: int, m: int, d: int) -> _Parts:
 
 def _numeric(a: str, b: str, y: str, day_first: bool, today: date) -> _Parts | None:
     first, second = int(a), int(b)
-    if first > 12 and second > 12:
-        return None
+    if first > 12 and second > 12:  # no month: an impossible date, its year still read
+        return _Parts(int(y) if len(y) == 4 else _full_year(int(y), None, None, today), 13, 13)
     if first > 12 or (day_first and second <= 12):
         month, day = second, first
     else:

@@ -365,7 +365,8 @@ def _swapped(y: int, m: int, d: int) -> _Parts:
 def _numeric(a: str, b: str, y: str, day_first: bool, today: date) -> _Parts | None:
     first, second = int(a), int(b)
     if first > 12 and second > 12:  # no month: an impossible date, its year still read
-        return _Parts(int(y) if len(y) == 4 else _full_year(int(y), None, None, today), 13, 13)
+        year = int(y) if len(y) == 4 else _full_year(int(y), None, None, today)
+        return _Parts(year, first, second)
     if first > 12 or (day_first and second <= 12):
         month, day = second, first
     else:

@@ -81,6 +81,14 @@ def test_a_field_with_several_numbers_keeps_the_first_valid(raw: str, expected: 
         ("011 52 1 664 123 4567", "US", "+526641234567"),
         ("1 55 1234 5678", "MX", "+525512345678"),
         ("+52 1 55 1234 567", "US", None),  # one digit short either way
+        # a country code written without its "+": another country's valid number
+        ("502-5555-1234", "US", "+50255551234"),
+        ("(502) 5555-1234", "US", "+50255551234"),
+        ("503.7777.1234", "US", "+50377771234"),
+        ("52 1 55 1234 5678", "US", "+525512345678"),
+        ("57 300 123 4567", "US", "+573001234567"),
+        ("50255551234", "US", None),  # no group sets a country code apart
+        ("5025 555 1234", "US", None),
         ("5555 1234", "GT", "+50255551234"),  # national number in its own region
         ("00502 5555 1234", "GT", "+50255551234"),
         ("+1 713 555 0123", "GT", HOUSTON),
@@ -117,7 +125,9 @@ def test_international_and_regions(raw: str, region: str, expected: str | None) 
         "713-555-012",
         "12",
         "713-555-01234",  # too long
-        "502-5555-1234",  # Guatemalan without its prefix: not a U.S. number (documented)
+        "30555501992",  # a U.S. number with a digit too many is no Greek number
+        "415 555 0100 9",  # a stray digit: its first group is no country code
+        "4155550100 9",
         "abc",
         "+",
         "x123",

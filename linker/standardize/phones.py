@@ -21,10 +21,14 @@ written out as text ("7135550123.0") is read as the integer it holds.
 A Mexican mobile written with the "1" Mexico dropped in 2019 ("+52 1 55 1234 5678")
 reads as the number dialled today, so records from before and after the change agree.
 
-Ambiguity kept on purpose: without a "+" or "00" prefix a number is read in the
-default region, so "502-5555-1234" (a Guatemalan number without its prefix) is not a
-valid U.S. number and reads as null. Give the source a `phone_region` when its
-numbers are foreign.
+Without a "+" or "00" prefix a number is read in the default region first. One that is
+no valid number there but is one when its digits are read as starting with a country
+code ("502-5555-1234": a Guatemalan number written with its country code, no "+")
+reads as that number: an extract of U.S. and home-country numbers mixed has no one
+region to declare. Only another country's valid number is taken that way, never a
+reading of the default region's own code, so a mistyped U.S. number stays null. A
+source whose numbers are all foreign and national ("5555 1234") still needs its
+`phone_region`.
 """
 
 from __future__ import annotations
@@ -50,6 +54,10 @@ _NULL_TOKENS = frozenset(
 )
 _NOT_WORD = re.compile(r"[\W_]")
 _DIGIT = re.compile("[0-9]")
+_NOT_DIGIT = re.compile("[^0-9]")
+# A number and nothing else: digits with spaces, dots, dashes or brackets between.
+_DIGITS_ONLY = re.compile(r"\(?[0-9][0-9 .()\-]*", re.ASCII)
+_FIRST_GROUP = re.compile(r"\(?([0-9]+)[ .)\-]", re.ASCII)
 # While no null token has a digit, text with a digit needs no null-token check.
 _NULL_TOKEN_DIGITS = any(c.isdigit() for token in _NULL_TOKENS for c in token)
 
@@ -206,6 +214,8 @@ def _one(text: str | None, region: str, *, fast: bool, nanp: bool) -> str | None
         number = phonenumbers.parse(text, region)
     except NumberParseException:
         number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        number = _with_country_code(text, region) or number
     if number is not None and number.country_code == _MEXICO:
         number = _without_mobile_one(number)
     if number is None or not phonenumbers.is_valid_number(number):
@@ -219,6 +229,34 @@ def _one(text: str | None, region: str, *, fast: bool, nanp: bool) -> str | None
     if _placeholder(str(number.national_number)):
         return None
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def _with_country_code(text: str, region: str) -> PhoneNumber | None:
+    """The number `text` spells when it opens with a country code set apart and no "+"
+    before it ("502-5555-1234", "(52) 1 55 1234 5678"), if it is another country's
+    valid number (see the module docstring); else None.
+
+    Only digits and the usual separators qualify, 11 to 15 digits with no leading 0
+    (an outside-dialling prefix, handled before) or NANP "1" (the default reading),
+    and the first group of digits must be the country code itself: a U.S. number with
+    a stray digit ("415 555 0100 9") would otherwise read as a Swiss one."""
+    if not _DIGITS_ONLY.fullmatch(text):
+        return None
+    digits = _NOT_DIGIT.sub("", text)
+    if not 11 <= len(digits) <= 15 or digits[0] in "01":
+        return None
+    try:
+        number = phonenumbers.parse("+" + digits, None)
+    except NumberParseException:
+        return None
+    first_group = _FIRST_GROUP.match(text)
+    if first_group is None or first_group[1] != str(number.country_code):
+        return None
+    if number.country_code == phonenumbers.country_code_for_region(region):
+        return None
+    if number.country_code == _MEXICO:
+        number = _without_mobile_one(number)
+    return number if phonenumbers.is_valid_number(number) else None
 
 
 def _without_mobile_one(number: PhoneNumber) -> PhoneNumber:

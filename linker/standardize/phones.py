@@ -22,13 +22,13 @@ A Mexican mobile written with the "1" Mexico dropped in 2019 ("+52 1 55 1234 567
 reads as the number dialled today, so records from before and after the change agree.
 
 Without a "+" or "00" prefix a number is read in the default region first. One that is
-no valid number there but is one when its digits are read as starting with a country
-code ("502-5555-1234": a Guatemalan number written with its country code, no "+")
-reads as that number: an extract of U.S. and home-country numbers mixed has no one
-region to declare. Only another country's valid number is taken that way, never a
-reading of the default region's own code, so a mistyped U.S. number stays null. A
-source whose numbers are all foreign and national ("5555 1234") still needs its
-`phone_region`.
+no valid number there, and whose first group of digits is another country's code
+("502-5555-1234": a Guatemalan number written with its country code, no "+"), reads as
+that country's number when it is a valid one: an extract of U.S. and home-country
+numbers mixed has no one region to declare. A mistyped U.S. number stays null ("415
+555 0100 9" is no Swiss number: 415 is no country code), and so does a run of digits
+with no group set apart. A source whose numbers are all foreign and national ("5555
+1234") still needs its `phone_region`.
 """
 
 from __future__ import annotations

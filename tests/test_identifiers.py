@@ -23,6 +23,9 @@ A_NUMBER_CASES = [
     ("Alien# 012345678", "012345678"),
     ("ALIEN NO. 012345678", "012345678"),
     ("A NBR 012345678", "012345678"),
+    ("A-Number: 012345678", "012345678"),
+    ("Alien-Reg-No 012-345-678", "012345678"),
+    ("A-NUMBER: A012345678", None),  # the prefix once, then digits only
     ("A012345678 (old)", "012345678"),
     ("A012345678/A212345678", None),  # two numbers: neither is taken
     ("ALIENS012345678", None),

@@ -39,9 +39,11 @@ MIN_DOCUMENT_ID_LENGTH: Final = 5
 
 # Patterns run on Arrow's RE2 engine: no backreferences or lookarounds.
 _FLOAT_INT: Final = r"[0-9]+\.0+"
-# "A", "A#", "A-", "A-#", "A NO", "ANUM", "A NBR", "ALIEN NO.", "ALIEN REG #", "#"
+# "A", "A#", "A-", "A-#", "A NO", "ANUM", "A NBR", "A-NUMBER:", "ALIEN NO.", "ALIEN REG #",
+# "ALIEN-REG-NO", "#"
 _A_PREFIX: Final = (
-    r"^(?:(?:ALIEN|A)\s*(?:REG(?:ISTRATION)?\s*)?(?:NUM(?:BER)?|NO|NBR|NR)?)?\s*[#:.\-]*\s*"
+    r"^(?:(?:ALIEN|A)[\s\-]*(?:REG(?:ISTRATION)?[\s\-]*)?(?:NUM(?:BER)?|NO|NBR|NR)?)?"
+    r"\s*[#:.\-]*\s*"
 )
 _REMARK: Final = r"\([^()]*\)"  # "A012345678 (old)": a clerk's note
 _A_BODY: Final = r"[0-9](?:[0-9 \-]*[0-9])?"  # digits, grouped by spaces or dashes
@@ -69,10 +71,11 @@ def standardize_a_numbers(values: pd.Series) -> pd.DataFrame:
     """A_NUMBER (nine digits or null) and A_NUMBER_RAW (the text as given, null if blank).
 
     Accepted: "A012345678", "A-012-345-678", "A# 012 345 678", "a 012345678",
-    "012345678", "ALIEN NO. 012345678", "#012345678", and eight digits (zero-padded);
-    a remark in parentheses is ignored. Seven or fewer digits, more than nine (a tenth
-    may be a typo anywhere), one repeated significant digit ("000000000", "999999999",
-    "000000007"), dots, or letters other than the prefix make the A-number null.
+    "012345678", "ALIEN NO. 012345678", "A-Number: 012345678", "#012345678", and eight
+    digits (zero-padded); a remark in parentheses is ignored. Seven or fewer digits,
+    more than nine (a tenth may be a typo anywhere), one repeated significant digit
+    ("000000000", "999999999", "000000007"), dots, or letters other than the prefix make
+    the A-number null.
     """
     codes, raw = _distinct(values)
     text = _drop_float_zero(spreadsheet_cells(_ascii(pc.utf8_upper(raw))))

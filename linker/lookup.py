@@ -213,10 +213,9 @@ def standardize_query(
             given[name] = cited_key
             specs.append(FieldSpec(name, (name,), source=cited_source))
         else:
+            sex_codes_here = codes if name == "sex" else None
             specs.append(
-                FieldSpec(name, (name,), day_first=day_first.get(name), sex_codes=codes)
-                if name == "sex"
-                else FieldSpec(name, (name,), day_first=day_first.get(name))
+                FieldSpec(name, (name,), day_first=day_first.get(name), sex_codes=sex_codes_here)
             )
     mapping = SourceMapping(
         name=source_name,

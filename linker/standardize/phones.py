@@ -232,9 +232,9 @@ def _one(text: str | None, region: str, *, fast: bool, nanp: bool) -> str | None
 
 
 def _with_country_code(text: str, region: str) -> PhoneNumber | None:
-    """The number `text` spells when it opens with a country code set apart and no "+"
-    before it ("502-5555-1234", "(52) 1 55 1234 5678"), if it is another country's
-    valid number (see the module docstring); else None.
+    """The number `text` spells when it opens with another country's code set apart and
+    no "+" before it ("502-5555-1234", "(52) 1 55 1234 5678"), else None; the caller
+    checks it is a valid number (see the module docstring).
 
     Only digits and the usual separators qualify, 11 to 15 digits with no leading 0
     (an outside-dialling prefix, handled before) or NANP "1" (the default reading),
@@ -254,9 +254,7 @@ def _with_country_code(text: str, region: str) -> PhoneNumber | None:
         return None
     if number.country_code == phonenumbers.country_code_for_region(region):
         return None
-    if number.country_code == _MEXICO:
-        number = _without_mobile_one(number)
-    return number if phonenumbers.is_valid_number(number) else None
+    return number
 
 
 def _without_mobile_one(number: PhoneNumber) -> PhoneNumber:

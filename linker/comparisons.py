@@ -119,11 +119,20 @@ def token_subset(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def first_last_swapped(p: PairFeatures) -> np.ndarray:
-    """Each side's given name is one of the other side's surnames (given/family swapped)."""
+    """Given and family names swapped: each side's given name is one of the other side's
+    surnames, or each side's whole given column is the other's whole family column.
+
+    The second reading catches what single names miss: a surname pair with particles in
+    the given column ("DOS SANTOS DA SILVA" / "ANTONIO" against "ANTONIO" / "DOS SANTOS
+    DA SILVA", whose canonical given name is DOS), and a compound given name read in
+    full against one part of it ("JOSE" against "JOSE EMILIO", canonical JOSE EMILIO).
+    """
     g, f1, f2 = C.GIVEN_NAME_CANONICAL, C.FAMILY_NAME_1, C.FAMILY_NAME_2
     left_in_right = p.equal(g, f1) | p.equal(g, f2)
     right_in_left = _reverse_equal(p, g, f1) | _reverse_equal(p, g, f2)
-    return left_in_right & right_in_left
+    given, family = C.GIVEN_NAME, C.FAMILY_NAME
+    whole = p.equal(given, family) & _reverse_equal(p, given, family)
+    return (left_in_right & right_in_left) | whole
 
 
 # --- comparisons ------------------------------------------------------------------------

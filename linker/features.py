@@ -37,6 +37,9 @@ JOINT_GROUPS: tuple[tuple[str, ...], ...] = (
     (C.GIVEN_NAME_CANONICAL, C.FAMILY_NAME_1, C.FAMILY_NAME_2),
     (CITED_REF, SELF_REF),
     (C.GIVEN_PHONETIC, C.FAMILY_1_PHONETIC, C.FAMILY_2_PHONETIC),
+    # the whole given and family texts: a record with the two columns swapped
+    # ("DOS SANTOS DA SILVA" / "ANTONIO") holds the other's values column for column
+    (C.GIVEN_NAME, C.FAMILY_NAME),
 )
 SINGLE_CODED: tuple[str, ...] = (
     C.SOURCE,

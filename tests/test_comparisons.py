@@ -95,6 +95,28 @@ CASES: dict[str, Case] = {
         names("JUAN", "LOPEZ GARCIA"),
         names("GARCIA", "JUAN"),
     ),
+    # the whole columns swapped: a surname pair with particles in the given column, and
+    # a compound given name against its first part (neither canonical name matches)
+    "given/swapped-whole-columns": Case(
+        "given_name",
+        "swapped_with_surname",
+        names("DOS SANTOS DA SILVA", "ANTONIO"),
+        names("ANTONIO", "DOS SANTOS DA SILVA", middle_name="TIAGO"),
+    ),
+    "given/swapped-whole-compound": Case(
+        "given_name",
+        "swapped_with_surname",
+        names("MENDEZ TREJO", "JOSE", middle_name="EMILIO"),
+        names("JOSE", "MENDEZ TREJO", middle_name="EMILIO"),
+    ),
+    # one side's surnames in its given column, but the other's given name is not its
+    # family name: no swap
+    "given/else-half-swapped": Case(
+        "given_name",
+        "else",
+        names("DOS SANTOS DA SILVA", "PEDRO"),
+        names("ANTONIO", "DOS SANTOS DA SILVA"),
+    ),
     "given/else-siblings": Case("given_name", "else", names("ANA"), names("LUIS")),
     "given/else-compound-head-differs": Case(
         "given_name", "else", names("JUAN CARLOS"), names("LUIS CARLOS")
@@ -126,6 +148,12 @@ CASES: dict[str, Case] = {
     "family/phonetic-z-s": Case("family_name", "phonetic", fam("ZUNIGA"), fam("SUNIGA")),
     "family/swapped": Case(
         "family_name", "swapped_with_given", names("JUAN", "LOPEZ"), names("LOPEZ", "JUAN")
+    ),
+    "family/swapped-whole-columns": Case(
+        "family_name",
+        "swapped_with_given",
+        names("DOS SANTOS DA SILVA", "ANTONIO"),
+        names("ANTONIO", "DOS SANTOS DA SILVA"),
     ),
     "family/else": Case("family_name", "else", fam("GARCIA"), fam("PEREZ")),
     # --- dob --------------------------------------------------------------------------

@@ -101,6 +101,49 @@ def test_international_and_regions(raw: str, region: str, expected: str | None) 
     assert one(raw, region) == expected
 
 
+def at_home(value: object, home: object, region: str = "US") -> str | None:
+    homes = pd.Series([home], dtype=object)
+    return standardize_phones(pd.Series([value], dtype=object), region, homes).iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("raw", "home", "expected"),
+    [
+        # a run of digits opening with the person's own country code
+        ("50255551234", "GT", "+50255551234"),
+        ("503 7777 1234", "SV", "+50377771234"),
+        ("5215512345678", "MX", "+525512345678"),  # with the Mexican mobile "1" dropped
+        # a national number of the person's country
+        ("5555 1234", "GT", "+50255551234"),
+        ("55551234", "GT", "+50255551234"),
+        # read in the default region first, whatever the country
+        ("713-555-0123", "GT", HOUSTON),
+        ("+502 5555 1234", "MX", "+50255551234"),
+        # no home country, or no valid number there: still nothing
+        ("50255551234", None, None),
+        ("5555 1234", None, None),
+        ("50255551234", "US", None),
+        ("50255551234", "HN", None),  # +504 is Honduras: a Guatemalan number is not
+        ("50455551234", "HN", None),  # no valid Honduran number
+        ("0000 0000", "GT", None),  # a placeholder anywhere
+        ("30555501992", "GR", None),  # a U.S. number with a digit too many
+        ("5555 1234 abc", "GT", None),  # not a number alone
+    ],
+)
+def test_a_number_read_as_nothing_is_read_in_the_home_country(
+    raw: str, home: str | None, expected: str | None
+) -> None:
+    assert at_home(raw, home) == expected
+
+
+def test_home_countries_are_read_per_row() -> None:
+    values = pd.Series(["50255551234", "50255551234", "5555 1234", None], index=[7, 3, 9, 1])
+    homes = pd.Series(["GT", "HN", "GT", "GT"], index=[7, 3, 9, 1])
+    out = standardize_phones(values, "US", homes)
+    assert out.index.tolist() == [7, 3, 9, 1]
+    assert out.tolist() == ["+50255551234", None, "+50255551234", None]
+
+
 @pytest.mark.parametrize(
     "raw",
     [
@@ -211,3 +254,24 @@ def test_e164_is_a_fixed_point(raw: str) -> None:
 def test_value_result_is_independent_of_batch(values: list[str | None]) -> None:
     batch = standardize_phones(pd.Series(values, dtype=object)).tolist()
     assert batch == [one(v) for v in values]
+
+
+countries = st.sampled_from([None, "GT", "HN", "SV", "MX", "US", "CO"])
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.one_of(st.none(), st.text(max_size=20), digits), countries),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_home_reading_is_independent_of_batch(rows: list[tuple[str | None, str | None]]) -> None:
+    values = pd.Series([v for v, _ in rows], dtype=object)
+    homes = pd.Series([h for _, h in rows], dtype=object)
+    batch = standardize_phones(values, "US", homes).tolist()
+    assert batch == [at_home(v, h) for v, h in rows]
+    # a home country only ever fills a number the default region left null
+    for got, plain in zip(batch, standardize_phones(values).tolist(), strict=True):
+        assert plain is None or got == plain

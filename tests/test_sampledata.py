@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import phonenumbers
 import pytest
 from unidecode import unidecode
 
 from linker.errors import ConfigError
 from linker.mapping import load_mapping
 from linker.sampledata import SampleConfig, SampleSummary, generate_sample, layout, pools
+from linker.standardize.phones import standardize_phones
 
 FILES = (
     "cbp_apprehensions.csv",
@@ -315,17 +315,26 @@ def test_a_numbers_are_nine_digits_in_several_formats(sample: Sample) -> None:
 
 
 def test_phones_are_valid_numbers(sample: Sample) -> None:
-    cols = [
-        sample.cbp[layout.CBP_PHONE],
-        sample.ice[layout.ICE_PHONE],
-        sample.hhs[layout.HHS_SP_PHONE],
+    """Every phone written reads as a valid number: a U.S. one, or a number of the
+    person's own country, written in each way clerks write one."""
+    written = [
+        (sample.cbp[layout.CBP_PHONE], sample.cbp.pid),
+        (sample.ice[layout.ICE_PHONE], sample.ice.pid),
+        (sample.hhs[layout.HHS_SP_PHONE], sample.hhs.sponsor_pid),
     ]
-    phones = pd.concat(cols)
-    phones = phones[phones != ""]
-    sample_phones = pd.concat([phones.head(400), phones[phones.str.startswith("+5")].head(200)])
-    assert phones.str.startswith("+5").any()  # home-country numbers
-    for value in sample_phones:
-        assert phonenumbers.is_valid_number(phonenumbers.parse(value, "US")), value
+    phones = pd.concat([phone for phone, _ in written], ignore_index=True)
+    people = pd.concat([pid for _, pid in written], ignore_index=True)
+    homes = pd.Series(sample.persons.loc[people, "country"].to_numpy(), index=phones.index)
+    given = phones != ""
+    read = standardize_phones(phones[given], "US", homes[given])
+    assert read.notna().all(), phones[given][read.isna()].head().tolist()
+    foreign = ~read.str.startswith("+1")
+    forms, e164 = phones[given][foreign], read[foreign]
+    digits = forms.str.replace(r"\D", "", regex=True)
+    assert forms.str.match(r"\+5\d").any()  # "+502 5555 1234"
+    assert (~forms.str.startswith("+") & (digits == e164.str[1:])).any()  # "502 5555 1234"
+    assert forms.str.fullmatch(r"[1-9]\d{10,12}").any()  # "50255551234"
+    assert (digits.str.len() < e164.str.len() - 1).any()  # national: "5555 1234"
 
 
 def test_country_codes_per_agency(sample: Sample) -> None:

@@ -199,12 +199,23 @@ def us_phone(
     return out
 
 
-def foreign_phone(country: np.ndarray, key: np.ndarray) -> np.ndarray:
+# How a home-country number is written, by the record's U.S. phone style (the clerk's
+# habit, US_FORMATS): with "+", the country code with no "+" in its own group ("dash"
+# writers) or run into the digits ("digits" writers), or the national number alone.
+_FOREIGN_FORMATS = ("plus", "code", "run", "plus", "plus", "national")
+
+
+def foreign_phone(
+    country: np.ndarray, key: np.ndarray, style: np.ndarray | None = None
+) -> np.ndarray:
     """A home-country mobile number per person (same person, same number), '' if none known.
 
     The digits come from the person's stable key by multiplicative hashing, so every record
-    of one person shows the same number without storing one per person.
+    of one person shows the same number without storing one per person. `style` (the
+    record's U.S. phone style, 0-5; default 0) picks how it is written: "+502 5555 1234",
+    "50255551234", "502 5555 1234" or "5555 1234".
     """
+    style = np.zeros(len(country), dtype=np.int64) if style is None else style
     iso = pools.country_arrays()["iso2"][country]
     out = np.full(len(country), "", dtype=object)
     for code, (cc, leads, length, groups) in pools.FOREIGN_PHONES.items():
@@ -220,7 +231,13 @@ def foreign_phone(country: np.ndarray, key: np.ndarray) -> np.ndarray:
             for g in groups:
                 parts.append(digits[at : at + g])
                 at += g
-            out[row] = f"+{cc} " + " ".join(parts)
+            written = _FOREIGN_FORMATS[int(style[row])]
+            if written == "run":
+                out[row] = cc + digits
+            elif written == "national":
+                out[row] = " ".join(parts)
+            else:
+                out[row] = ("+" if written == "plus" else "") + cc + " " + " ".join(parts)
     return out
 
 

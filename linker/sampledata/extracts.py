@@ -59,7 +59,9 @@ def phones(
     style = rng.choice(len(style_p), n, p=np.array(style_p) / sum(style_p))
     out = contact.us_phone(hh.area[h], hh.exchange[h], hh.line[h], style)
     foreign = np.flatnonzero(rng.random(n) < cfg.phone_foreign_rate)
-    f = contact.foreign_phone(pop.country[person[foreign]], pop.subject_id[person[foreign]])
+    f = contact.foreign_phone(
+        pop.country[person[foreign]], pop.subject_id[person[foreign]], style[foreign]
+    )
     out[foreign[f != ""]] = f[f != ""]
     shared = rng.random(n) < cfg.phone_shared_rate
     s_idx = rng.integers(0, len(pools.SHELTERS), n)

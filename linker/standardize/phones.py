@@ -26,9 +26,16 @@ no valid number there, and whose first group of digits is another country's code
 ("502-5555-1234": a Guatemalan number written with its country code, no "+"), reads as
 that country's number when it is a valid one: an extract of U.S. and home-country
 numbers mixed has no one region to declare. A mistyped U.S. number stays null ("415
-555 0100 9" is no Swiss number: 415 is no country code), and so does a run of digits
-with no group set apart. A source whose numbers are all foreign and national ("5555
-1234") still needs its `phone_region`.
+555 0100 9" is no Swiss number: 415 is no country code).
+
+A number that is still nothing is read in the person's own country, when the record
+gives one (`home_countries`, the standardized country of citizenship): a run of digits
+that opens with that country's code ("50255551234" for a Guatemalan) or is a national
+number there ("5555 1234"). Without a group set apart, or a country to go by, a run of
+digits stays null: the digits of a U.S. number with one too many ("30555501992") can
+spell a valid number somewhere, and a phone read as the wrong number is evidence
+against the records of one person, where null is none. A source whose numbers are all
+foreign and national still does best with its `phone_region`.
 """
 
 from __future__ import annotations
@@ -147,10 +154,14 @@ def _us_numbers(texts: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
     return decided, e164
 
 
-def standardize_phones(values: pd.Series, default_region: str = "US") -> pd.Series:
+def standardize_phones(
+    values: pd.Series, default_region: str = "US", home_countries: pd.Series | None = None
+) -> pd.Series:
     """E.164 strings ("+17135550123"), None for invalid, placeholder or missing numbers.
 
     `default_region` (ISO 3166-1 alpha-2) is how a number without "+" / "00" is read.
+    `home_countries` (alpha-2 per row, aligned with `values`) is where a number that
+    reads as nothing there is read next, a run of digits (see the module docstring).
     Extensions are dropped. Same index as `values`, object dtype, named PHONE.
     """
     codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
@@ -165,7 +176,67 @@ def standardize_phones(values: pd.Series, default_region: str = "US") -> pd.Seri
     for i in np.flatnonzero(~decided):
         e164[i] = _one(texts[i], region, fast=fast, nanp=nanp)
     out = np.concatenate([e164, np.array([None], dtype=object)])[codes]
+    if home_countries is not None:
+        _read_at_home(out, codes, texts, e164, home_countries, region)
     return pd.Series(out, index=values.index, name=C.PHONE, dtype=object)
+
+
+def _read_at_home(
+    out: np.ndarray,
+    codes: np.ndarray,
+    texts: list[str | None],
+    e164: np.ndarray,
+    home_countries: pd.Series,
+    region: str,
+) -> None:
+    """Fill `out` in place where a run of digits read as nothing in `region` is a valid
+    number of the row's home country; each distinct (text, country) is read once."""
+    unread = np.array(
+        [
+            e is None and t is not None and _DIGITS_ONLY.fullmatch(t) is not None
+            for t, e in zip(texts, e164, strict=True)
+        ],
+        dtype=bool,
+    )
+    if not unread.any():
+        return
+    rows = np.flatnonzero(np.append(unread, False)[codes])  # code -1 (null) never
+    homes = home_countries.to_numpy(dtype=object)[rows]
+    known = np.array([isinstance(h, str) for h in homes], dtype=bool)
+    rows, homes = rows[known], homes[known]
+    if not len(rows):
+        return
+    pairs = pd.DataFrame({"text": codes[rows], "home": homes})
+    pair_codes, distinct = pd.MultiIndex.from_frame(pairs).factorize()
+    read = np.array([_home_number(texts[t], home, region) for t, home in distinct], dtype=object)
+    out[rows] = read[pair_codes]
+
+
+def _home_number(text: str, home: str, region: str) -> str | None:
+    """`text` (digits and separators) as a number of the country `home`: opening with
+    its country code ("50255551234" in GT) or national there ("5555 1234"); None when
+    it is neither, or `home` is the default region (already read there)."""
+    home = home.upper()
+    code = phonenumbers.country_code_for_region(home)
+    if code == 0 or home == region:
+        return None
+    digits = _NOT_DIGIT.sub("", text)
+    candidates: list[tuple[str, str | None]] = []
+    if digits.startswith(str(code)) and digits[0] != "0":
+        candidates.append(("+" + digits, None))
+    candidates.append((text, home))
+    for candidate, candidate_region in candidates:
+        try:
+            number = phonenumbers.parse(candidate, candidate_region)
+        except NumberParseException:
+            continue
+        if number.country_code != code:
+            continue
+        if code == _MEXICO:
+            number = _without_mobile_one(number)
+        if phonenumbers.is_valid_number(number) and not _placeholder(str(number.national_number)):
+            return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    return None
 
 
 def standardize_phone(

@@ -205,12 +205,11 @@ def _standardize_person(
         )
     )
     country_spec = spec.get("country")
-    out[C.COUNTRY] = _array(
-        standardize_countries(
-            _or_empty(values("country"), index),
-            codes=country_spec.codes if country_spec else "iso",
-        )
+    country = standardize_countries(
+        _or_empty(values("country"), index),
+        codes=country_spec.codes if country_spec else "iso",
     )
+    out[C.COUNTRY] = _array(country)
     add(
         standardize_addresses(
             line=values("address"),
@@ -221,7 +220,11 @@ def _standardize_person(
         )
     )
     out[C.PHONE] = _array(
-        standardize_phones(_or_empty(values("phone"), index), default_region=source.phone_region)
+        standardize_phones(
+            _or_empty(values("phone"), index),
+            default_region=source.phone_region,
+            home_countries=country,
+        )
     )
     out[C.FAMILY_GROUP] = _array(scope_ids(_or_empty(values("family_group"), index), source.name))
     out[C.PERSON_ID] = _array(scope_ids(_or_empty(values("person_id"), index), source.name))

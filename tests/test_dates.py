@@ -44,6 +44,10 @@ DOB_CASES = [
     ("7/14/24", None, ("1924-07-14", 1924, 7, 14, "full", False)),
     ("3/14/30", None, ("1930-03-14", 1930, 3, 14, "full", False)),
     ("14-MAR-05", None, ("2005-03-14", 2005, 3, 14, "full", False)),
+    # two digits first that can be no day: a year, then month and day
+    ("96-02-22", None, ("1996-02-22", 1996, 2, 22, "full", False)),
+    ("96/22/02", None, ("1996-02-22", 1996, 2, 22, "full", False)),  # day and month swapped
+    ("05-03-14", None, ("2014-05-03", 2014, 5, 3, "full", False)),  # 05 can be a month
     ("03/14/05", "%m/%d/%y", ("2005-03-14", 2005, 3, 14, "full", False)),
     ("03/14/70", "%m/%d/%y", ("1970-03-14", 1970, 3, 14, "full", False)),
     # month names, English and Spanish, with diacritics

@@ -15,6 +15,7 @@ column decides: day-first when more of its distinct values can only be day-first
 (17/02/1964) than can only be month-first (02/17/1964), else month-first. An HHS extract
 written the Latin American way then reads 05/08/2010 as 5 August, like its neighbours.
 
+Two digits first that can be no day ("96-02-22") are a year, with month and day after.
 A two-digit year is placed in the latest century that keeps the date on or before
 `today`, because nobody is born in the future.
 
@@ -364,6 +365,9 @@ def _swapped(y: int, m: int, d: int) -> _Parts:
 
 def _numeric(a: str, b: str, y: str, day_first: bool, today: date) -> _Parts | None:
     first, second = int(a), int(b)
+    if len(a) == 2 and len(y) == 2 and first > 31:  # "96-02-22": no day, so the year first
+        parts = _swapped(0, second, int(y))
+        return _Parts(_full_year(first, parts.month, parts.day, today), parts.month, parts.day)
     if first > 12 and second > 12:  # no month: an impossible date, its year still read
         year = int(y) if len(y) == 4 else _full_year(int(y), None, None, today)
         return _Parts(year, first, second)

@@ -111,6 +111,13 @@ def test_split_family_names(raw: object, first: str | None, second: str | None) 
         ("ANA M. DE LA CRUZ", "ANA", "M", "DE LA CRUZ"),
         ("JUAN CARLOS M LOPEZ", "JUAN", "CARLOS M", "LOPEZ"),
         ("MARIA E GARCIA E IBARRA", "MARIA", "E", "GARCIA IBARRA"),
+        # a hyphen holds a compound given name together (as its own column reads it)
+        ("JEAN-PIERRE DORVIL", "JEAN PIERRE", None, "DORVIL"),
+        ("Marie-Ange Joseph", "MARIE ANGE", None, "JOSEPH"),
+        ("JEAN-CLAUDE SAINT-FLEUR", "JEAN CLAUDE", None, "SAINT FLEUR"),
+        ("JEAN-PIERRE", "JEAN PIERRE", None, None),
+        ("GARCIA-LOPEZ JUAN", "JUAN", None, "GARCIA LOPEZ"),  # surnames first: no given
+        ("JOSE CRUZ-HERNANDEZ", "JOSE", None, "CRUZ HERNANDEZ"),
         # LAST1 LAST2 FIRST without a comma: a known surname first, a known given name last
         ("GARCIA LOPEZ JOSE LUIS", "JOSE", "LUIS", "GARCIA LOPEZ"),
         ("Hernández Gaitán Miguel", "MIGUEL", None, "HERNANDEZ GAITAN"),

@@ -249,8 +249,11 @@ def _given_and_middle(given_part: str) -> tuple[str | None, str | None]:
     return _join(firsts[:cut]), _join(firsts[cut:])
 
 
-def _split_unmarked(groups: list[str]) -> tuple[str | None, ...]:
+def _split_unmarked(groups: list[str], head: int = 1) -> tuple[str | None, ...]:
     """FIRST [MIDDLE...] LAST1 [LAST2] without a comma (Spanish order by default).
+
+    `head`: how many groups the given name holds at least (a hyphenated first word),
+    unless the name is written surnames first.
 
     One group: a surname if it is a known surname and no known given name, else given.
     The given name takes following DEL CARMEN style groups. Of the remaining groups,
@@ -268,7 +271,7 @@ def _split_unmarked(groups: list[str]) -> tuple[str | None, ...]:
         return groups[0], None, None
     if _surname_like(groups[0]) and _given_like(groups[-1]):
         return _split_surnames_first(groups)
-    cut = 1
+    cut = min(head, len(groups))
     while cut < len(groups) - 1 and _particle_led(groups[cut]) and _given_like(groups[cut]):
         cut += 1
     given, rest = groups[:cut], groups[cut:]
@@ -313,7 +316,20 @@ def _split_full(text: str) -> tuple[str | None, ...]:
     if tokens and tokens[-1] in NO_FAMILY_NAME:
         return (*_given_and_middle(" ".join(tokens[:-1])), None)
     kept = [t for t in tokens if t not in NAME_PLACEHOLDERS]
-    return _split_unmarked(_groups(kept, conjunctions_after=2))
+    return _split_unmarked(_groups(kept, conjunctions_after=2), _hyphenated_head(text))
+
+
+_HYPHENATED: Final = re.compile(r"[A-Z]+(?:-[A-Z]+)+")
+
+
+def _hyphenated_head(text: str) -> int:
+    """How many name groups the first word of an unmarked full name holds together: a
+    hyphen joins a compound given name (JEAN-PIERRE DORVIL, MARIE-ANGE JOSEPH), which
+    the clean text would otherwise split into a given name and a first surname."""
+    first = text.split(maxsplit=1)[0] if text.strip() else ""
+    if _HYPHENATED.fullmatch(first) is None:
+        return 1
+    return len(_groups(_tokens(first), conjunctions_after=_NEVER))
 
 
 def _whole_in_given(text: str) -> tuple[str | None, ...]:

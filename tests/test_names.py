@@ -118,6 +118,9 @@ def test_split_family_names(raw: object, first: str | None, second: str | None) 
         ("JEAN-PIERRE", "JEAN PIERRE", None, None),
         ("GARCIA-LOPEZ JUAN", "JUAN", None, "GARCIA LOPEZ"),  # surnames first: no given
         ("JOSE CRUZ-HERNANDEZ", "JOSE", None, "CRUZ HERNANDEZ"),
+        # and a compound surname last, though its first part is a given name too
+        ("JEAN-ROBERT JEAN-BAPTISTE", "JEAN ROBERT", None, "JEAN BAPTISTE"),
+        ("MARIE JEAN-BAPTISTE", "MARIE", None, "JEAN BAPTISTE"),
         # LAST1 LAST2 FIRST without a comma: a known surname first, a known given name last
         ("GARCIA LOPEZ JOSE LUIS", "JOSE", "LUIS", "GARCIA LOPEZ"),
         ("Hernández Gaitán Miguel", "MIGUEL", None, "HERNANDEZ GAITAN"),

@@ -249,11 +249,11 @@ def _given_and_middle(given_part: str) -> tuple[str | None, str | None]:
     return _join(firsts[:cut]), _join(firsts[cut:])
 
 
-def _split_unmarked(groups: list[str], head: int = 1) -> tuple[str | None, ...]:
+def _split_unmarked(groups: list[str], head: int = 1, tail: int = 1) -> tuple[str | None, ...]:
     """FIRST [MIDDLE...] LAST1 [LAST2] without a comma (Spanish order by default).
 
-    `head`: how many groups the given name holds at least (a hyphenated first word),
-    unless the name is written surnames first.
+    `head` / `tail`: how many groups the given name / the surnames hold at least (a
+    hyphenated first / last word), unless the name is written surnames first.
 
     One group: a surname if it is a known surname and no known given name, else given.
     The given name takes following DEL CARMEN style groups. Of the remaining groups,
@@ -282,6 +282,7 @@ def _split_unmarked(groups: list[str], head: int = 1) -> tuple[str | None, ...]:
         middle_count = 0 if _surname_like(rest[0]) else max(leading, len(rest) - 2)
     else:
         middle_count = leading
+    middle_count = max(0, min(middle_count, len(rest) - tail))
     return _join(given), _join(rest[:middle_count]), _join(rest[middle_count:])
 
 
@@ -316,20 +317,22 @@ def _split_full(text: str) -> tuple[str | None, ...]:
     if tokens and tokens[-1] in NO_FAMILY_NAME:
         return (*_given_and_middle(" ".join(tokens[:-1])), None)
     kept = [t for t in tokens if t not in NAME_PLACEHOLDERS]
-    return _split_unmarked(_groups(kept, conjunctions_after=2), _hyphenated_head(text))
+    words = text.split()
+    head, tail = (_hyphenated(words[0]), _hyphenated(words[-1])) if words else (1, 1)
+    return _split_unmarked(_groups(kept, conjunctions_after=2), head, tail)
 
 
 _HYPHENATED: Final = re.compile(r"[A-Z]+(?:-[A-Z]+)+")
 
 
-def _hyphenated_head(text: str) -> int:
-    """How many name groups the first word of an unmarked full name holds together: a
-    hyphen joins a compound given name (JEAN-PIERRE DORVIL, MARIE-ANGE JOSEPH), which
-    the clean text would otherwise split into a given name and a first surname."""
-    first = text.split(maxsplit=1)[0] if text.strip() else ""
-    if _HYPHENATED.fullmatch(first) is None:
+def _hyphenated(word: str) -> int:
+    """How many name groups one word of an unmarked full name holds together: a hyphen
+    joins a compound given name first (JEAN-PIERRE DORVIL) and a compound surname last
+    (JEAN-ROBERT JEAN-BAPTISTE), which the clean text would otherwise split into a given
+    name and a surname, or a middle name and a surname."""
+    if _HYPHENATED.fullmatch(word) is None:
         return 1
-    return len(_groups(_tokens(first), conjunctions_after=_NEVER))
+    return len(_groups(_tokens(word), conjunctions_after=_NEVER))
 
 
 def _whole_in_given(text: str) -> tuple[str | None, ...]:

@@ -222,7 +222,7 @@ def _home_number(text: str, home: str, region: str) -> str | None:
         return None
     digits = _NOT_DIGIT.sub("", text)
     candidates: list[tuple[str, str | None]] = []
-    if digits.startswith(str(code)) and digits[0] != "0":
+    if digits.startswith(str(code)):
         candidates.append(("+" + digits, None))
     candidates.append((text, home))
     for candidate, candidate_region in candidates:

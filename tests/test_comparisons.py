@@ -356,6 +356,19 @@ CASES: dict[str, Case] = {
         "phone", "last_seven_digits", {"phone": "713-555-1234"}, {"phone": "281-555-1234"}
     ),
     "phone/else": Case("phone", "else", {"phone": "713-555-1234"}, {"phone": "713-555-9999"}),
+    # bare digits read in the record's own country agree with the number written in full
+    "phone/exact-home-country": Case(
+        "phone",
+        "exact",
+        {"phone": "50255551234", "country": "Guatemala"},
+        {"phone": "+502 5555 1234"},
+    ),
+    "phone/exact-national-at-home": Case(
+        "phone", "exact", {"phone": "5555 1234", "country": "GTM"}, {"phone": "+502 5555 1234"}
+    ),
+    "phone/null-bare-digits-no-country": Case(
+        "phone", "null", {"phone": "50255551234"}, {"phone": "+502 5555 1234"}
+    ),
     # --- cross_reference ----------------------------------------------------------------
     "xref/cites-other": Case(
         "cross_reference",

@@ -232,10 +232,9 @@ def _home_number(text: str, home: str, region: str) -> str | None:
             continue
         if number.country_code != code:
             continue
-        if code == _MEXICO:
-            number = _without_mobile_one(number)
-        if phonenumbers.is_valid_number(number) and not _placeholder(str(number.national_number)):
-            return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+        number = _without_mobile_one(number)
+        if phonenumbers.is_valid_number(number):
+            return _e164(number)
     return None
 
 
@@ -287,7 +286,7 @@ def _one(text: str | None, region: str, *, fast: bool, nanp: bool) -> str | None
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
         number = _with_country_code(text, region) or number
-    if number is not None and number.country_code == _MEXICO:
+    if number is not None:
         number = _without_mobile_one(number)
     if number is None or not phonenumbers.is_valid_number(number):
         if not _SEVERAL.search(text):
@@ -297,6 +296,11 @@ def _one(text: str | None, region: str, *, fast: bool, nanp: bool) -> str | None
         number = next((m.number for m in phonenumbers.PhoneNumberMatcher(text, region)), None)
         if number is None:
             return None
+    return _e164(number)
+
+
+def _e164(number: PhoneNumber) -> str | None:
+    """A valid number in E.164, None for a placeholder."""
     if _placeholder(str(number.national_number)):
         return None
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
@@ -334,9 +338,9 @@ def _without_mobile_one(number: PhoneNumber) -> PhoneNumber:
     Mexico dropped the "1" that marked a mobile called from abroad in August 2019, and
     the numbering plan no longer accepts it; records from the years before still carry
     it. The same phone must compare equal in both forms, so the "1" goes when what
-    follows it is a valid number."""
+    follows it is a valid number. Any other number comes back as it is."""
     national = str(number.national_number)
-    if len(national) != 11 or not national.startswith("1"):
+    if number.country_code != _MEXICO or len(national) != 11 or not national.startswith("1"):
         return number
     if phonenumbers.is_valid_number(number):
         return number

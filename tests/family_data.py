@@ -48,9 +48,10 @@ class Person:
             C.FAMILY_1_PHONETIC: self.family_1,
             C.FAMILY_2_PHONETIC: self.family_2,
             C.FULL_NAME: f"{self.given} {family}".strip(),
-            C.DOB: self.dob,
+            # A year alone ("2018") stands for a 1 January placeholder of that year.
+            C.DOB: self.dob if self.dob and len(self.dob) > 4 else None,
             C.DOB_YEAR: int(self.dob[:4]) if self.dob else None,
-            C.DOB_QUALITY: "full" if self.dob else "missing",
+            C.DOB_QUALITY: _quality(self.dob),
             C.SEX: self.sex,
             C.ADDRESS: self.address_key,
             C.ADDRESS_KEY: self.address_key,
@@ -61,6 +62,12 @@ class Person:
             C.RELATION: "sponsor_of" if related else None,
             C.RELATIONSHIP: self.stated,
         }
+
+
+def _quality(dob: str | None) -> str:
+    if not dob:
+        return "missing"
+    return "full" if len(dob) > 4 else "placeholder"
 
 
 def frames(people: list[Person]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -66,15 +66,56 @@ def test_family_unit_gives_every_kind_with_evidence() -> None:
     assert not co[K.INFERRED] and co[K.SOURCES] == "cbp"
 
 
-def test_adult_and_minor_without_a_shared_surname_are_not_parent_and_child() -> None:
+def test_adults_and_a_minor_without_a_shared_surname_are_not_parent_and_child() -> None:
+    # Two adults: either could be the guardian, and neither shares the child's surname.
     rel = relations_of(
         [
             Person("E_a", "c1", "JOHN", "ADAMS", None, "1980-01-01", group="G9"),
+            Person("E_c", "c3", "MARY", "BROWN", None, "1982-01-01", group="G9"),
             Person("E_b", "c2", "LI", "ZHOU", None, "2012-01-01", group="G9"),
         ]
     )
-    assert triples(rel, K.CO_TRAVELER) == {("E_a", "E_b")}
+    assert len(triples(rel, K.CO_TRAVELER)) == 3
     assert not triples(rel, K.PARENT_OF) and not triples(rel, K.SIBLING_OF)
+
+
+@pytest.mark.parametrize(
+    ("others", "parent"),
+    [
+        ([], True),  # the one adult with one minor
+        ([("E_k2", "ANA", "LOPEZ", "2014-01-01")], True),  # and a second minor
+        ([("E_x", "ROSA", "LOPEZ", "1986-01-01")], False),  # a second adult
+        ([("E_x", "ROSA", "LOPEZ", None)], False),  # someone of unknown age
+    ],
+)
+def test_the_only_adult_of_a_unit_is_its_minors_parent_without_a_shared_surname(
+    others: list[tuple[str, str, str, str | None]], parent: bool
+) -> None:
+    # The child carries the father's surname alone; the mother crosses with the children.
+    unit = [
+        Person("E_mum", "c1", "MARGARITA", "HERNANDEZ", "MARTINEZ", "1990-01-01", group="G1"),
+        Person("E_kid", "c2", "LUIS", "ACEITUNO", None, "2012-01-01", group="G1"),
+    ]
+    for i, (entity, given, family, dob) in enumerate(others):
+        unit.append(Person(entity, f"o{i}", given, family, None, dob, group="G1"))
+    rel = relations_of(unit)
+    found = triples(rel, K.PARENT_OF)
+    assert (("E_mum", "E_kid") in found) is parent
+    assert ("E_kid", "E_mum") not in found
+    if parent:
+        row = rel.loc[(rel[K.RELATION] == K.PARENT_OF) & (rel[K.ENTITY_B] == "E_kid")].iloc[0]
+        assert row[K.EVIDENCE] == "family unit cbp:G1; age gap 22y; the unit's only adult"
+        assert bool(row[K.INFERRED])
+
+
+def test_the_only_adult_of_an_implausible_age_is_no_parent() -> None:
+    rel = relations_of(
+        [
+            Person("E_old", "c1", "JOSE", "RUIZ", "MORA", "1940-01-01", group="G3"),  # 80
+            Person("E_kid", "c2", "PEPE", "LUNA", None, "2012-01-01", group="G3"),  # 8
+        ]
+    )
+    assert not triples(rel, K.PARENT_OF)
 
 
 def test_an_implausible_age_gap_is_no_parent_but_a_young_adult_sibling() -> None:
@@ -118,6 +159,8 @@ def test_a_surname_one_typo_apart_counts_as_shared_in_a_family_unit(
             Person("E_mum", "c1", "ROSA", *parent, "1985-01-01", group="G5", sex="F"),
             Person("E_kid", "c2", "ALBA", *child, "2012-01-01", group="G5", sex="F"),
             Person("E_sis", "c3", "LUZ", *child, "2014-01-01", group="G5", sex="F"),
+            # a second adult: no one is the unit's only adult, so only surnames tell
+            Person("E_aunt", "c4", "EVA", "SOTO", None, "1984-01-01", group="G5", sex="F"),
         ]
     )
     expected = {("E_mum", "E_kid"), ("E_mum", "E_sis")} if related else set()
@@ -169,6 +212,35 @@ def test_sponsors_state_relations_and_make_siblings() -> None:
     }
     assert not parents[K.INFERRED].any()
     assert triples(rel, K.SIBLING_OF) == {("E_c1", "E_c2")}
+
+
+@pytest.mark.parametrize(
+    ("second", "born", "siblings"),
+    [
+        (("ANA", "BONILLA", "ESCOBAR"), ("2018-03-29", "2020-12-18"), True),  # same surnames
+        (("ANA", "BONILLA", "ESCOBAR"), ("2018-03-29", "2018-03-29"), True),  # twins
+        (("ANA", "BONILLA", "ESCOBAR"), ("2018-03-29", "2018-08-01"), False),  # 4 months
+        (("ANA", "BONILLA", "ESCOBAR"), ("2018", "2018"), False),  # placeholders, no twins
+        (("ANA", "BONILLA", None), ("2018-03-29", "2020-12-18"), False),  # one surname
+        (("ANA", "BONILLA", "RUIZ"), ("2018-03-29", "2020-12-18"), False),
+    ],
+)
+def test_children_of_one_friend_sponsor_are_siblings_by_both_surnames_and_births(
+    second: tuple[str, str, str | None], born: tuple[str, str], siblings: bool
+) -> None:
+    people = [
+        Person("E_c1", "UC-1", "PAULA", "BONILLA", "ESCOBAR", born[0], source="hhs"),
+        Person("E_fr", "UC-1", "GONZALO", "REYES", None, "1990-01-01", source="hhs",
+               sponsor_of="UC-1", stated="FAMILY_FRIEND"),
+        Person("E_c2", "UC-2", *second, born[1], source="hhs"),
+        Person("E_fr", "UC-2", "GONZALO", "REYES", None, "1990-01-01", source="hhs",
+               sponsor_of="UC-2", stated=None),
+    ]  # fmt: skip
+    rel = relations_of(people)
+    assert triples(rel, K.SIBLING_OF) == ({("E_c1", "E_c2")} if siblings else set())
+    if siblings:
+        (evidence,) = rel.loc[rel[K.RELATION] == K.SIBLING_OF, K.EVIDENCE]
+        assert evidence == "same sponsor; the same two surnames"
 
 
 def test_shared_addresses_pair_strangers_and_summarize_a_shelter() -> None:

@@ -9,10 +9,13 @@ family that crossed twice gives each pair two supporting events, one row.
   parent (HHS sponsor -> child). Inferred: an adult and a minor of one family unit
   whose ages differ by a plausible parent's gap and who share a surname (in either
   position: a Latin child's second surname is the mother's first; spelled the same,
-  alike in sound, or, from five letters on, one typo apart).
+  alike in sound, or, from five letters on, one typo apart); or, sharing none, the
+  unit's only adult and a minor of a parent's age gap, in a unit with no member of
+  unknown age (a unit travels with its children's parent or legal guardian).
 - ``sibling_of``: two minors of one family unit sharing a surname; a stated sibling
   sponsor; two children sponsored by the same person with kinship stated for both and
-  the same surnames (or, for a stated parent, one surname in common).
+  the same surnames (or, for a stated parent, one surname in common), or with no
+  kinship stated, the same two surnames each and births nine months apart or twins.
 - ``spouse_of``: stated; or two adults of one unit who are both inferred parents of one
   child, carrying its two surnames between them (or of opposite sex where names cannot
   tell).
@@ -44,6 +47,7 @@ from linker import columns as C
 from linker.family import kinds as K
 from linker.family.people import (
     AGE,
+    BIRTH,
     ENTITY,
     SLACK,
     UNIT,
@@ -61,7 +65,10 @@ _KIND_CODE: Final = {k: i for i, k in enumerate(K.RELATION_KINDS)}
 _SYMMETRIC_CODES: Final = np.array(
     [_KIND_CODE[k] for k in K.RELATION_KINDS if k not in K.DIRECTED_KINDS]
 )
-_PERSON_COLUMNS: Final = [ENTITY, AGE, SLACK, C.SEX]
+_PERSON_COLUMNS: Final = [ENTITY, AGE, SLACK, C.SEX, BIRTH]
+# Two children of one mother are born the same day or some nine months apart at least.
+_TWINS_YEARS: Final = 2 / 365.25
+_SIBLINGS_APART_YEARS: Final = 0.75
 _CONTACTS: Final = (
     (C.ADDRESS_KEY, "address", K.SHARED_ADDRESS),
     (C.PHONE, "phone", K.SHARED_PHONE),
@@ -191,9 +198,14 @@ def _family_unit_rules(
     co = el < er
     out = [candidates(co, K.CO_TRAVELER, unit_text[co], inferred=False)]
 
-    parent = parent_age & shared
+    # A unit's only adult, every other member a minor, is the parent or the legal
+    # guardian of its minors: a child written with the other parent's surname alone
+    # (or a dropped one) shares none with the mother it travels with.
+    sole = parent_age & ~shared & _sole_adult_units(facts, s.adult_age)[unit]
+    parent = parent_age & (shared | sole)
     gap_text = _int_text(np.round(np.nan_to_num(gap[parent])).astype(np.int64))
-    parent_ev = unit_text[parent] + "; age gap " + gap_text + "y" + surname_text[parent]
+    why = np.where(sole, "; the unit's only adult", surname_text)[parent]
+    parent_ev = unit_text[parent] + "; age gap " + gap_text + "y" + why
     out.append(candidates(parent, K.PARENT_OF, parent_ev))
 
     sibling = minor_l & minor_r & shared & (el < er)
@@ -237,6 +249,22 @@ def _unit_pairs(facts: pd.DataFrame, max_unit_size: int) -> tuple[np.ndarray, np
     left, right = rows[left], rows[right]
     other = entity[left] != entity[right]
     return left[other], right[other]
+
+
+def _sole_adult_units(facts: pd.DataFrame, adult_age: float) -> np.ndarray:
+    """Per unit code: does the unit hold exactly one adult, every other member a minor?
+
+    A member of unknown age could be a second adult (a parent whose birth date is
+    missing), so a unit with one is not such a unit. Members are counted once each, by
+    their first record in the unit.
+    """
+    unit, entity, age = (facts[c].to_numpy() for c in (UNIT, ENTITY, AGE))
+    n_units = int(unit.max(initial=-1)) + 1
+    rows = np.flatnonzero(unit >= 0)
+    rows = rows[_first_occurrence(unit[rows] * (int(entity.max(initial=0)) + 1) + entity[rows])]
+    adults = np.bincount(unit[rows], weights=age[rows] >= adult_age, minlength=n_units)
+    unknown = np.bincount(unit[rows], weights=np.isnan(age[rows]), minlength=n_units)
+    return (adults == 1) & (unknown == 0)
 
 
 def _unit_texts(facts: pd.DataFrame) -> np.ndarray:
@@ -340,25 +368,47 @@ def _related_person_rules(
 
 
 def _siblings_by_sponsor(rows: pd.DataFrame, surnames: Surnames, s: FamilySettings) -> pd.DataFrame:
-    """Children placed with one sponsor, kin to both, with the same surnames (a stated
-    parent: one surname in common, for half-siblings)."""
-    kin = rows.loc[rows[C.RELATIONSHIP].isin(list(K.STATED_KIN)).to_numpy()]
-    kin = kin.drop_duplicates([ENTITY + "_l", ENTITY + "_r"])
-    per_sponsor = kin.groupby(ENTITY + "_l")[ENTITY + "_r"].transform("size").to_numpy()
-    kin = kin.loc[(per_sponsor >= 2) & (per_sponsor <= s.max_sponsored)]
-    c = kin[[ENTITY + "_l", C.SOURCE, C.RELATIONSHIP, ENTITY + "_r"]].copy()
-    c.columns = ["sponsor", C.SOURCE, C.RELATIONSHIP, ENTITY]
+    """Children placed with one sponsor and sharing their surnames.
+
+    Kin to both (a stated uncle, a grandmother): the same surnames, or for a stated
+    parent one surname in common (half-siblings). A sponsor who is no kin or states
+    nothing (a family friend takes in a brother and a sister) says less, so both
+    children must carry the same two surnames, and be born the same day (twins, by two
+    full dates) or at least nine months apart: two unrelated children placed with one
+    friend seldom share both surnames, but PEREZ HERNANDEZ is common enough that some do.
+    """
+    kids = rows.drop_duplicates([ENTITY + "_l", ENTITY + "_r"])
+    per_sponsor = kids.groupby(ENTITY + "_l")[ENTITY + "_r"].transform("size").to_numpy()
+    kids = kids.loc[(per_sponsor >= 2) & (per_sponsor <= s.max_sponsored)]
+    columns = [ENTITY + "_l", C.SOURCE, C.RELATIONSHIP, ENTITY + "_r", BIRTH + "_r", SLACK + "_r"]
+    c = kids[columns].copy()
+    c.columns = ["sponsor", C.SOURCE, C.RELATIONSHIP, ENTITY, BIRTH, SLACK]
     pairs = c.merge(c.drop(columns=[C.SOURCE]), on="sponsor", suffixes=("_l", "_r"))
     pairs = pairs.loc[pairs[ENTITY + "_l"].to_numpy() < pairs[ENTITY + "_r"].to_numpy()]
     pairs = pairs.reset_index(drop=True)
-    both_parent = (
-        pairs[C.RELATIONSHIP + "_l"].isin(list(K.STATED_PARENT))
-        & pairs[C.RELATIONSHIP + "_r"].isin(list(K.STATED_PARENT))
-    ).to_numpy()
+
+    def stated(kinds: frozenset[str]) -> np.ndarray:
+        return np.asarray(
+            pairs[C.RELATIONSHIP + "_l"].isin(list(kinds)).to_numpy()
+            & pairs[C.RELATIONSHIP + "_r"].isin(list(kinds)).to_numpy()
+        )
+
+    both_kin, both_parent = stated(K.STATED_KIN), stated(K.STATED_PARENT)
     el, er = pairs[ENTITY + "_l"].to_numpy(), pairs[ENTITY + "_r"].to_numpy()
-    pick = np.where(both_parent, surnames.shared(el, er), surnames.same(el, er))
-    said = pairs[C.RELATIONSHIP + "_l"].astype(str)
-    ev = ("same sponsor, stated " + said + " of both; surnames shared").to_numpy(dtype=object)
+    same = surnames.same(el, er)
+    two_each = (surnames.present[el] == 3) & (surnames.present[er] == 3)
+    apart = np.abs(pairs[BIRTH + "_l"].to_numpy() - pairs[BIRTH + "_r"].to_numpy())
+    # Twins need two full dates: two 1 January placeholders of one year are no twins.
+    exact = (pairs[SLACK + "_l"].to_numpy() == 0) & (pairs[SLACK + "_r"].to_numpy() == 0)
+    births_allow = (exact & (apart < _TWINS_YEARS)) | (apart >= _SIBLINGS_APART_YEARS)
+    pick = np.where(both_parent, surnames.shared(el, er), same)
+    pick &= both_kin | (two_each & births_allow)
+    said = pairs[C.RELATIONSHIP + "_l"].fillna("no relationship").astype(str).to_numpy(dtype=object)
+    ev = np.where(
+        both_kin,
+        "same sponsor, stated " + said + " of both; surnames shared",
+        "same sponsor; the same two surnames",
+    )
     source = pairs[C.SOURCE].to_numpy(dtype=object)
     return _candidates(K.SIBLING_OF, el[pick], er[pick], ev[pick], source[pick], inferred=True)
 

@@ -108,6 +108,37 @@ def test_the_only_adult_of_a_unit_is_its_minors_parent_without_a_shared_surname(
         assert bool(row[K.INFERRED])
 
 
+@pytest.mark.parametrize(
+    ("father", "couple"),
+    [
+        (("PEDRO", "DELGADO", "RUIZ", "M"), True),  # the parents of GABRIELA DELGADO CERVANTES
+        # The mother's sister, not her husband: the same two surnames, the same sex.
+        (("ROSA", "CERVANTES", "FIGUEROA", "F"), False),
+    ],
+)
+def test_a_units_two_adults_a_couple_are_parents_of_its_minors(
+    father: tuple[str, str, str, str], couple: bool
+) -> None:
+    given, family_1, family_2, sex = father
+    rel = relations_of(
+        [
+            Person("E_mum", "c1", "SOFIA", "CERVANTES", "FIGUEROA", "1990-01-01", group="G1",
+                   sex="F"),
+            Person("E_dad", "c2", given, family_1, family_2, "1988-01-01", group="G1", sex=sex),
+            Person("E_kid1", "c3", "GABRIELA", "DELGADO", "CERVANTES", "2014-01-01", group="G1"),
+            # written with the father's surname alone: none in common with the mother
+            Person("E_kid2", "c4", "NOEMI", "DELGADO", None, "2017-01-01", group="G1"),
+        ]
+    )  # fmt: skip
+    parents = triples(rel, K.PARENT_OF)
+    assert ("E_mum", "E_kid1") in parents  # by her surname, couple or not
+    assert (("E_mum", "E_kid2") in parents) is couple
+    assert (triples(rel, K.SPOUSE_OF) == {("E_dad", "E_mum")}) is couple
+    if couple:
+        row = rel.loc[(rel[K.ENTITY_A] == "E_mum") & (rel[K.ENTITY_B] == "E_kid2")].iloc[0]
+        assert row[K.EVIDENCE].endswith("; age gap 27y; the unit's two adults, a couple")
+
+
 def test_the_only_adult_of_an_implausible_age_is_no_parent() -> None:
     rel = relations_of(
         [

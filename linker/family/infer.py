@@ -10,8 +10,9 @@ family that crossed twice gives each pair two supporting events, one row.
   whose ages differ by a plausible parent's gap and who share a surname (in either
   position: a Latin child's second surname is the mother's first; spelled the same,
   alike in sound, or, from five letters on, one typo apart); or, sharing none, the
-  unit's only adult and a minor of a parent's age gap, in a unit with no member of
-  unknown age (a unit travels with its children's parent or legal guardian).
+  unit's only adult, or either of its two adults when they are a couple, and a minor
+  of a parent's age gap, in a unit with no member of unknown age (a unit travels with
+  its children's parents or legal guardians).
 - ``sibling_of``: two minors of one family unit sharing a surname; a stated sibling
   sponsor; two children sponsored by the same person with kinship stated for both and
   the same surnames (or, for a stated parent, one surname in common), or with no
@@ -198,13 +199,35 @@ def _family_unit_rules(
     co = el < er
     out = [candidates(co, K.CO_TRAVELER, unit_text[co], inferred=False)]
 
-    # A unit's only adult, every other member a minor, is the parent or the legal
-    # guardian of its minors: a child written with the other parent's surname alone
-    # (or a dropped one) shares none with the mother it travels with.
-    sole = parent_age & ~shared & _sole_adult_units(facts, s.adult_age)[unit]
-    parent = parent_age & (shared | sole)
+    parents = pd.DataFrame(
+        {
+            UNIT: unit[parent_age],
+            C.FAMILY_GROUP: facts[C.FAMILY_GROUP].to_numpy(dtype=object)[left[parent_age]],
+            C.SOURCE: source[parent_age],
+            "adult": el[parent_age],
+            "child": er[parent_age],
+            C.SEX: facts[C.SEX].to_numpy(dtype=object)[left[parent_age]],
+            "_pos": matched[parent_age],
+        }
+    )
+    spouses = _spouse_pairs(parents, surnames)
+    # A unit travels with its children's parents or legal guardians. Its only adult, or
+    # its two adults when they are a couple, every other member a minor, are the parents
+    # of its minors of a parent's age gap even with no surname in common: a child
+    # written with the father's surname alone shares none with the mother.
+    adults, unknown = _unit_ages(facts, s.adult_age)
+    sole_unit = (adults == 1) & (unknown == 0)
+    couple_unit = np.zeros(len(adults), dtype=bool)
+    couple_unit[spouses[UNIT].to_numpy(dtype=np.int64)] = True
+    couple_unit &= (adults == 2) & (unknown == 0)
+    guardian = parent_age & ~shared & (sole_unit | couple_unit)[unit]
+    parent = parent_age & (shared | guardian)
     gap_text = _int_text(np.round(np.nan_to_num(gap[parent])).astype(np.int64))
-    why = np.where(sole, "; the unit's only adult", surname_text)[parent]
+    why = np.where(
+        guardian,
+        np.where(sole_unit[unit], "; the unit's only adult", "; the unit's two adults, a couple"),
+        surname_text,
+    )[parent]
     parent_ev = unit_text[parent] + "; age gap " + gap_text + "y" + why
     out.append(candidates(parent, K.PARENT_OF, parent_ev))
 
@@ -218,18 +241,17 @@ def _family_unit_rules(
     grown[grown] = surnames.same(el[grown], er[grown])  # only where the ages allow it
     grown_ev = unit_text[grown] + "; a minor and a young adult; same surnames"
     out.append(candidates(grown, K.SIBLING_OF, grown_ev))
-    parents = pd.DataFrame(
-        {
-            UNIT: unit[parent_age],
-            C.FAMILY_GROUP: facts[C.FAMILY_GROUP].to_numpy(dtype=object)[left[parent_age]],
-            C.SOURCE: source[parent_age],
-            "adult": el[parent_age],
-            "child": er[parent_age],
-            C.SEX: facts[C.SEX].to_numpy(dtype=object)[left[parent_age]],
-            "_pos": matched[parent_age],
-        }
+    evidence = "family unit " + spouses[C.FAMILY_GROUP].astype(str) + "; adults with one child"
+    out.append(
+        _candidates(
+            K.SPOUSE_OF,
+            spouses["adult"].to_numpy(),
+            spouses["adult_o"].to_numpy(),
+            evidence.to_numpy(dtype=object),
+            spouses[C.SOURCE].to_numpy(dtype=object),
+            inferred=True,
+        )
     )
-    out.append(_spouses(parents, surnames))
     return out
 
 
@@ -251,20 +273,17 @@ def _unit_pairs(facts: pd.DataFrame, max_unit_size: int) -> tuple[np.ndarray, np
     return left[other], right[other]
 
 
-def _sole_adult_units(facts: pd.DataFrame, adult_age: float) -> np.ndarray:
-    """Per unit code: does the unit hold exactly one adult, every other member a minor?
-
-    A member of unknown age could be a second adult (a parent whose birth date is
-    missing), so a unit with one is not such a unit. Members are counted once each, by
-    their first record in the unit.
-    """
+def _unit_ages(facts: pd.DataFrame, adult_age: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per unit code, how many of its members are adults and how many of unknown age
+    (either could be a parent whose birth date is missing). Members are counted once
+    each, by their first record in the unit."""
     unit, entity, age = (facts[c].to_numpy() for c in (UNIT, ENTITY, AGE))
     n_units = int(unit.max(initial=-1)) + 1
     rows = np.flatnonzero(unit >= 0)
     rows = rows[_first_occurrence(unit[rows] * (int(entity.max(initial=0)) + 1) + entity[rows])]
     adults = np.bincount(unit[rows], weights=age[rows] >= adult_age, minlength=n_units)
     unknown = np.bincount(unit[rows], weights=np.isnan(age[rows]), minlength=n_units)
-    return (adults == 1) & (unknown == 0)
+    return adults.astype(np.int64), unknown.astype(np.int64)
 
 
 def _unit_texts(facts: pd.DataFrame) -> np.ndarray:
@@ -277,7 +296,7 @@ def _unit_texts(facts: pd.DataFrame) -> np.ndarray:
     return "family unit " + pd.Series(group, dtype=object).astype(str).to_numpy(dtype=object)
 
 
-def _spouses(parent_age: pd.DataFrame, surnames: Surnames) -> pd.DataFrame:
+def _spouse_pairs(parent_age: pd.DataFrame, surnames: Surnames) -> pd.DataFrame:
     """Two adults of one unit, both of a parent's age to one of its minors, at least one
     sharing the child's surname: a couple travelling with their child when
 
@@ -288,6 +307,8 @@ def _spouses(parent_age: pd.DataFrame, surnames: Surnames) -> pd.DataFrame:
 
     ``parent_age`` has one row per (adult, child) pair of an age to be parent and child,
     with the unit, the adult's sex and ``_pos``, the child's surnames the adult shares.
+    Returns one row per couple and unit: ``adult``, ``adult_o``, the unit, its family
+    group and source.
     """
     p = parent_age
     pairs = p.merge(
@@ -302,16 +323,7 @@ def _spouses(parent_age: pd.DataFrame, surnames: Surnames) -> pd.DataFrame:
     siblings_like = (surnames.present[a] == 3) & (surnames.present[b] == 3)  # two each
     siblings_like[siblings_like] = surnames.same(a[siblings_like], b[siblings_like])
     spouse = ((pos | pos_o) > 0) & (one_each | (sexes_differ & ~siblings_like))
-    pairs = pairs.loc[spouse].drop_duplicates(["adult", "adult_o", UNIT])
-    evidence = "family unit " + pairs[C.FAMILY_GROUP].astype(str) + "; adults with one child"
-    return _candidates(
-        K.SPOUSE_OF,
-        pairs["adult"].to_numpy(),
-        pairs["adult_o"].to_numpy(),
-        evidence.to_numpy(dtype=object),
-        pairs[C.SOURCE].to_numpy(dtype=object),
-        inferred=True,
-    )
+    return pairs.loc[spouse].drop_duplicates(["adult", "adult_o", UNIT])
 
 
 # --- related persons on one row (sponsors) ---------------------------------------------------

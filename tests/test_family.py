@@ -106,6 +106,16 @@ def test_the_only_adult_of_a_unit_is_its_minors_parent_without_a_shared_surname(
         row = rel.loc[(rel[K.RELATION] == K.PARENT_OF) & (rel[K.ENTITY_B] == "E_kid")].iloc[0]
         assert row[K.EVIDENCE] == "family unit cbp:G1; age gap 22y; the unit's only adult"
         assert bool(row[K.INFERRED])
+    # Two minors of one parent there are siblings, though ACEITUNO and LOPEZ differ.
+    siblings = rel.loc[rel[K.RELATION] == K.SIBLING_OF]
+    minors = [e for e, _, _, dob in others if dob and dob > "2000"]
+    if parent and minors:
+        assert triples(rel, K.SIBLING_OF) == {("E_k2", "E_kid")}
+        assert siblings[K.EVIDENCE].tolist() == [
+            "family unit cbp:G1; both minors; one parent in the unit"
+        ]
+    else:
+        assert siblings.empty
 
 
 @pytest.mark.parametrize(

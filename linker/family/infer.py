@@ -13,10 +13,11 @@ family that crossed twice gives each pair two supporting events, one row.
   unit's only adult, or either of its two adults when they are a couple, and a minor
   of a parent's age gap, in a unit with no member of unknown age (a unit travels with
   its children's parents or legal guardians).
-- ``sibling_of``: two minors of one family unit sharing a surname; a stated sibling
-  sponsor; two children sponsored by the same person with kinship stated for both and
-  the same surnames (or, for a stated parent, one surname in common), or with no
-  kinship stated, the same two surnames each and births nine months apart or twins.
+- ``sibling_of``: two minors of one family unit sharing a surname, or whose parent
+  there (by any rule above) is one adult; a stated sibling sponsor; two children
+  sponsored by the same person with kinship stated for both and the same surnames
+  (or, for a stated parent, one surname in common), or with no kinship stated, the
+  same two surnames each and births nine months apart or twins.
 - ``spouse_of``: stated; or two adults of one unit who are both inferred parents of one
   child, carrying its two surnames between them (or of opposite sex where names cannot
   tell).
@@ -241,6 +242,11 @@ def _family_unit_rules(
     grown[grown] = surnames.same(el[grown], er[grown])  # only where the ages allow it
     grown_ev = unit_text[grown] + "; a minor and a young adult; same surnames"
     out.append(candidates(grown, K.SIBLING_OF, grown_ev))
+    out.append(
+        _children_of_one_parent(
+            unit[parent], el[parent], er[parent], unit_text[parent], source[parent]
+        )
+    )
     evidence = "family unit " + spouses[C.FAMILY_GROUP].astype(str) + "; adults with one child"
     out.append(
         _candidates(
@@ -271,6 +277,30 @@ def _unit_pairs(facts: pd.DataFrame, max_unit_size: int) -> tuple[np.ndarray, np
     left, right = rows[left], rows[right]
     other = entity[left] != entity[right]
     return left[other], right[other]
+
+
+def _children_of_one_parent(
+    unit: np.ndarray,
+    parent: np.ndarray,
+    child: np.ndarray,
+    evidence: np.ndarray,
+    source: np.ndarray,
+) -> pd.DataFrame:
+    """Two minors of one unit whose parent there is the same adult are siblings (or
+    half-siblings), whatever their surnames: one written with the father's surname
+    alone, the other with the mother's, share none.
+
+    The arguments are the unit's parent relations, one row each (``evidence`` is the
+    unit's text). A pair with two parents in the unit comes twice, with one text: the
+    lifting counts it once. Pairs that share a surname were emitted before, with the
+    evidence that is shown.
+    """
+    by_parent = pd.factorize(unit * (int(parent.max(initial=0)) + 1) + parent)[0]
+    left, right = _pairs_within(by_parent)
+    ordered = child[left] < child[right]
+    left, right = left[ordered], right[ordered]
+    said = evidence[left] + "; both minors; one parent in the unit"
+    return _candidates(K.SIBLING_OF, child[left], child[right], said, source[left], inferred=True)
 
 
 def _unit_ages(facts: pd.DataFrame, adult_age: float) -> tuple[np.ndarray, np.ndarray]:

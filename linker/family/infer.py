@@ -224,11 +224,13 @@ def _family_unit_rules(
     guardian = parent_age & ~shared & (sole_unit | couple_unit)[unit]
     parent = parent_age & (shared | guardian)
     gap_text = _int_text(np.round(np.nan_to_num(gap[parent])).astype(np.int64))
-    why = np.where(
-        guardian,
-        np.where(sole_unit[unit], "; the unit's only adult", "; the unit's two adults, a couple"),
-        surname_text,
-    )[parent]
+    why = surname_text[parent].astype(object)  # numpy text would cut longer texts short
+    by_unit = guardian[parent]
+    why[by_unit] = np.where(
+        sole_unit[unit[parent][by_unit]],
+        "; the unit's only adult",
+        "; the unit's two adults, a couple",
+    )
     parent_ev = unit_text[parent] + "; age gap " + gap_text + "y" + why
     out.append(candidates(parent, K.PARENT_OF, parent_ev))
 

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from family_data import Person, family_unit, frames
 
+from linker import columns as C
 from linker.family import (
     FamilySettings,
     UnknownEntity,
@@ -147,6 +148,37 @@ def test_a_units_two_adults_a_couple_are_parents_of_its_minors(
     if couple:
         row = rel.loc[(rel[K.ENTITY_A] == "E_mum") & (rel[K.ENTITY_B] == "E_kid2")].iloc[0]
         assert row[K.EVIDENCE].endswith("; age gap 27y; the unit's two adults, a couple")
+
+
+@pytest.mark.parametrize("second_surname", ["RODRIGUEZ", None])
+def test_a_member_of_unknown_age_with_a_minors_two_surnames_is_a_child_of_the_unit(
+    second_surname: str | None,
+) -> None:
+    records, entities = frames(
+        [
+            # the mother's record dropped the surname her children carry
+            Person("E_mum", "c1", "MARIA", "ALVAREZ", None, "1993-06-30", group="G1"),
+            Person("E_lupe", "c2", "GUADALUPE", "RAMOS", "RODRIGUEZ", "2016-08-25", group="G1"),
+            Person("E_juan", "c3", "JUAN", "RAMOS", second_surname, None, group="G1"),
+        ]
+    )
+    family = infer_relations(records, entities)
+    rel = family.relations
+    if second_surname is None:  # one surname alone: he could be the father
+        assert not triples(rel, K.PARENT_OF) and not triples(rel, K.SIBLING_OF)
+        return
+    assert triples(rel, K.SIBLING_OF) == {("E_juan", "E_lupe")}
+    assert triples(rel, K.PARENT_OF) == {("E_mum", "E_lupe"), ("E_mum", "E_juan")}
+    evidence = rel.set_index([K.RELATION, K.ENTITY_A, K.ENTITY_B])[K.EVIDENCE]
+    assert evidence[(K.SIBLING_OF, "E_juan", "E_lupe")] == (
+        "family unit cbp:G1; a minor and one of unknown age with the same two surnames; +1 more"
+    )
+    assert evidence[(K.PARENT_OF, "E_mum", "E_juan")].endswith(
+        "; age gap unknown; the unit's only adult"
+    )
+    # The age is borrowed for the rules only: the people frame keeps his unknown.
+    people = family.people.set_index(C.ENTITY_ID)
+    assert pd.isna(people.loc["E_juan", "age"]) and people.loc["E_lupe", "age"] == 3
 
 
 def test_the_only_adult_of_an_implausible_age_is_no_parent() -> None:

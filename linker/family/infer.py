@@ -12,7 +12,9 @@ family that crossed twice gives each pair two supporting events, one row.
   alike in sound, or, from five letters on, one typo apart); or, sharing none, the
   unit's only adult, or either of its two adults when they are a couple, and a minor
   of a parent's age gap, in a unit with no member of unknown age (a unit travels with
-  its children's parents or legal guardians).
+  its children's parents or legal guardians). A member of unknown age carrying the
+  same two surnames as a minor of the unit is taken for that minor's sibling, and of
+  the minor's age, in these rules (never in the people frame).
 - ``sibling_of``: two minors of one family unit sharing a surname, or whose parent
   there (by any rule above) is one adult; a stated sibling sponsor; two children
   sponsored by the same person with kinship stated for both and the same surnames
@@ -168,7 +170,8 @@ def _family_unit_rules(
     """Candidates from the ordered pairs of people of one family unit (an adult and a
     minor are both (adult, minor) and (minor, adult)), taken as numpy arrays."""
     left, right = _unit_pairs(facts, s.max_unit_size)
-    entity, age, slack = (facts[c].to_numpy() for c in (ENTITY, AGE, SLACK))
+    entity = facts[ENTITY].to_numpy()
+    age, slack, by_sibling = _ages_by_siblings(facts, surnames, left, right, s.adult_age)
     unit = facts[UNIT].to_numpy()[left]
     source = facts[C.SOURCE].to_numpy(dtype=object)[left]
     el, er = entity[left], entity[right]
@@ -216,7 +219,7 @@ def _family_unit_rules(
     # its two adults when they are a couple, every other member a minor, are the parents
     # of its minors of a parent's age gap even with no surname in common: a child
     # written with the father's surname alone shares none with the mother.
-    adults, unknown = _unit_ages(facts, s.adult_age)
+    adults, unknown = _unit_ages(facts, age, s.adult_age)
     sole_unit = (adults == 1) & (unknown == 0)
     couple_unit = np.zeros(len(adults), dtype=bool)
     couple_unit[spouses[UNIT].to_numpy(dtype=np.int64)] = True
@@ -224,6 +227,7 @@ def _family_unit_rules(
     guardian = parent_age & ~shared & (sole_unit | couple_unit)[unit]
     parent = parent_age & (shared | guardian)
     gap_text = _int_text(np.round(np.nan_to_num(gap[parent])).astype(np.int64))
+    gap_text = np.where(by_sibling[right[parent]], "unknown", gap_text + "y")
     why = surname_text[parent].astype(object)  # numpy text would cut longer texts short
     by_unit = guardian[parent]
     why[by_unit] = np.where(
@@ -231,11 +235,16 @@ def _family_unit_rules(
         "; the unit's only adult",
         "; the unit's two adults, a couple",
     )
-    parent_ev = unit_text[parent] + "; age gap " + gap_text + "y" + why
+    parent_ev = unit_text[parent] + "; age gap " + gap_text + why
     out.append(candidates(parent, K.PARENT_OF, parent_ev))
 
     sibling = minor_l & minor_r & shared & (el < er)
-    sibling_ev = unit_text[sibling] + "; both minors" + surname_text[sibling]
+    minors = np.where(
+        (by_sibling[left] | by_sibling[right])[sibling],
+        "; a minor and one of unknown age with the same two surnames",
+        "; both minors" + surname_text[sibling].astype(object),
+    )
+    sibling_ev = unit_text[sibling] + minors
     out.append(candidates(sibling, K.SIBLING_OF, sibling_ev))
     # A child who has just come of age still travels as one of the unit's children: a
     # young adult with exactly a minor's surnames and too close in age to be a parent.
@@ -305,11 +314,42 @@ def _children_of_one_parent(
     return _candidates(K.SIBLING_OF, child[left], child[right], said, source[left], inferred=True)
 
 
-def _unit_ages(facts: pd.DataFrame, adult_age: float) -> tuple[np.ndarray, np.ndarray]:
+def _ages_by_siblings(
+    facts: pd.DataFrame,
+    surnames: Surnames,
+    left: np.ndarray,
+    right: np.ndarray,
+    adult_age: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Age and slack per facts row, a unit member of unknown age taking the age of a
+    minor of the unit who carries the same two surnames, and the mask of those rows.
+
+    In the Latin order a child's two surnames are the father's first and the mother's
+    first, so no parent carries both: the member is the minor's brother or sister, a
+    child of the unit, whose birth date is missing. The slack is that of an unknown
+    birth (a year), not the sibling's. ``left``, ``right`` are the unit's pairs.
+    """
+    age, slack = facts[AGE].to_numpy().copy(), facts[SLACK].to_numpy().copy()
+    entity = facts[ENTITY].to_numpy()
+    asked = np.flatnonzero(np.isnan(age[left]) & (age[right] < adult_age))
+    el, er = entity[left[asked]], entity[right[asked]]
+    two_each = (surnames.present[el] == 3) & (surnames.present[er] == 3)
+    asked, el, er = asked[two_each], el[two_each], er[two_each]
+    hit = asked[surnames.same(el, er)]
+    age[left[hit]] = age[right[hit]]
+    slack[left[hit]] = np.maximum(slack[left[hit]], 1.0)
+    by_sibling = np.zeros(len(age), dtype=bool)
+    by_sibling[left[hit]] = True
+    return age, slack, by_sibling
+
+
+def _unit_ages(
+    facts: pd.DataFrame, age: np.ndarray, adult_age: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Per unit code, how many of its members are adults and how many of unknown age
-    (either could be a parent whose birth date is missing). Members are counted once
-    each, by their first record in the unit."""
-    unit, entity, age = (facts[c].to_numpy() for c in (UNIT, ENTITY, AGE))
+    (either could be a parent whose birth date is missing), by ``age`` per facts row.
+    Members are counted once each, by their first record in the unit."""
+    unit, entity = facts[UNIT].to_numpy(), facts[ENTITY].to_numpy()
     n_units = int(unit.max(initial=-1)) + 1
     rows = np.flatnonzero(unit >= 0)
     rows = rows[_first_occurrence(unit[rows] * (int(entity.max(initial=0)) + 1) + entity[rows])]

@@ -65,6 +65,9 @@ def test_family_unit_gives_every_kind_with_evidence() -> None:
     assert "family unit cbp:G1" in parent[K.EVIDENCE] and "age gap" in parent[K.EVIDENCE]
     co = rel.loc[rel[K.RELATION] == K.CO_TRAVELER].iloc[0]
     assert not co[K.INFERRED] and co[K.SOURCES] == "cbp"
+    # One crossing is one piece of support, however many rules see the siblings in it.
+    (sibling,) = rel.loc[rel[K.RELATION] == K.SIBLING_OF].itertuples(index=False)
+    assert sibling.support == 1 and sibling.evidence.endswith("; both minors; surname shared")
 
 
 def test_adults_and_a_minor_without_a_shared_surname_are_not_parent_and_child() -> None:
@@ -171,7 +174,7 @@ def test_a_member_of_unknown_age_with_a_minors_two_surnames_is_a_child_of_the_un
     assert triples(rel, K.PARENT_OF) == {("E_mum", "E_lupe"), ("E_mum", "E_juan")}
     evidence = rel.set_index([K.RELATION, K.ENTITY_A, K.ENTITY_B])[K.EVIDENCE]
     assert evidence[(K.SIBLING_OF, "E_juan", "E_lupe")] == (
-        "family unit cbp:G1; a minor and one of unknown age with the same two surnames; +1 more"
+        "family unit cbp:G1; a minor and one of unknown age with the same two surnames"
     )
     assert evidence[(K.PARENT_OF, "E_mum", "E_juan")].endswith(
         "; age gap unknown; the unit's only adult"

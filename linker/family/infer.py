@@ -255,7 +255,12 @@ def _family_unit_rules(
     out.append(candidates(grown, K.SIBLING_OF, grown_ev))
     out.append(
         _children_of_one_parent(
-            unit[parent], el[parent], er[parent], unit_text[parent], source[parent]
+            unit[parent],
+            el[parent],
+            er[parent],
+            unit_text[parent],
+            source[parent],
+            found=(unit[sibling], el[sibling], er[sibling]),
         )
     )
     evidence = "family unit " + spouses[C.FAMILY_GROUP].astype(str) + "; adults with one child"
@@ -296,20 +301,25 @@ def _children_of_one_parent(
     child: np.ndarray,
     evidence: np.ndarray,
     source: np.ndarray,
+    *,
+    found: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> pd.DataFrame:
     """Two minors of one unit whose parent there is the same adult are siblings (or
     half-siblings), whatever their surnames: one written with the father's surname
     alone, the other with the mother's, share none.
 
     The arguments are the unit's parent relations, one row each (``evidence`` is the
-    unit's text). A pair with two parents in the unit comes twice, with one text: the
-    lifting counts it once. Pairs that share a surname were emitted before, with the
-    evidence that is shown.
+    unit's text), and the (unit, a, b) sibling pairs ``found`` by their surnames, which
+    are left out: one event is one piece of support. A pair with two parents in the
+    unit comes twice, with one text: the lifting counts it once.
     """
     by_parent = pd.factorize(unit * (int(parent.max(initial=0)) + 1) + parent)[0]
     left, right = _pairs_within(by_parent)
     ordered = child[left] < child[right]
     left, right = left[ordered], right[ordered]
+    pairs = pd.MultiIndex.from_arrays([unit[left], child[left], child[right]])
+    new = ~pairs.isin(pd.MultiIndex.from_arrays(found))
+    left, right = left[new], right[new]
     said = evidence[left] + "; both minors; one parent in the unit"
     return _candidates(K.SIBLING_OF, child[left], child[right], said, source[left], inferred=True)
 

@@ -184,6 +184,25 @@ def test_a_member_of_unknown_age_with_a_minors_two_surnames_is_a_child_of_the_un
     assert pd.isna(people.loc["E_juan", "age"]) and people.loc["E_lupe", "age"] == 3
 
 
+@pytest.mark.parametrize("with_minor_sibling", [True, False])
+def test_a_young_adult_with_a_minors_surnames_is_a_child_of_the_unit(
+    with_minor_sibling: bool,
+) -> None:
+    people = [
+        Person("E_mum", "c1", "PATRICIA", "AGUILAR", "PAREDES", "1985-10-31", group="G1"),
+        Person("E_son", "c2", "INOCENCIO", "CRUZ", "AGUILAR", "2001-05-04", group="G1"),  # 19
+    ]
+    if with_minor_sibling:
+        people.append(Person("E_kid", "c3", "ROSA", "CRUZ", "AGUILAR", "2008-01-01", group="G1"))
+    rel = relations_of(people)
+    parents = triples(rel, K.PARENT_OF)
+    # Without a minor carrying his surnames he is one more adult: no one's child here.
+    assert (("E_mum", "E_son") in parents) is with_minor_sibling
+    if with_minor_sibling:
+        assert parents == {("E_mum", "E_son"), ("E_mum", "E_kid")}
+        assert triples(rel, K.SIBLING_OF) == {("E_kid", "E_son")}
+
+
 def test_the_only_adult_of_an_implausible_age_is_no_parent() -> None:
     rel = relations_of(
         [

@@ -14,7 +14,9 @@ family that crossed twice gives each pair two supporting events, one row.
   of a parent's age gap, in a unit with no member of unknown age (a unit travels with
   its children's parents or legal guardians). A member of unknown age carrying the
   same two surnames as a minor of the unit is taken for that minor's sibling, and of
-  the minor's age, in these rules (never in the people frame).
+  the minor's age, in these rules (never in the people frame); a young adult carrying
+  exactly a minor's surnames, too close in age to be its parent, is one of the unit's
+  children: a sibling, a parent's child, and nobody's parent.
 - ``sibling_of``: two minors of one family unit sharing a surname, or whose parent
   there (by any rule above) is one adult; a stated sibling sponsor; two children
   sponsored by the same person with kinship stated for both and the same surnames
@@ -182,7 +184,17 @@ def _family_unit_rules(
     gap = age_l - age_r
     pair_slack = slack[left] + slack[right]
     lo, hi = s.parent_gap
-    parent_age = adult_l & minor_r & (gap + pair_slack >= lo) & (gap - pair_slack <= hi)
+    # A child who has just come of age still travels as one of the unit's children: a
+    # young adult with exactly a minor's surnames and too close in age to be a parent.
+    young = (age_l < s.adult_age + s.young_adult_years) & minor_r & (np.abs(gap) + pair_slack < lo)
+    grown = young & ~minor_l
+    grown[grown] = surnames.same(el[grown], er[grown])  # only where the ages allow it
+    # Such a young adult is a child of the unit to its parents too, and no parent.
+    grown_child = np.zeros(len(age), dtype=bool)
+    grown_child[left[grown]] = True
+    child_r = minor_r | grown_child[right]
+    parent_age = adult_l & ~grown_child[left] & child_r
+    parent_age &= (gap + pair_slack >= lo) & (gap - pair_slack <= hi)
     # The b side's surnames the a side is known by, looked up only for the pairs whose
     # ages let them be parent and child or two minors (under half of them).
     asked = parent_age | (minor_l & minor_r & (el < er))
@@ -219,7 +231,7 @@ def _family_unit_rules(
     # its two adults when they are a couple, every other member a minor, are the parents
     # of its minors of a parent's age gap even with no surname in common: a child
     # written with the father's surname alone shares none with the mother.
-    adults, unknown = _unit_ages(facts, age, s.adult_age)
+    adults, unknown = _unit_ages(facts, age, s.adult_age, children=grown_child)
     sole_unit = (adults == 1) & (unknown == 0)
     couple_unit = np.zeros(len(adults), dtype=bool)
     couple_unit[spouses[UNIT].to_numpy(dtype=np.int64)] = True
@@ -246,11 +258,6 @@ def _family_unit_rules(
     )
     sibling_ev = unit_text[sibling] + minors
     out.append(candidates(sibling, K.SIBLING_OF, sibling_ev))
-    # A child who has just come of age still travels as one of the unit's children: a
-    # young adult with exactly a minor's surnames and too close in age to be a parent.
-    young = (age_l < s.adult_age + s.young_adult_years) & minor_r & (np.abs(gap) + pair_slack < lo)
-    grown = young & ~minor_l
-    grown[grown] = surnames.same(el[grown], er[grown])  # only where the ages allow it
     grown_ev = unit_text[grown] + "; a minor and a young adult; same surnames"
     out.append(candidates(grown, K.SIBLING_OF, grown_ev))
     out.append(
@@ -260,7 +267,11 @@ def _family_unit_rules(
             er[parent],
             unit_text[parent],
             source[parent],
-            found=(unit[sibling], el[sibling], er[sibling]),
+            found=(
+                np.r_[unit[sibling], unit[grown]],
+                np.r_[el[sibling], np.minimum(el, er)[grown]],
+                np.r_[er[sibling], np.maximum(el, er)[grown]],
+            ),
         )
     )
     evidence = "family unit " + spouses[C.FAMILY_GROUP].astype(str) + "; adults with one child"
@@ -354,15 +365,17 @@ def _ages_by_siblings(
 
 
 def _unit_ages(
-    facts: pd.DataFrame, age: np.ndarray, adult_age: float
+    facts: pd.DataFrame, age: np.ndarray, adult_age: float, *, children: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per unit code, how many of its members are adults and how many of unknown age
-    (either could be a parent whose birth date is missing), by ``age`` per facts row.
+    (either could be a parent whose birth date is missing), by ``age`` per facts row;
+    rows in ``children`` (young adults known for a unit's children) count as neither.
     Members are counted once each, by their first record in the unit."""
     unit, entity = facts[UNIT].to_numpy(), facts[ENTITY].to_numpy()
     n_units = int(unit.max(initial=-1)) + 1
     rows = np.flatnonzero(unit >= 0)
     rows = rows[_first_occurrence(unit[rows] * (int(entity.max(initial=0)) + 1) + entity[rows])]
+    rows = rows[~children[rows]]
     adults = np.bincount(unit[rows], weights=age[rows] >= adult_age, minlength=n_units)
     unknown = np.bincount(unit[rows], weights=np.isnan(age[rows]), minlength=n_units)
     return adults.astype(np.int64), unknown.astype(np.int64)

@@ -203,6 +203,36 @@ def test_a_young_adult_with_a_minors_surnames_is_a_child_of_the_unit(
         assert triples(rel, K.SIBLING_OF) == {("E_kid", "E_son")}
 
 
+@pytest.mark.parametrize(
+    ("woman", "mother"),
+    [
+        (("ROSA", "HERNANDEZ", "LOPEZ", "F"), True),  # her first is the child's second
+        (("LUIS", "HERNANDEZ", "LOPEZ", "M"), False),  # a man: an uncle or a grandfather
+        (("ROSA", "HERNANDEZ", "LOPEZ", None), False),  # sex unknown
+        (("ROSA", "HERNANDEZ", "GARCIA", "F"), False),  # the child's first too: a sister
+    ],
+)
+def test_a_woman_of_unknown_age_is_the_mother_by_the_childs_second_surname(
+    woman: tuple[str, str, str, str | None], mother: bool
+) -> None:
+    given, family_1, family_2, sex = woman
+    rel = relations_of(
+        [
+            Person("E_dad", "c1", "PEDRO", "GARCIA", "RUIZ", "1985-01-01", group="G1", sex="M"),
+            Person("E_mum", "c2", given, family_1, family_2, None, group="G1", sex=sex),
+            Person("E_kid", "c3", "JOSE", "GARCIA", "HERNANDEZ", "2015-01-01", group="G1"),
+        ]
+    )
+    parents = triples(rel, K.PARENT_OF)
+    assert ("E_dad", "E_kid") in parents  # by his surname
+    assert (("E_mum", "E_kid") in parents) is mother
+    if mother:
+        row = rel.loc[(rel[K.RELATION] == K.PARENT_OF) & (rel[K.ENTITY_A] == "E_mum")].iloc[0]
+        assert row[K.EVIDENCE] == (
+            "family unit cbp:G1; age unknown; the child's second surname is her first"
+        )
+
+
 def test_the_only_adult_of_an_implausible_age_is_no_parent() -> None:
     rel = relations_of(
         [

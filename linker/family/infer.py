@@ -16,7 +16,9 @@ family that crossed twice gives each pair two supporting events, one row.
   same two surnames as a minor of the unit is taken for that minor's sibling, and of
   the minor's age, in these rules (never in the people frame); a young adult carrying
   exactly a minor's surnames, too close in age to be its parent, is one of the unit's
-  children: a sibling, a parent's child, and nobody's parent.
+  children: a sibling, a parent's child, and nobody's parent. A woman of unknown age
+  whose first surname is a child's second, and who does not carry its first, is its
+  mother (the Latin order: a man so named may be an uncle or a grandfather).
 - ``sibling_of``: two minors of one family unit sharing a surname, or whose parent
   there (by any rule above) is one adult; a stated sibling sponsor; two children
   sponsored by the same person with kinship stated for both and the same surnames
@@ -249,6 +251,15 @@ def _family_unit_rules(
     )
     parent_ev = unit_text[parent] + "; age gap " + gap_text + why
     out.append(candidates(parent, K.PARENT_OF, parent_ev))
+    # A woman of unknown age whose first surname is a child's second, and who does not
+    # carry its first (a sister written in the other order would), is its mother.
+    mother = np.isnan(age_l) & child_r & (facts[C.SEX].to_numpy(dtype=object)[left] == "F")
+    mother[mother] = surnames.second_is_first(el[mother], er[mother]) & (
+        surnames.matched(el[mother], er[mother]) & 1 == 0
+    )
+    mother_ev = unit_text[mother] + "; age unknown; the child's second surname is her first"
+    out.append(candidates(mother, K.PARENT_OF, mother_ev))
+    parent |= mother
 
     sibling = minor_l & minor_r & shared & (el < er)
     minors = np.where(

@@ -216,6 +216,8 @@ class Surnames:
     present: np.ndarray
     known: np.ndarray
     width: int
+    # The same keys with the position: ``(entity * width + code) * 2 + position - 1``.
+    known_at: np.ndarray
     # Text of each stem code (codes below len(stems) are stems, the rest phonetic keys);
     # None for facts without the stems' text.
     stems: np.ndarray | None = None
@@ -256,6 +258,7 @@ class Surnames:
             present=present,
             known=_distinct_sorted(entity_code),
             width=width,
+            known_at=flat,
             stems=stems,
         )
 
@@ -277,6 +280,24 @@ class Surnames:
         hit = self.known[at] == wanted
         np.bitwise_or.at(bits, row[hit], np.int64(1) << (self.position[entry[hit]] - 1))
         return bits
+
+    def second_is_first(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Per pair: is one of b's second surnames one of a's first surnames?
+
+        In the Latin order a child's second surname is its mother's first: the one
+        position that tells a mother (or her kin) from a father or a sibling.
+        """
+        a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+        found = np.zeros(len(a), dtype=bool)
+        row, entry = self._entries(b)
+        second = self.position[entry] == 2
+        row, entry = row[second], entry[second]
+        if not len(row) or not len(self.known_at):
+            return found
+        wanted = (a[row] * self.width + self.code[entry]) * 2  # position 1 of a
+        at = np.minimum(np.searchsorted(self.known_at, wanted), len(self.known_at) - 1)
+        found[row[self.known_at[at] == wanted]] = True
+        return found
 
     def nearly_matched(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Per pair, the bitmask of b's surname positions of which a is known by a

@@ -233,6 +233,36 @@ def test_a_woman_of_unknown_age_is_the_mother_by_the_childs_second_surname(
         )
 
 
+@pytest.mark.parametrize(
+    ("man", "father"),
+    [
+        (("PEDRO", "GARCIA", "RUIZ", "M"), True),  # his first is the child's first
+        (("PEDRO", "GARCIA", None, "M"), False),  # one surname: a brother's, shortened?
+        (("PEDRO", "GARCIA", "RUIZ", "F"), False),  # a woman so named: an aunt
+        (("PEDRO", "RUIZ", "GARCIA", "M"), False),  # the child's first in second place
+    ],
+)
+def test_a_man_of_unknown_age_is_the_father_by_the_childs_first_surname(
+    man: tuple[str, str, str | None, str], father: bool
+) -> None:
+    given, family_1, family_2, sex = man
+    rel = relations_of(
+        [
+            Person("E_mum", "c1", "ROSA", "HERNANDEZ", "LOPEZ", "1987-01-01", group="G1", sex="F"),
+            Person("E_dad", "c2", given, family_1, family_2, None, group="G1", sex=sex),
+            Person("E_kid", "c3", "JOSE", "GARCIA", "HERNANDEZ", "2015-01-01", group="G1"),
+        ]
+    )
+    parents = triples(rel, K.PARENT_OF)
+    assert ("E_mum", "E_kid") in parents  # by her surname
+    assert (("E_dad", "E_kid") in parents) is father
+    if father:
+        row = rel.loc[(rel[K.RELATION] == K.PARENT_OF) & (rel[K.ENTITY_A] == "E_dad")].iloc[0]
+        assert row[K.EVIDENCE] == (
+            "family unit cbp:G1; age unknown; the child's first surname is his first"
+        )
+
+
 def test_the_only_adult_of_an_implausible_age_is_no_parent() -> None:
     rel = relations_of(
         [

@@ -18,7 +18,8 @@ family that crossed twice gives each pair two supporting events, one row.
   exactly a minor's surnames, too close in age to be its parent, is one of the unit's
   children: a sibling, a parent's child, and nobody's parent. A woman of unknown age
   whose first surname is a child's second, and who does not carry its first, is its
-  mother (the Latin order: a man so named may be an uncle or a grandfather).
+  mother; a man of two surnames whose first is the child's first, not carrying its
+  second, its father (the Latin order; an aunt or an uncle on that side reads alike).
 - ``sibling_of``: two minors of one family unit sharing a surname, or whose parent
   there (by any rule above) is one adult; a stated sibling sponsor; two children
   sponsored by the same person with kinship stated for both and the same surnames
@@ -251,15 +252,27 @@ def _family_unit_rules(
     )
     parent_ev = unit_text[parent] + "; age gap " + gap_text + why
     out.append(candidates(parent, K.PARENT_OF, parent_ev))
-    # A woman of unknown age whose first surname is a child's second, and who does not
-    # carry its first (a sister written in the other order would), is its mother.
-    mother = np.isnan(age_l) & child_r & (facts[C.SEX].to_numpy(dtype=object)[left] == "F")
-    mother[mother] = surnames.second_is_first(el[mother], er[mother]) & (
-        surnames.matched(el[mother], er[mother]) & 1 == 0
+    # A member of unknown age is, by the Latin order, the child's mother when a woman
+    # whose first surname is its second and who does not carry its first (a sister
+    # written in the other order would); its father when a man of two surnames whose
+    # first is its first and who does not carry its second (a brother would).
+    sex = facts[C.SEX].to_numpy(dtype=object)[left]
+    line = np.isnan(age_l) & child_r & ((sex == "F") | (sex == "M"))
+    a, b = el[line], er[line]
+    shares = surnames.matched(a, b)
+    woman, man = sex[line] == "F", sex[line] == "M"
+    mother_line = woman & surnames.placed(a, b, b_at=2, a_at=1) & (shares & 1 == 0)
+    father_line = man & surnames.placed(a, b, b_at=1, a_at=1) & (shares & 2 == 0)
+    father_line &= surnames.present[a] == 3
+    by_line = np.zeros(len(el), dtype=bool)
+    by_line[np.flatnonzero(line)[mother_line | father_line]] = True
+    line_ev = np.where(
+        (sex == "F")[by_line],
+        "; age unknown; the child's second surname is her first",
+        "; age unknown; the child's first surname is his first",
     )
-    mother_ev = unit_text[mother] + "; age unknown; the child's second surname is her first"
-    out.append(candidates(mother, K.PARENT_OF, mother_ev))
-    parent |= mother
+    out.append(candidates(by_line, K.PARENT_OF, unit_text[by_line] + line_ev))
+    parent |= by_line
 
     sibling = minor_l & minor_r & shared & (el < er)
     minors = np.where(

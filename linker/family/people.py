@@ -281,20 +281,21 @@ class Surnames:
         np.bitwise_or.at(bits, row[hit], np.int64(1) << (self.position[entry[hit]] - 1))
         return bits
 
-    def second_is_first(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Per pair: is one of b's second surnames one of a's first surnames?
+    def placed(self, a: np.ndarray, b: np.ndarray, *, b_at: int, a_at: int) -> np.ndarray:
+        """Per pair: is one of b's surnames in position ``b_at`` one of a's in position
+        ``a_at`` (1 for a first surname, 2 for a second)?
 
-        In the Latin order a child's second surname is its mother's first: the one
-        position that tells a mother (or her kin) from a father or a sibling.
+        In the Latin order a child's first surname is its father's first and its second
+        its mother's first: the positions tell a parent's line where sharing does not.
         """
         a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
         found = np.zeros(len(a), dtype=bool)
         row, entry = self._entries(b)
-        second = self.position[entry] == 2
-        row, entry = row[second], entry[second]
+        wanted_position = self.position[entry] == b_at
+        row, entry = row[wanted_position], entry[wanted_position]
         if not len(row) or not len(self.known_at):
             return found
-        wanted = (a[row] * self.width + self.code[entry]) * 2  # position 1 of a
+        wanted = (a[row] * self.width + self.code[entry]) * 2 + (a_at - 1)
         at = np.minimum(np.searchsorted(self.known_at, wanted), len(self.known_at) - 1)
         found[row[self.known_at[at] == wanted]] = True
         return found

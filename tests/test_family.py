@@ -203,64 +203,46 @@ def test_a_young_adult_with_a_minors_surnames_is_a_child_of_the_unit(
         assert triples(rel, K.SIBLING_OF) == {("E_kid", "E_son")}
 
 
-@pytest.mark.parametrize(
-    ("woman", "mother"),
-    [
-        (("ROSA", "HERNANDEZ", "LOPEZ", "F"), True),  # her first is the child's second
-        (("LUIS", "HERNANDEZ", "LOPEZ", "M"), False),  # a man: an uncle or a grandfather
-        (("ROSA", "HERNANDEZ", "LOPEZ", None), False),  # sex unknown
-        (("ROSA", "HERNANDEZ", "GARCIA", "F"), False),  # the child's first too: a sister
-    ],
-)
-def test_a_woman_of_unknown_age_is_the_mother_by_the_childs_second_surname(
-    woman: tuple[str, str, str, str | None], mother: bool
-) -> None:
-    given, family_1, family_2, sex = woman
-    rel = relations_of(
-        [
-            Person("E_dad", "c1", "PEDRO", "GARCIA", "RUIZ", "1985-01-01", group="G1", sex="M"),
-            Person("E_mum", "c2", given, family_1, family_2, None, group="G1", sex=sex),
-            Person("E_kid", "c3", "JOSE", "GARCIA", "HERNANDEZ", "2015-01-01", group="G1"),
-        ]
-    )
-    parents = triples(rel, K.PARENT_OF)
-    assert ("E_dad", "E_kid") in parents  # by his surname
-    assert (("E_mum", "E_kid") in parents) is mother
-    if mother:
-        row = rel.loc[(rel[K.RELATION] == K.PARENT_OF) & (rel[K.ENTITY_A] == "E_mum")].iloc[0]
-        assert row[K.EVIDENCE] == (
-            "family unit cbp:G1; age unknown; the child's second surname is her first"
-        )
+_MOTHER_LINE = "family unit cbp:G1; age unknown; the child's second surname is her first"
+_FATHER_LINE = "family unit cbp:G1; age unknown; the child's first surname is his first"
+_DAD = ("PEDRO", "GARCIA", "RUIZ", "M")
+_MUM = ("ROSA", "HERNANDEZ", "LOPEZ", "F")
 
 
 @pytest.mark.parametrize(
-    ("man", "father"),
+    ("unknown", "known", "evidence"),
     [
-        (("PEDRO", "GARCIA", "RUIZ", "M"), True),  # his first is the child's first
-        (("PEDRO", "GARCIA", None, "M"), False),  # one surname: a brother's, shortened?
-        (("PEDRO", "GARCIA", "RUIZ", "F"), False),  # a woman so named: an aunt
-        (("PEDRO", "RUIZ", "GARCIA", "M"), False),  # the child's first in second place
+        (_MUM, _DAD, _MOTHER_LINE),  # her first is the child's second
+        (("LUIS", "HERNANDEZ", "LOPEZ", "M"), _DAD, None),  # a man: an uncle, a grandfather
+        (("ROSA", "HERNANDEZ", "LOPEZ", None), _DAD, None),  # sex unknown
+        (("ROSA", "HERNANDEZ", "GARCIA", "F"), _DAD, None),  # the child's first too: a sister
+        (_DAD, _MUM, _FATHER_LINE),  # his first is the child's first
+        (("PEDRO", "GARCIA", None, "M"), _MUM, None),  # one surname: a brother's, shortened?
+        (("PEDRO", "GARCIA", "RUIZ", "F"), _MUM, None),  # a woman so named: an aunt
+        (("PEDRO", "RUIZ", "GARCIA", "M"), _MUM, None),  # the child's first in second place
     ],
 )
-def test_a_man_of_unknown_age_is_the_father_by_the_childs_first_surname(
-    man: tuple[str, str, str | None, str], father: bool
+def test_a_parent_of_unknown_age_is_read_from_the_childs_surname_positions(
+    unknown: tuple[str, str, str | None, str | None],
+    known: tuple[str, str, str, str],
+    evidence: str | None,
 ) -> None:
-    given, family_1, family_2, sex = man
+    given, family_1, family_2, sex = unknown
+    k_given, k_family_1, k_family_2, k_sex = known
     rel = relations_of(
         [
-            Person("E_mum", "c1", "ROSA", "HERNANDEZ", "LOPEZ", "1987-01-01", group="G1", sex="F"),
-            Person("E_dad", "c2", given, family_1, family_2, None, group="G1", sex=sex),
+            Person("E_known", "c1", k_given, k_family_1, k_family_2, "1985-01-01", group="G1",
+                   sex=k_sex),
+            Person("E_unknown", "c2", given, family_1, family_2, None, group="G1", sex=sex),
             Person("E_kid", "c3", "JOSE", "GARCIA", "HERNANDEZ", "2015-01-01", group="G1"),
         ]
-    )
+    )  # fmt: skip
     parents = triples(rel, K.PARENT_OF)
-    assert ("E_mum", "E_kid") in parents  # by her surname
-    assert (("E_dad", "E_kid") in parents) is father
-    if father:
-        row = rel.loc[(rel[K.RELATION] == K.PARENT_OF) & (rel[K.ENTITY_A] == "E_dad")].iloc[0]
-        assert row[K.EVIDENCE] == (
-            "family unit cbp:G1; age unknown; the child's first surname is his first"
-        )
+    assert ("E_known", "E_kid") in parents  # by the surname shared
+    assert (("E_unknown", "E_kid") in parents) is (evidence is not None)
+    if evidence is not None:
+        row = rel.loc[(rel[K.RELATION] == K.PARENT_OF) & (rel[K.ENTITY_A] == "E_unknown")]
+        assert row[K.EVIDENCE].tolist() == [evidence]
 
 
 def test_the_only_adult_of_an_implausible_age_is_no_parent() -> None:

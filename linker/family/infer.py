@@ -534,7 +534,7 @@ def _siblings_by_sponsor(rows: pd.DataFrame, surnames: Surnames, s: FamilySettin
     births_allow = (exact & (apart < _TWINS_YEARS)) | (apart >= _SIBLINGS_APART_YEARS)
     pick = np.where(both_parent, surnames.shared(el, er), same)
     pick &= both_kin | (two_each & births_allow)
-    said = pairs[C.RELATIONSHIP + "_l"].fillna("no relationship").astype(str).to_numpy(dtype=object)
+    said = pairs[C.RELATIONSHIP + "_l"].astype(str).to_numpy(dtype=object)  # read where kin
     ev = np.where(
         both_kin,
         "same sponsor, stated " + said + " of both; surnames shared",

@@ -325,7 +325,8 @@ def reconcile_command(
     click.echo(
         f"lost files reconciled: {c['lost_files_reconciled']:,}; "
         f"A-numbers recovered for {c['a_numbers_recovered']:,} of "
-        f"{c['records_without_a_number']:,} records without one; "
+        f"{c['records_without_a_number']:,} records without one "
+        f"({c['a_numbers_pending_review']:,} more wait for review); "
         f"{c['a_number_conflicts']:,} conflicts; {c['review_queue']:,} pairs to review; "
         f"{c['rejects']:,} rows rejected"
     )

@@ -30,7 +30,7 @@ from scipy.sparse.csgraph import connected_components
 from linker import columns as C
 from linker.anumber_recovery import recover_a_numbers, summarize_recovery
 from linker.blocking_rules import DEFAULT_MAX_BLOCK_SIZE, block_records
-from linker.cluster import ClusterSettings, cluster_records
+from linker.cluster import LINK_REASON, ClusterSettings, cluster_records
 from linker.csv_out import write_csv
 from linker.decisions import Constraints, read_decisions, resolve_decisions
 from linker.errors import DataContractError
@@ -318,7 +318,9 @@ def link_scored_pairs(
             cannot_link=cannot,
             must_link=constraints.must_link,
         )
-        recovered = recover_a_numbers(records, clustered.entities)
+        recovered = recover_a_numbers(
+            records, clustered.entities, sure_links=sure_links(clustered.links, settings)
+        )
     with timed_stage("review", seconds, progress):
         queue = build_review_queue(
             scored, records, recovered, band=settings.review_band, decided=constraints.decided
@@ -329,6 +331,7 @@ def link_scored_pairs(
     counts |= {
         "records_without_a_number": recovery.without_a_number,
         "a_numbers_recovered": recovery.recovered,
+        "a_numbers_pending_review": recovery.pending,
         "a_number_conflicts": recovery.conflicting_records,
     }
     counts["decisions_unknown_records"] = constraints.unknown
@@ -347,6 +350,15 @@ def link_scored_pairs(
         date_orders=dict(date_orders or {}),
         sex_codes=dict(sex_codes or {}),
     )
+
+
+def sure_links(links: pd.DataFrame, settings: ReconcileSettings) -> pd.DataFrame:
+    """The links of the entities an A-number may cross without a reviewer: a reviewer's
+    must-link, or a score at or above the review band (what is below it is the band
+    itself, not yet confirmed; see `linker.anumber_recovery`)."""
+    must = (links[LINK_REASON] == "must_link").to_numpy()
+    sure = links[C.MATCH_PROBABILITY].to_numpy() >= settings.review_band[1]
+    return links.loc[must | sure, [C.RECORD_ID_L, C.RECORD_ID_R]]
 
 
 def _cannot_links_that_matter(scored: pd.DataFrame, linkable: np.ndarray, n: int) -> np.ndarray:

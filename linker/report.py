@@ -99,6 +99,7 @@ class ReportContext:
     pairs_compared: int
     entities: int
     a_numbers_recovered: int
+    a_numbers_pending_review: int  # linked only through a link in the review band
     lost_files_reconciled: int  # records without an A-number now in an entity spanning agencies
     a_number_conflicts: int
     review_queue_size: int

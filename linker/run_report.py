@@ -49,6 +49,7 @@ def build_report(
         pairs_compared=result.counts["pairs_compared"],
         entities=result.counts["entities"],
         a_numbers_recovered=result.counts["a_numbers_recovered"],
+        a_numbers_pending_review=result.counts["a_numbers_pending_review"],
         lost_files_reconciled=result.counts["lost_files_reconciled"],
         a_number_conflicts=result.counts["a_number_conflicts"],
         review_queue_size=result.counts["review_queue"],

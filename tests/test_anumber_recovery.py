@@ -25,13 +25,19 @@ B = "123456780"  # A with a typo in the last digit
 Z = "000000012"
 
 
-def recover(a_numbers, entity_ids):
+def recover(a_numbers, entity_ids, sure=None):
+    """`sure`: the (left, right) record positions of the sure links; None trusts all."""
     n = len(a_numbers)
     records = pd.DataFrame(
         {C.RECORD_ID: np.arange(n), C.A_NUMBER: pd.Series(a_numbers, dtype=object)}
     )
     entities = pd.DataFrame({C.RECORD_ID: np.arange(n), C.ENTITY_ID: entity_ids})
-    return recover_a_numbers(records, entities)
+    links = None
+    if sure is not None:
+        links = pd.DataFrame(
+            sure or np.empty((0, 2), np.int64), columns=[C.RECORD_ID_L, C.RECORD_ID_R]
+        )
+    return recover_a_numbers(records, entities, sure_links=links)
 
 
 @pytest.mark.parametrize(
@@ -67,6 +73,45 @@ def test_recovery_table(a_numbers, entity_a_number, sources, conflict):
     assert out[A_NUMBER_CONFLICT].tolist() == [conflict] * len(a_numbers)
 
 
+@pytest.mark.parametrize(
+    ("a_numbers", "sure", "entity_a_number", "sources"),
+    [
+        # no sure link: the entity keeps its A-number, the record waits for a reviewer
+        ([A, None], [], [A, None], ["original", "pending"]),
+        # a sure link passes it on
+        ([A, None], [(0, 1)], [A, A], ["original", "recovered"]),
+        # ... along a chain of them, whichever way round each is given
+        ([A, None, None], [(2, 1), (1, 0)], [A, A, A], ["original", "recovered", "recovered"]),
+        # a chain broken by an unsure link stops at the break
+        ([A, None, None], [(0, 1)], [A, A, None], ["original", "recovered", "pending"]),
+        # two records without one, surely one person, but unsure of the carrier: both wait
+        ([A, None, None], [(1, 2)], [A, None, None], ["original", "pending", "pending"]),
+        # surely the person who carries the minority A-number is not enough
+        (
+            [A, A, B, None],
+            [(2, 3)],
+            [A, A, A, None],
+            ["original", "original", "conflict", "pending"],
+        ),
+        # an entity without an A-number has nothing to wait for
+        ([None, None], [], [None, None], [None, None]),
+        # a tie is held, whatever the links
+        ([A, B, None], [(0, 2)], [B, B, None], ["conflict", "original", None]),
+    ],
+)
+def test_an_a_number_crosses_sure_links_only(a_numbers, sure, entity_a_number, sources):
+    out = recover(a_numbers, ["E1"] * len(a_numbers), sure)
+    assert out[ENTITY_A_NUMBER].tolist() == entity_a_number
+    assert out[A_NUMBER_SOURCE].tolist() == sources
+
+
+def test_sure_links_naming_unknown_records_are_ignored():
+    # A sure link may name a record of another run's records (a decisions file keyed by
+    # a record no longer present has been dropped before; this guards the join itself).
+    out = recover([A, None], ["E1", "E1"], [(0, 7), (7, 1)])
+    assert out[A_NUMBER_SOURCE].tolist() == ["original", "pending"]
+
+
 def test_entities_are_independent_and_records_keep_their_order():
     records = pd.DataFrame({C.RECORD_ID: [30, 10, 20, 40], C.A_NUMBER: [None, A, Z, None]})
     entities = pd.DataFrame(  # a different order than the records
@@ -97,12 +142,20 @@ def test_summary_counts():
         "with_a_number": 6,
         "without_a_number": 5,
         "recovered": 2,
+        "pending": 0,
         "still_missing": 3,
         "conflicting_records": 2,
         "entities": 4,
         "entities_with_a_number": 3,
         "conflicting_entities": 2,
     }
+
+
+def test_summary_counts_the_a_numbers_waiting_for_review():
+    out = recover([A, None, None, None], ["E1", "E1", "E1", "E2"], [(0, 1)])
+    summary = summarize_recovery(out)
+    assert (summary.recovered, summary.pending, summary.still_missing) == (1, 1, 1)
+    assert summary.without_a_number == 3
 
 
 def _summary_by_frames(recovered: pd.DataFrame) -> dict[str, int]:
@@ -115,6 +168,7 @@ def _summary_by_frames(recovered: pd.DataFrame) -> dict[str, int]:
         "with_a_number": int(had.sum()),
         "without_a_number": int((~had).sum()),
         "recovered": int((source == "recovered").sum()),
+        "pending": int((source == "pending").sum()),
         "still_missing": int(source.isna().sum()),
         "conflicting_records": int((source == "conflict").sum()),
         "entities": len(per_entity),
@@ -130,7 +184,7 @@ def _summary_by_frames(recovered: pd.DataFrame) -> dict[str, int]:
         st.tuples(
             st.sampled_from(["E1", "E2", "E3", "E10", None]),
             st.sampled_from([A, B, None]),
-            st.sampled_from(["original", "recovered", "conflict", None]),
+            st.sampled_from(["original", "recovered", "pending", "conflict", None]),
             st.booleans(),
         ),
         max_size=30,

@@ -228,6 +228,40 @@ def test_decisions_bind_the_next_run(first_run: Path, sample: Path, tmp_path: Pa
     assert summary["counts"]["decisions_unknown_records"] == 1
 
 
+def test_an_a_number_behind_an_unsure_link_waits_for_a_reviewer(
+    first_run: Path, sample: Path, tmp_path: Path
+) -> None:
+    entities = pd.read_csv(first_run / "entities.csv", dtype=str, keep_default_na=False)
+    source = entities.set_index(["source", "record_key"])["a_number_source"]
+    pending = entities[entities["a_number_source"] == "pending"]
+    assert len(pending) > 0 and (pending["a_number"] == "").all()
+    summary = json.loads((first_run / "summary.json").read_text())
+    assert summary["counts"]["a_numbers_pending_review"] == len(pending)
+    # The link that would give it one is queued first, as "gives an A-number".
+    queue = pd.read_csv(first_run / "review_queue.csv", dtype=str, keep_default_na=False)
+    queue["left"] = list(zip(queue["left_source"], queue["left_record_key"], strict=True))
+    queue["right"] = list(zip(queue["right_source"], queue["right_record_key"], strict=True))
+    waiting = set(zip(pending["source"], pending["record_key"], strict=True))
+    carriers = {k for k, v in source.items() if v in ("original", "recovered")}
+    ask = queue[
+        (queue["left"].isin(waiting) & queue["right"].isin(carriers))
+        | (queue["right"].isin(waiting) & queue["left"].isin(carriers))
+    ]
+    assert len(ask) > 0 and ask["reason"].str.contains("gives an A-number").all()
+    assert ask["priority"].astype(int).min() >= 4
+    pair = ask.iloc[0]
+    record = pair["left"] if pair["left"] in waiting else pair["right"]
+    carrier = pair["right"] if record == pair["left"] else pair["left"]
+    # A reviewer says "match": the next run gives it the A-number.
+    decisions = write_decisions(tmp_path / "d.csv", [(*pair["left"], *pair["right"], "match")])
+    out = tmp_path / "run"
+    reconcile(sample, out, "--decisions", str(decisions))
+    after = pd.read_csv(out / "entities.csv", dtype=str, keep_default_na=False)
+    after = after.set_index(["source", "record_key"])
+    assert after.loc[record, "a_number_source"] == "recovered"
+    assert after.loc[record, "a_number"] == after.loc[carrier, "a_number"] != ""
+
+
 def test_undo_is_a_newer_row(first_run: Path, sample: Path, tmp_path: Path) -> None:
     entities = pd.read_csv(first_run / "entities.csv", dtype=str)
     sizes = entities.groupby("entity_id").size()

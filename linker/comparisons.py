@@ -61,10 +61,19 @@ class DomainComparison:
         return self.spec.evaluate(conditions, null)
 
     def term_frequencies(self, pairs: PairFeatures) -> np.ndarray | None:
-        """Per pair, the share of records holding the left value (used at the tf level)."""
+        """Per pair, the share of records holding the left value (used at the tf level):
+        for a column of `COUNTRY_TF_COLUMNS`, among the records of the left record's
+        country when both records name the same one (see `shares_within_country`)."""
         if self.tf_column is None:
             return None
-        return pairs.records.frequency(self.tf_column, pairs.code(self.tf_column, "l"))
+        shares = pairs.records.frequency(self.tf_column, pairs.code(self.tf_column, "l"))
+        within = pairs.records.country_shares.get(self.tf_column)
+        if within is None:
+            return shares
+        country = pairs.code(C.COUNTRY, "l")
+        local = within[pairs.left]
+        same = (country >= 0) & (country == pairs.code(C.COUNTRY, "r")) & ~np.isnan(local)
+        return np.where(same, local, shares)
 
 
 REGISTRY: dict[str, DomainComparison] = {}

@@ -70,6 +70,9 @@ TEXT_COLUMNS: tuple[str, ...] = (
     C.DOCUMENT_ID,
 )
 NUMERIC_COLUMNS: tuple[str, ...] = (C.DOB_YEAR, C.DOB_MONTH, C.DOB_DAY)
+# Term-frequency columns whose frequency is also taken among the records of one country
+# (see `shares_within_country`).
+COUNTRY_TF_COLUMNS: tuple[str, ...] = (C.GIVEN_NAME_CANONICAL,)
 # Text columns checked for a one-character typo: short codes, held as character grids.
 TYPO_COLUMNS: tuple[str, ...] = (C.DOB, C.A_NUMBER, C.DOCUMENT_ID)
 
@@ -133,6 +136,9 @@ class RecordFeatures:
     numbers: dict[str, np.ndarray]  # float32 (exact for day, month, year) with NaN for null
     dob_quality: np.ndarray  # int8 position in C.DOB_QUALITIES, -1 for null
     frequencies: dict[str, np.ndarray] = field(default_factory=dict)  # per code: share
+    # per COUNTRY_TF_COLUMNS column, per record: its value's share among the records of
+    # its country (NaN where either is null)
+    country_shares: dict[str, np.ndarray] = field(default_factory=dict)
     # per TYPO_COLUMNS column: its distinct values as a character grid (see CharacterGrid)
     grids: dict[str, CharacterGrid] = field(default_factory=dict)
 
@@ -290,6 +296,9 @@ def prepare_features(
     for col, col_codes in codes.items():
         counts = np.bincount(col_codes[col_codes >= 0], minlength=int(col_codes.max()) + 1)
         frequencies[col] = counts / max(len(records), 1)
+    country_shares = {
+        col: shares_within_country(codes[col], codes[C.COUNTRY]) for col in COUNTRY_TF_COLUMNS
+    }
     text_codes: dict[str, np.ndarray] = {}
     uniques: dict[str, np.ndarray] = {}
     for col in TEXT_COLUMNS:
@@ -309,8 +318,32 @@ def prepare_features(
         numbers=numbers,
         dob_quality=quality.codes.astype(np.int8),
         frequencies=frequencies,
+        country_shares=country_shares,
         grids={col: CharacterGrid.of(uniques[col]) for col in TYPO_COLUMNS},
     )
+
+
+def shares_within_country(codes: np.ndarray, country: np.ndarray) -> np.ndarray:
+    """Per record, the share of the records of its country that hold its value (NaN
+    where the value or the country is null).
+
+    Given names and surnames are not independent: both follow the nationality. Taken
+    over all records, "KHRYSTYNA" and "BONDARENKO" are each rare, and the product of the
+    two shares says two records agreeing on both are almost surely one person; among
+    Ukrainian records the given name is common, and the 1M sample held dozens of
+    Khrystyna Bondarenkos. The given name's share within the country corrects the
+    product (the surname keeps its share over all records).
+    """
+    out = np.full(len(codes), np.nan)
+    known = (codes >= 0) & (country >= 0)
+    if not known.any():
+        return out
+    value, place = codes[known].astype(np.int64), country[known].astype(np.int64)
+    joint = value * (int(place.max()) + 1) + place
+    _, inverse, counts = np.unique(joint, return_inverse=True, return_counts=True)
+    per_country = np.bincount(place)
+    out[known] = counts[inverse] / per_country[place]
+    return out
 
 
 def _factorized_int32(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -47,7 +47,7 @@ from linker.features import RecordFeatures, derive_columns, prepare_features
 from linker.linkage import compare_pairs, rebuild_comparisons, term_frequencies, year_gaps
 from linker.mapping import SEX_CODES, FieldSpec, SexCodes, SourceMapping
 from linker.rules import CONTRADICTION, contradictions
-from linker.run_frequencies import TF_FROM_JSON
+from linker.run_frequencies import COUNTRY_RECORDS, TF_FROM_JSON, WITHIN_COUNTRY
 from linker.standardize.records import RECORD_DTYPES, standardize_chunk
 from linker.store.runs import latest_run
 from linker.store.schema import Record, Run
@@ -291,6 +291,9 @@ class LookupIndex:
     comparisons: list[DomainComparison]
     records: int  # how many records the run holds (term-frequency denominator)
     tf_counts: dict[str, pd.Series] = field(default_factory=dict)  # value -> count
+    # records per country, and per COUNTRY_TF_COLUMNS column: country -> value -> count
+    country_records: dict[str, int] = field(default_factory=dict)
+    within_country: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     # source -> date field -> day first, as the run read each extract's dates
     date_orders: dict[str, dict[str, bool]] = field(default_factory=dict)
     # source -> the codes its sex column was read in
@@ -325,6 +328,8 @@ class LookupIndex:
             comparisons,
             int(total),
             tf_counts,
+            dict(stored.get(COUNTRY_RECORDS, {})),
+            dict(stored.get(WITHIN_COUNTRY, {})),
             _date_orders(orders) if isinstance(orders, dict) else {},
             _sex_codes(sex) if isinstance(sex, dict) else {},
         )
@@ -459,7 +464,22 @@ class LookupIndex:
             table = frequencies[column].copy()
             table[code] = self._run_count(session, column, value) / max(self.records, 1)
             frequencies[column] = table
-        return replace(features, frequencies=frequencies)
+        # The shares within the query's country, likewise from the whole run: the frame's
+        # own would make any value common. A run stored without them (NaN) falls back
+        # to the shares over all records.
+        shares = {}
+        for column, within in features.country_shares.items():
+            value = derived[column].iloc[0] if column in derived else frame[column].iloc[0]
+            within = within.copy()
+            within[0] = self._country_share(column, value, frame[C.COUNTRY].iloc[0])
+            shares[column] = within
+        return replace(features, frequencies=frequencies, country_shares=shares)
+
+    def _country_share(self, column: str, value: Any, country: Any) -> float:
+        records = self.country_records.get(str(country), 0) if not _missing(country) else 0
+        if _missing(value) or not records or column not in self.within_country:
+            return float("nan")
+        return self.within_country[column].get(str(country), {}).get(str(value), 0) / records
 
     def _run_count(self, session: Session, column: str, value: Any) -> int:
         if column in self.tf_counts:

@@ -541,6 +541,32 @@ def test_term_frequency_is_the_share_of_the_left_value() -> None:
     assert REGISTRY["dob"].term_frequencies(pairs) is None
 
 
+def test_a_given_name_is_as_common_as_it_is_in_the_country_both_records_name() -> None:
+    # OKSANA is 1 in 6 records, but 2 in 3 of the Ukrainian ones; two Ukrainians named
+    # OKSANA agreeing says what 2 in 3 says. Across countries, or without one, the
+    # share over all records stands; the surname always keeps it.
+    rows = [
+        names("OKSANA", "BONDARENKO", country="UA"),
+        names("OKSANA", "BONDARENKO", country="UA"),
+        names("IRYNA", "BONDARENKO", country="UA"),
+        names("OKSANA", "BONDARENKO", country=None),
+        names("JOSE", "BONDARENKO", country="MX"),
+        names("JOSE", "BONDARENKO", country="MX"),
+        names("LUIS", "BONDARENKO", country="MX"),
+        names("MARIA", "BONDARENKO", country="MX"),
+        names("ANA", "BONDARENKO", country="GT"),
+        names("ANA", "BONDARENKO", country="GT"),
+        names("ANA", "BONDARENKO", country="GT"),
+        names("ANA", "BONDARENKO", country="GT"),
+    ]
+    features = prepare_features(standardized(rows))
+    left, right = np.array([0, 0, 3, 4, 8]), np.array([1, 4, 0, 5, 9])
+    tf = REGISTRY["given_name"].term_frequencies(PairFeatures(features, left, right))
+    np.testing.assert_allclose(tf, [2 / 3, 3 / 12, 3 / 12, 2 / 4, 4 / 4])
+    family = REGISTRY["family_name"].term_frequencies(PairFeatures(features, left, right))
+    np.testing.assert_allclose(family, [1.0] * 5)
+
+
 # --- properties on random small frames -----------------------------------------------
 
 

@@ -30,6 +30,7 @@ from linker.features import (
     derive_columns,
     prepare_features,
     reference_form,
+    shares_within_country,
 )
 
 # --- derived columns --------------------------------------------------------------------
@@ -193,6 +194,42 @@ def test_frequencies_are_shares_of_all_records() -> None:
     features = prepare_features(records)
     got = features.frequency(C.PHONE, features.codes[C.PHONE])
     np.testing.assert_allclose(got, [0.5, 0.5, 0.25, np.nan])
+
+
+@pytest.mark.parametrize(
+    ("values", "countries", "shares"),
+    [
+        # a value's share among the records of its own country
+        ([0, 0, 1, 0, 2], [0, 0, 0, 1, 1], [2 / 3, 2 / 3, 1 / 3, 1 / 2, 1 / 2]),
+        # a null value or country has none, and is not counted in the country
+        ([0, -1, 0, 1], [0, 0, -1, 0], [1 / 2, np.nan, np.nan, 1 / 2]),
+        ([-1, -1], [-1, 3], [np.nan, np.nan]),
+        ([], [], []),
+    ],
+)
+def test_shares_within_country(values: list[int], countries: list[int], shares: list[float]):
+    got = shares_within_country(np.array(values, np.int32), np.array(countries, np.int32))
+    np.testing.assert_allclose(got, shares)
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(-1, 4), st.integers(-1, 3)),
+        max_size=60,
+    )
+)
+def test_shares_within_country_sum_to_one_per_country(rows: list[tuple[int, int]]) -> None:
+    values = np.array([v for v, _ in rows], np.int32)
+    countries = np.array([c for _, c in rows], np.int32)
+    shares = shares_within_country(values, countries)
+    known = (values >= 0) & (countries >= 0)
+    assert np.isnan(shares[~known]).all()
+    assert ((shares[known] > 0) & (shares[known] <= 1)).all()
+    for country in set(countries[known].tolist()):
+        mine = known & (countries == country)
+        # each distinct value's share, once, adds up to the whole country
+        distinct = {int(v): s for v, s in zip(values[mine], shares[mine], strict=True)}
+        assert sum(distinct.values()) == pytest.approx(1.0)
 
 
 def test_numbers_are_float_with_nan_and_quality_is_kept() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 from collections.abc import Iterator
@@ -288,6 +289,21 @@ def test_run_frequencies_are_counted_in_the_database(
         assert dict(stored.tf_counts[column].astype(int)) == dict(counts.astype(int))
     assert built.records == len(records)
     assert best and best[0].match_probability > 0.9
+    # Given names are also counted within each country; a run stored without those
+    # counts has none, and its lookups take the shares over all records.
+    both = records[[C.COUNTRY, C.GIVEN_NAME_CANONICAL]].dropna()
+    countries = records[C.COUNTRY].value_counts()
+    assert stored.country_records == {str(k): int(v) for k, v in countries.items()}
+    within = stored.within_country[C.GIVEN_NAME_CANONICAL]
+    assert sum(sum(c.values()) for c in within.values()) == len(both)
+    country, given = both.iloc[0]
+    assert within[country][given] == int(
+        ((both[C.COUNTRY] == country) & (both[C.GIVEN_NAME_CANONICAL] == given)).sum()
+    )
+    assert built.within_country == {} and built.country_records == {}
+    assert math.isnan(built._country_share(C.GIVEN_NAME_CANONICAL, given, country))
+    share = stored._country_share(C.GIVEN_NAME_CANONICAL, given, country)
+    assert share == within[country][given] / stored.country_records[country]
 
 
 def _first_named(records: pd.DataFrame) -> dict[str, Any]:

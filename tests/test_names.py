@@ -86,6 +86,10 @@ def test_split_family_names(raw: object, first: str | None, second: str | None) 
         ("O'Brien, Pat", "PAT", None, "OBRIEN"),
         ("LOPEZ,", None, None, "LOPEZ"),
         (", JUAN", "JUAN", None, None),
+        # nothing before the comma: what follows is read as a given-name column holding
+        # it would be, so the name reads the same when its parts are read again
+        (", JUAN CARLOS", "JUAN", "CARLOS", None),
+        (", JUAN CARLOS LOPEZ", "JUAN", "CARLOS", "LOPEZ"),
         ("LOPEZ, JUAN, JR", "JUAN", None, "LOPEZ"),
         ("ЛОПЕС，ХУАН", "KHUAN", None, "LOPES"),  # fullwidth comma, Cyrillic
         # FIRST [MIDDLE] LAST1 [LAST2]
@@ -417,6 +421,13 @@ def test_columns_from_separate_fields() -> None:
         ({"given": "GARCIA LOPEZ"}, {C.GIVEN_NAME: "GARCIA LOPEZ", C.FAMILY_NAME: None}),
         ({"given": "XOCHITL TZOMPA"}, {C.GIVEN_NAME: "XOCHITL TZOMPA", C.FAMILY_NAME: None}),
         ({"given": "GARCIA, LOPEZ"}, {C.GIVEN_NAME: "GARCIA LOPEZ", C.FAMILY_NAME: None}),
+        # a comma that does not split the name reads as if it were not there: the given
+        # name kept must not split when read again (hypothesis found "Y LOPEZ ,")
+        ({"given": "JUAN LOPEZ ,"}, {C.GIVEN_NAME: "JUAN", C.FAMILY_NAME: "LOPEZ"}),
+        ({"given": "JUAN , LOPEZ"}, {C.GIVEN_NAME: "JUAN", C.FAMILY_NAME: "LOPEZ"}),
+        ({"given": "MARIA JOSE ,"}, {C.GIVEN_NAME: "MARIA JOSE", C.FAMILY_NAME: None}),
+        # an alias marker once accents fold ("ÀKA") ends the name in a column too
+        ({"given": "ANA", "family_1": "LOPEZ ÀKA PEREZ"}, {C.FAMILY_NAME: "LOPEZ"}),
         (
             {"given": "JUAN LOPEZ", "middle": "Luis"},
             {C.GIVEN_NAME: "JUAN LOPEZ", C.MIDDLE_NAME: "LUIS", C.FAMILY_NAME: None},

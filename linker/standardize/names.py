@@ -151,7 +151,9 @@ def _tokens(text: str, *, keep_placeholders: bool = False) -> list[str]:
         cleaned = clean_text(text, keep_digits=False)
         if cleaned is None:
             return []
-        text = cleaned
+        # Folding can spell a marker ("ÀKA" is "AKA"): the alias goes here too, or the
+        # tokens kept would lose it only when read again.
+        text = _without_remarks(cleaned)
     dropped = TITLES if keep_placeholders else _DROPPED
     return [t for t in text.split(" ") if t not in dropped]
 
@@ -310,6 +312,11 @@ def _split_full(text: str) -> tuple[str | None, ...]:
     text = _without_remarks(ascii_upper(text))  # a fullwidth or Arabic comma is a comma too
     if "," in text:
         family_part, _, given_part = text.partition(",")
+        if not _tokens(family_part):
+            # ", JUAN CARLOS LOPEZ": nothing before the comma, so the name is what
+            # follows it, read as a given-name column holding it would be read
+            split = _whole_in_given(given_part)
+            return split if split != _NO_SPLIT else (*_given_and_middle(given_part), None)
         return _split_commaed(family_part, given_part)
     tokens = _tokens(text, keep_placeholders=True)
     if tokens and tokens[0] in NO_GIVEN_NAME:
@@ -337,14 +344,21 @@ def _hyphenated(word: str) -> int:
 
 def _whole_in_given(text: str) -> tuple[str | None, ...]:
     """(given, middle, family) of a given-name text that is plainly a whole name (see
-    the module rules), else no name at all: the caller then keeps the text as given."""
-    if "," not in ascii_upper(text):
-        groups = _groups(_tokens(text), conjunctions_after=2)
-        if len(groups) < 2:
-            return _NO_SPLIT
-        first, last = _surname_like(groups[0]), groups[-1]
-        if not (_given_like(last) if first else _surname_like(last)):
-            return _NO_SPLIT
+    the module rules), else no name at all: the caller then keeps the text as given.
+    A comma that does not split it ("Y LOPEZ ,", "Y , LOPEZ") marks nothing: the text
+    is then read as unmarked, as the given name it would be kept as is read again."""
+    text = ascii_upper(text).strip(" ,")
+    if "," in text:
+        split = _whole_split(text)
+        if split != _NO_SPLIT:
+            return split
+        text = text.replace(",", " ")
+    groups = _groups(_tokens(text), conjunctions_after=2)
+    if len(groups) < 2:
+        return _NO_SPLIT
+    first, last = _surname_like(groups[0]), groups[-1]
+    if not (_given_like(last) if first else _surname_like(last)):
+        return _NO_SPLIT
     return _whole_split(text)
 
 

@@ -325,7 +325,8 @@ def prepare_features(
 
 def shares_within_country(codes: np.ndarray, country: np.ndarray) -> np.ndarray:
     """Per record, the share of the records of its country that hold its value (NaN
-    where the value or the country is null).
+    where the value or the country is null). Records of the country without a value
+    count in the whole, as records without a value count in `frequencies`.
 
     Given names and surnames are not independent: both follow the nationality. Taken
     over all records, "KHRYSTYNA" and "BONDARENKO" are each rare, and the product of the
@@ -341,7 +342,7 @@ def shares_within_country(codes: np.ndarray, country: np.ndarray) -> np.ndarray:
     value, place = codes[known].astype(np.int64), country[known].astype(np.int64)
     joint = value * (int(place.max()) + 1) + place
     _, inverse, counts = np.unique(joint, return_inverse=True, return_counts=True)
-    per_country = np.bincount(place)
+    per_country = np.bincount(country[country >= 0].astype(np.int64))
     out[known] = counts[inverse] / per_country[place]
     return out
 

@@ -35,17 +35,20 @@ def count_term_frequencies(records: pd.DataFrame) -> dict[str, Any]:
     of its values (WITHIN_COUNTRY: column -> country -> value -> count), for the shares
     within a country (`linker.features.shares_within_country`)."""
     derived = derive_columns(records)
+
+    def values_of(column: str) -> pd.Series:
+        return derived[column] if column in derived else records[column]
+
     out: dict[str, Any] = {}
     for column in TF_FROM_JSON:
-        values = derived[column] if column in derived else records[column]
-        counts = values.dropna().astype(str).value_counts()
+        counts = values_of(column).dropna().astype(str).value_counts()
         out[column] = {str(k): int(v) for k, v in counts.items()}
     country = records[C.COUNTRY].astype(object)
     out[COUNTRY_RECORDS] = {str(k): int(v) for k, v in country.dropna().value_counts().items()}
     within: dict[str, dict[str, dict[str, int]]] = {}
     for column in COUNTRY_TF_COLUMNS:
-        values = derived[column] if column in derived else records[column]
-        both = pd.DataFrame({"country": country, "value": values.astype(object)}).dropna()
+        values = values_of(column).astype(object)
+        both = pd.DataFrame({"country": country, "value": values}).dropna()
         counts = both.astype(str).value_counts()
         per_country: dict[str, dict[str, int]] = {}
         for (place, value), n in counts.items():

@@ -90,6 +90,7 @@ def test_split_family_names(raw: object, first: str | None, second: str | None) 
         # it would be, so the name reads the same when its parts are read again
         (", JUAN CARLOS", "JUAN", "CARLOS", None),
         (", JUAN CARLOS LOPEZ", "JUAN", "CARLOS", "LOPEZ"),
+        ("LNU, JUAN CARLOS LOPEZ", "JUAN", "CARLOS LOPEZ", None),  # no surname, it says
         ("LOPEZ, JUAN, JR", "JUAN", None, "LOPEZ"),
         ("ЛОПЕС，ХУАН", "KHUAN", None, "LOPES"),  # fullwidth comma, Cyrillic
         # FIRST [MIDDLE] LAST1 [LAST2]

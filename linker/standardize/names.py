@@ -312,9 +312,10 @@ def _split_full(text: str) -> tuple[str | None, ...]:
     text = _without_remarks(ascii_upper(text))  # a fullwidth or Arabic comma is a comma too
     if "," in text:
         family_part, _, given_part = text.partition(",")
-        if not _tokens(family_part):
+        if not family_part.strip():
             # ", JUAN CARLOS LOPEZ": nothing before the comma, so the name is what
-            # follows it, read as a given-name column holding it would be read
+            # follows it, read as a given-name column holding it would be read (a
+            # placeholder there, "LNU, JUAN CARLOS", still says there is no surname)
             split = _whole_in_given(given_part)
             return split if split != _NO_SPLIT else (*_given_and_middle(given_part), None)
         return _split_commaed(family_part, given_part)

@@ -52,6 +52,7 @@ from scipy.sparse.csgraph import connected_components
 
 from linker import columns as C
 from linker.errors import DataContractError
+from linker.standardize.text import is_arrow_text, text_array
 
 # Output columns (not record fields, so not in linker.columns).
 ENTITY_A_NUMBER: Final = "entity_a_number"
@@ -105,7 +106,7 @@ def a_numbers_as_int(values: pd.Series) -> np.ndarray:
     the slow part); anything else (numbers, mixed objects) per distinct value.
     """
     try:
-        array = pa.array(values.astype(object), type=pa.string(), from_pandas=True)
+        array = text_array(values if is_arrow_text(values) else values.astype(object))
     except (pa.ArrowException, UnicodeError):  # not all text, or lone surrogates
         return _a_numbers_as_int_by_value(values)
     valid = pc.match_substring_regex(array, _VALID_A_NUMBER).fill_null(False)

@@ -60,6 +60,7 @@ from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from linker import columns as C
 from linker.anumber_recovery import a_numbers_as_int
 from linker.errors import ConfigError, DataContractError
+from linker.standardize.text import factorize
 
 Constraint = Literal["cannot_link", "a_number", "person_id", "family_group", "same_row"]
 # Checked in this order; a blocked pair names the first that holds.
@@ -276,7 +277,7 @@ def _text(values: pd.Series) -> pd.Series:
 
 def _scoped_codes(source: np.ndarray, values: pd.Series) -> np.ndarray:
     """One code per distinct (source, value); -1 where the value is null."""
-    codes = pd.factorize(values.astype(object))[0].astype(np.int64)
+    codes = factorize(values)[0].astype(np.int64)
     return np.where(codes >= 0, source * (int(codes.max(initial=-1)) + 2) + codes, -1)
 
 

@@ -20,6 +20,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from linker.standardize.text import is_arrow_text, text_array
+
 # What makes Python's csv module (pandas' QUOTE_MINIMAL, lines ending in "\n") quote a
 # field: the delimiter, the quote, the line terminator. A lone "\r" is written as it is.
 _NEEDS_QUOTES = r'[,"\n]'
@@ -57,7 +59,7 @@ def _printed_columns(frame: pd.DataFrame) -> list[pa.Array] | None:
 
 def _printed(series: pd.Series) -> pa.Array | None:
     try:
-        values = pa.array(series, from_pandas=True)
+        values = text_array(series) if is_arrow_text(series) else pa.array(series, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None  # mixed Python objects: pandas prints each with str()
     if pa.types.is_dictionary(values.type):

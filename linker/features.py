@@ -23,7 +23,7 @@ from rapidfuzz.distance import OSA
 
 from linker import columns as C
 from linker.distinct import per_distinct, text_categorical
-from linker.standardize.text import factorize, text_codes
+from linker.standardize.text import factorize, text_array, text_codes
 
 # Derived columns (not canonical fields): computed here, used by comparisons and blocking.
 FAMILY_SORTED = "family_sorted"  # both surnames sorted: order-insensitive equality
@@ -173,9 +173,9 @@ def derive_columns(records: pd.DataFrame) -> pd.DataFrame:
 
 def self_reference(records: pd.DataFrame) -> pd.Series:
     """ "<source>:<record_key>" per record, the key in `reference_form`."""
-    source = pa.array(records[C.SOURCE], type=pa.string(), from_pandas=True)
+    source = text_array(records[C.SOURCE])
     try:
-        key = pa.array(records[C.RECORD_KEY], type=pa.string(), from_pandas=True)
+        key = text_array(records[C.RECORD_KEY])
     except (pa.ArrowException, UnicodeError):  # keys that are not text, a lone surrogate
         key = pa.array([str(k).encode("utf-8", "replace").decode() for k in records[C.RECORD_KEY]])
     return _joined(source, _key_form(key), records.index)
@@ -192,7 +192,7 @@ def reference_form(refs: pd.Series) -> pd.Series:
     if not carries_data(refs):
         return pd.Series([None] * len(refs), index=refs.index, dtype=object)
     try:
-        text = pa.array(refs, type=pa.string(), from_pandas=True)
+        text = text_array(refs)
     except (pa.ArrowException, UnicodeError):  # a lone surrogate: keep the text as it is
         return refs.astype(object)
     cited = pc.fill_null(pc.match_substring(text, ":"), False)  # "<source>:" or nothing
@@ -244,7 +244,7 @@ def _phone_last_seven(phone: pd.Series) -> pd.Series:
     (a value that is not text, a lone surrogate) goes the per-distinct way.
     """
     try:
-        text = pa.array(phone, type=pa.string(), from_pandas=True)
+        text = text_array(phone)
     except (pa.ArrowException, UnicodeError):
         return per_distinct(_last_seven, {"phone": phone})
     long_enough = pc.greater_equal(pc.utf8_length(text), 7)

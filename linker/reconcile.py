@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -49,6 +50,8 @@ from linker.mapping import Mapping
 from linker.review_queue import build_review_queue
 from linker.rules import CONTRADICTION
 from linker.standardize import standardize_mapping
+from linker.standardize.pipeline import record_schema
+from linker.standardize.text import ARROW_TEXT, object_text
 from models import FellegiSunterModel
 
 logger = logging.getLogger(__name__)
@@ -79,6 +82,12 @@ REPEATED_VALUE_COLUMNS = (
     C.CITY,
     C.STATE,
     C.ROLE,
+)
+# The other text columns of a record (ids, keys, addresses, phones).
+_TEXT_COLUMNS = tuple(
+    f.name
+    for f in record_schema()
+    if pa.types.is_string(f.type) and f.name not in REPEATED_VALUE_COLUMNS
 )
 ENTITY_COLUMNS = (
     C.SOURCE,
@@ -170,6 +179,7 @@ def reconcile(
             keep_in_memory=LINKAGE_COLUMNS if records_path is not None else None,
             categories=REPEATED_VALUE_COLUMNS,
             workers=settings.workers,
+            text_in_arrow=True,
         )
         records = as_linkage_records(records)
     if records.empty:
@@ -253,9 +263,13 @@ def reconcile(
 
 
 def as_linkage_records(records: pd.DataFrame) -> pd.DataFrame:
-    """Standardized records as the linkage holds them: repeated values as categories."""
+    """Standardized records as the linkage holds them: repeated values as categories,
+    other text in Arrow (`ARROW_TEXT`), whichever engine standardized them."""
     for column in REPEATED_VALUE_COLUMNS:
         records[column] = records[column].astype("category")
+    for column in _TEXT_COLUMNS:
+        if column in records.columns and records[column].dtype == object:
+            records[column] = records[column].astype(ARROW_TEXT)
     return records
 
 
@@ -431,11 +445,11 @@ def _entities_table(records: pd.DataFrame, recovered: pd.DataFrame) -> pd.DataFr
     return pd.DataFrame(
         {
             C.RECORD_ID: records[C.RECORD_ID].to_numpy(copy=True),
-            C.SOURCE: records[C.SOURCE].to_numpy(copy=True),
-            C.RECORD_KEY: records[C.RECORD_KEY].to_numpy(copy=True),
+            C.SOURCE: object_text(records[C.SOURCE]).copy(),
+            C.RECORD_KEY: object_text(records[C.RECORD_KEY]).copy(),
             C.ENTITY_ID: by_id[C.ENTITY_ID].to_numpy(),
             C.A_NUMBER: by_id["entity_a_number"].to_numpy(),
-            "a_number_original": records[C.A_NUMBER].to_numpy(copy=True),
+            "a_number_original": object_text(records[C.A_NUMBER]).copy(),
             "a_number_source": by_id["a_number_source"].to_numpy(),
         },
         copy=False,
@@ -527,7 +541,7 @@ def _write_tables(result: ReconcileResult, out_dir: Path) -> None:
     model.json and rejects.csv."""
     write_csv(result.entities[list(ENTITY_COLUMNS)], out_dir / "entities.csv")
     pairs = result.pairs
-    src, keys = result.records[C.SOURCE].to_numpy(), result.records[C.RECORD_KEY].to_numpy()
+    src, keys = object_text(result.records[C.SOURCE]), object_text(result.records[C.RECORD_KEY])
     left, right = pairs[C.RECORD_ID_L].to_numpy(), pairs[C.RECORD_ID_R].to_numpy()
     pairs.assign(
         # written as text, whichever engine scored it (the local one keeps a categorical)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from linker import columns as C
 from linker.rules import CONTRADICTION
+from linker.standardize.text import object_text
 
 PRIORITY = "priority"
 REASON = "reason"
@@ -63,7 +64,7 @@ def build_review_queue(
     has_l = by_id["entity_a_number"].notna().to_numpy()[left]
     has_r = by_id["entity_a_number"].notna().to_numpy()[right]
     gives_a_number = has_l != has_r
-    source = records[C.SOURCE].to_numpy()
+    source = object_text(records[C.SOURCE])
     cross_agency = source[left] != source[right]
     minor = _is_minor(records)
     involves_minor = minor[left] | minor[right]
@@ -75,7 +76,7 @@ def build_review_queue(
     reasons = _join(reasons, np.where(cross_agency, "joins two agencies", ""))
     reasons = _join(reasons, np.where(involves_minor, "involves a minor", ""))
     reasons = _join(reasons, np.where(different_entities, "", "already one entity"))
-    keys = records[C.RECORD_KEY].to_numpy()
+    keys = object_text(records[C.RECORD_KEY])
     out = pd.DataFrame(
         {
             PRIORITY: priority,

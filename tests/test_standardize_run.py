@@ -32,6 +32,7 @@ from linker.standardize import pipeline, run, shared_tables
 from linker.standardize.records import RECORD_DTYPES, FieldIssues, standardize_chunk
 from linker.standardize.run import iter_standardized, record_schema, standardize_mapping
 from linker.standardize.settle import date_orders, settle_readings, sex_codes
+from linker.standardize.text import ARROW_TEXT
 
 MAPPING = """
 [[sources]]
@@ -358,6 +359,33 @@ def test_kept_columns_come_back_in_order_with_categories(mapping: Mapping, tmp_p
     assert records[C.GIVEN_NAME].dtype == "category" and records[C.SEX].dtype == "category"
     expected = plain[keep].astype({C.GIVEN_NAME: "category", C.SEX: "category"})
     pd.testing.assert_frame_equal(records, expected)
+
+
+def test_text_kept_in_arrow_holds_the_same_values_in_one_array(
+    mapping: Mapping, tmp_path: Path
+) -> None:
+    # The linkage keeps ids, names and references in Arrow; each column is one array
+    # (later stages take it without copying) and reads as the object frame does.
+    keep = [C.RECORD_ID, C.GIVEN_NAME, C.RECORD_KEY, C.FULL_NAME, C.RELATED_TO, C.A_NUMBER]
+    plain, _, _ = standardize_mapping(mapping, chunk_rows=20, workers=2)
+    records, _, _ = standardize_mapping(
+        mapping,
+        chunk_rows=20,
+        records_path=tmp_path / "r.parquet",
+        keep_in_memory=keep,
+        categories=[C.GIVEN_NAME],
+        workers=2,
+        text_in_arrow=True,
+    )
+    assert list(records.columns) == keep
+    assert records[C.GIVEN_NAME].dtype == "category"
+    for name in (C.RECORD_KEY, C.FULL_NAME, C.RELATED_TO, C.A_NUMBER):
+        assert records[name].dtype == ARROW_TEXT, name
+        assert pa.Table.from_pandas(records[[name]]).column(0).num_chunks == 1, name
+        assert records[name].isna().tolist() == plain[name].isna().tolist(), name
+        assert records[name].dropna().tolist() == plain[name].dropna().tolist(), name
+    assert plain[C.RELATED_TO].isna().any() and plain[C.RELATED_TO].notna().any()
+    assert records[C.RECORD_ID].tolist() == plain[C.RECORD_ID].tolist()
 
 
 @pytest.mark.parametrize("threads", [1, 3])

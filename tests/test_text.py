@@ -4,18 +4,22 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from linker.standardize.text import (
+    ARROW_TEXT,
     ascii_upper,
     clean_text,
     factorize,
     map_unique,
     map_unique_columns,
     normalize_text,
+    object_text,
     sorted_codes,
+    text_array,
     text_codes,
     whole_number_text,
 )
@@ -180,6 +184,46 @@ def test_text_codes_reads_pd_na_and_string_dtype_as_null() -> None:
     codes, distinct = text_codes(pd.Series(["B", pd.NA, "A\x00", "B"], dtype="string"))  # type: ignore[misc]
     assert codes.tolist() == [0, -1, 1, 0]
     assert distinct.to_pylist() == ["B", "A\x00"]
+
+
+TEXT_OR_NULL = st.lists(st.one_of(st.none(), st.text(alphabet="aAñÑ\x00 z:é", max_size=4)))
+
+
+@given(TEXT_OR_NULL)
+def test_text_held_in_arrow_factorizes_as_the_same_text_held_as_objects(
+    values: list[str | None],
+) -> None:
+    """Codes, distinct values and their order are the same whichever way pandas holds
+    the text (the linkage keeps it in Arrow, other callers pass Python strings)."""
+    as_objects = pd.Series(values, dtype=object)
+    in_arrow = pd.Series(values, dtype=ARROW_TEXT)
+    codes, uniques = factorize(in_arrow)
+    expected_codes, expected_uniques = factorize(as_objects)
+    assert codes.tolist() == expected_codes.tolist()
+    assert list(uniques) == list(expected_uniques) and uniques.dtype == object
+    encoded = text_codes(in_arrow)
+    if any(v is not None for v in values):
+        assert encoded is not None and encoded[0].tolist() == expected_codes.tolist()
+
+
+@given(TEXT_OR_NULL)
+def test_object_text_gives_python_strings_and_none_for_null(values: list[str | None]) -> None:
+    for series in (pd.Series(values, dtype=ARROW_TEXT), pd.Series(values, dtype=object)):
+        out = object_text(series)
+        assert out.dtype == object and out.tolist() == values
+
+
+def test_object_text_makes_one_string_per_distinct_value() -> None:
+    out = object_text(pd.Series(["cbp", "ice", "cbp", None, "cbp"], dtype=ARROW_TEXT))
+    assert out[0] is out[2] is out[4] and out[3] is None
+
+
+@pytest.mark.parametrize("dtype", [object, ARROW_TEXT])
+def test_text_array_is_one_arrow_array_with_nulls(dtype: object) -> None:
+    chunked = pd.concat([pd.Series(["A", None], dtype=dtype), pd.Series(["B"], dtype=dtype)])
+    array = text_array(chunked)
+    assert isinstance(array, pa.Array) and array.type == pa.string()
+    assert array.to_pylist() == ["A", None, "B"]
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from rapidfuzz.distance import Levenshtein
 from linker import columns as C
 from linker.errors import DataContractError
 from linker.family import kinds as K
+from linker.standardize.text import is_arrow_text, object_text
 
 DAYS_PER_YEAR: Final = 365.25
 # Internal columns of the facts frame (record level) and the people frame (entity level).
@@ -419,7 +420,7 @@ def _plain_text(values: pd.Series) -> np.ndarray:
         # Decoded per category, not per record; a null decodes as astype(str) does.
         labels = values.cat.categories.astype(str).to_numpy(dtype=object)
         return np.append(labels, "nan")[values.cat.codes.to_numpy()]
-    return values.to_numpy(dtype=object)
+    return object_text(values)
 
 
 def _labels(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -452,7 +453,8 @@ def _decoded(codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 def _text(values: pd.Series) -> np.ndarray:
     """Object array of strings, None for null or empty (categoricals decoded once)."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
+    if isinstance(values.dtype, pd.CategoricalDtype) or is_arrow_text(values):
+        # one Python string per distinct value, not per record
         return _decoded(*_labels(values))
     out = values.to_numpy(dtype=object, copy=True)
     out[pd.isna(out)] = None

@@ -42,7 +42,7 @@ from linker.standardize.pipeline import Stage, Tasks, record_schema
 from linker.standardize.records import FieldIssues
 from linker.standardize.settle import date_orders, settle_readings
 from linker.standardize.shared_tables import spill_directory
-from linker.standardize.text import sorted_codes
+from linker.standardize.text import ARROW_TEXT, sorted_codes
 
 __all__ = [
     "PARALLEL_MIN_BYTES",
@@ -365,6 +365,7 @@ def standardize_mapping(
     keep_in_memory: Sequence[str] | None = None,
     categories: Sequence[str] = (),
     workers: int | None = None,
+    text_in_arrow: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, StandardizeSummary]:
     """All canonical records in memory, with the rejects table and the summary; chunks are
     standardized in `workers` processes, as `iter_standardized` says.
@@ -375,7 +376,9 @@ def standardize_mapping(
     chunk arrives, while the workers standardize the next ones: making a Python string
     per value is most of that, and at the end it would run alone. The `categories`
     columns are kept in Arrow and come out as categoricals over all chunks at the end
-    (see `records_frame`).
+    (see `records_frame`). With `text_in_arrow`, the other text columns stay in Arrow
+    (`ARROW_TEXT`): turning each chunk's text into Python strings took a tenth of the
+    stage's CPU at a million records, from the same two cores the workers need.
     """
     started = time.perf_counter()
     summary = StandardizeSummary([])
@@ -395,13 +398,18 @@ def standardize_mapping(
             if sink is not None and records.num_rows:
                 sink.write(records)
             kept = records.select(list(keep_in_memory)) if keep_in_memory else records
-            encoded = [c for c in kept.column_names if c in categories]
-            frames.append(records_frame(kept.drop(encoded)))
+            # Category columns, and text kept in Arrow, are put together at the end.
+            late = [
+                f.name
+                for f in kept.schema
+                if f.name in categories or (text_in_arrow and pa.types.is_string(f.type))
+            ]
+            frames.append(records_frame(kept.drop(late)))
             order = kept.column_names
-            coded.append(kept.select(encoded))
+            coded.append(kept.select(late))
             rejects.extend(bad)
     threads = workers if workers is not None else (os.cpu_count() or 1)
-    records_out = _joined_frames(frames, coded, categories, order, threads)
+    records_out = _joined_frames(frames, coded, categories, order, threads, text_in_arrow)
     summary.seconds = time.perf_counter() - started
     return records_out, _rejects_frame(rejects), summary
 
@@ -412,18 +420,22 @@ def _joined_frames(
     categories: Sequence[str],
     order: list[str],
     threads: int = 1,
+    text_in_arrow: bool = False,
 ) -> pd.DataFrame:
-    """The chunks' frames as one, with the category columns put back in `order`.
+    """The chunks' frames as one, with the `coded` columns put back in `order`.
 
     This runs after the last chunk, with nothing else to do: the category columns are
-    encoded side by side in `threads`, and the frame is put together over the arrays
-    already made (selecting the columns in order copied every one of them).
+    encoded, and the text kept in Arrow made one array per column, side by side in
+    `threads`; the frame is put together over the arrays already made (selecting the
+    columns in order copied every one of them).
     """
     if not frames:
         return pd.DataFrame()
     out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     frames.clear()
-    encoded = records_frame(pa.concat_tables(coded), categories, threads=threads)
+    encoded = records_frame(
+        pa.concat_tables(coded), categories, threads=threads, text_in_arrow=text_in_arrow
+    )
     coded.clear()
     return pd.DataFrame(
         {name: (encoded if name in encoded.columns else out)[name].array for name in order},
@@ -432,22 +444,33 @@ def _joined_frames(
 
 
 _PANDAS_TYPES = {pa.int16(): pd.Int16Dtype(), pa.int8(): pd.Int8Dtype()}
+_ARROW_TEXT_TYPES = _PANDAS_TYPES | {pa.string(): ARROW_TEXT}
 
 
 def records_frame(
-    records: pa.Table, categories: Sequence[str] = (), *, threads: int = 1
+    records: pa.Table,
+    categories: Sequence[str] = (),
+    *,
+    threads: int = 1,
+    text_in_arrow: bool = False,
 ) -> pd.DataFrame:
     """Records as pandas, with the dtypes of `RECORD_DTYPES` (nullable date parts).
 
     The `categories` columns come out as categoricals with sorted categories, exactly as
     `astype("category")` makes them, but encoded by Arrow: no Python string is made per
     row, only one per distinct value. Arrow holds no GIL while it encodes and sorts, so
-    `threads` columns are encoded at once.
+    `threads` columns are encoded at once. With `text_in_arrow` the other text columns
+    come out as `ARROW_TEXT` over the same Arrow buffers, not as Python strings.
     """
     present = [name for name in categories if records.schema.get_field_index(name) >= 0]
+    if text_in_arrow:  # one array each: every later `text_array` of it is then free
+        present += [
+            f.name for f in records.schema if pa.types.is_string(f.type) and f.name not in present
+        ]
 
-    def encode(name: str) -> pa.DictionaryArray:
-        return _sorted_dictionary(records.column(name).combine_chunks())
+    def encode(name: str) -> pa.Array:
+        whole = records.column(name).combine_chunks()
+        return _sorted_dictionary(whole) if name in categories else whole
 
     if threads > 1 and len(present) > 1:
         with ThreadPoolExecutor(min(threads, len(present))) as pool:
@@ -456,7 +479,8 @@ def records_frame(
         encoded = [encode(name) for name in present]
     for name, column in zip(present, encoded, strict=True):
         records = records.set_column(records.schema.get_field_index(name), name, column)
-    return records.to_pandas(types_mapper=_PANDAS_TYPES.get)
+    types = _ARROW_TEXT_TYPES if text_in_arrow else _PANDAS_TYPES
+    return records.to_pandas(types_mapper=types.get)
 
 
 def _sorted_dictionary(column: pa.Array) -> pa.DictionaryArray:

@@ -125,6 +125,40 @@ def clean_text(text: str, *, keep_digits: bool = True) -> str | None:
 MEMO_SIZE: Final = 1 << 17
 
 
+# Text held by pandas in Arrow: what the linkage keeps of the standardized records, so a
+# million values are never made into Python strings unless a stage asks for them. Its
+# missing value is NaN, as pandas 3's default string type ("str") has it.
+ARROW_TEXT: Final = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def is_arrow_text(values: object) -> bool:
+    """Whether `values` is a pandas Series or array holding its text in Arrow."""
+    dtype = getattr(values, "dtype", None)
+    return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+
+
+def text_array(values: pd.Series | np.ndarray) -> pa.Array:
+    """The values as one Arrow string array: free for text pandas holds in Arrow, else
+    converted (None, NaN and pd.NA become null). Raises ArrowException or UnicodeError
+    for a value Arrow cannot take (a lone surrogate), as `pa.array` does."""
+    if is_arrow_text(values):
+        held = pa.array(values.array if isinstance(values, pd.Series) else values)
+        if isinstance(held, pa.ChunkedArray):
+            held = held.combine_chunks()
+        return held.cast(pa.string()) if held.type != pa.string() else held
+    return pa.array(values, type=pa.string(), from_pandas=True)
+
+
+def object_text(values: pd.Series) -> np.ndarray:
+    """The column as an object array of `str`, None for null: for text held in Arrow,
+    one Python string per distinct value (a source's name is made three times, not a
+    million); any other column as `to_numpy(dtype=object)` gives it."""
+    if not is_arrow_text(values):
+        return values.to_numpy(dtype=object)
+    codes, uniques = factorize(values)
+    return np.append(uniques, np.array([None], dtype=object))[codes]
+
+
 def factorize(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes (-1 for null) and distinct values, exact for any string.
 
@@ -133,6 +167,10 @@ def factorize(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     the Python-object table, which is exact (and no slower). Single-threaded it is as
     fast as Arrow's encoding on extract text (see `text_codes` for when Arrow wins).
     """
+    if is_arrow_text(values):  # Arrow's encoding, with no Python string per row
+        encoded = text_array(values).dictionary_encode()
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+        return codes, encoded.dictionary.to_numpy(zero_copy_only=False)
     array = np.asarray(values, dtype=object)
     sentinel = np.array([None], dtype=object)
     codes, uniques = pd.factorize(np.concatenate([array, sentinel]), use_na_sentinel=True)
@@ -154,10 +192,10 @@ def text_codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, pa.Array] | 
         return None
     if isinstance(values, np.ndarray) and values.dtype != object:
         return None
-    if pd.api.types.infer_dtype(values, skipna=True) != "string":
+    if not is_arrow_text(values) and pd.api.types.infer_dtype(values, skipna=True) != "string":
         return None
     try:
-        encoded = pa.array(values, type=pa.string(), from_pandas=True).dictionary_encode()
+        encoded = text_array(values).dictionary_encode()
     except (pa.ArrowException, UnicodeError):
         return None
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)

@@ -51,7 +51,7 @@ from linker.review_queue import build_review_queue
 from linker.rules import CONTRADICTION
 from linker.standardize import standardize_mapping
 from linker.standardize.pipeline import record_schema
-from linker.standardize.text import ARROW_TEXT, object_text
+from linker.standardize.text import ARROW_TEXT, object_text, text_at
 from models import FellegiSunterModel
 
 logger = logging.getLogger(__name__)
@@ -446,10 +446,10 @@ def _entities_table(records: pd.DataFrame, recovered: pd.DataFrame) -> pd.DataFr
         {
             C.RECORD_ID: records[C.RECORD_ID].to_numpy(copy=True),
             C.SOURCE: object_text(records[C.SOURCE]).copy(),
-            C.RECORD_KEY: object_text(records[C.RECORD_KEY]).copy(),
+            C.RECORD_KEY: object_text(records[C.RECORD_KEY], per_distinct=False),
             C.ENTITY_ID: by_id[C.ENTITY_ID].to_numpy(),
             C.A_NUMBER: by_id["entity_a_number"].to_numpy(),
-            "a_number_original": object_text(records[C.A_NUMBER]).copy(),
+            "a_number_original": object_text(records[C.A_NUMBER], per_distinct=False),
             "a_number_source": by_id["a_number_source"].to_numpy(),
         },
         copy=False,
@@ -541,15 +541,15 @@ def _write_tables(result: ReconcileResult, out_dir: Path) -> None:
     model.json and rejects.csv."""
     write_csv(result.entities[list(ENTITY_COLUMNS)], out_dir / "entities.csv")
     pairs = result.pairs
-    src, keys = object_text(result.records[C.SOURCE]), object_text(result.records[C.RECORD_KEY])
+    source, key = result.records[C.SOURCE], result.records[C.RECORD_KEY]
     left, right = pairs[C.RECORD_ID_L].to_numpy(), pairs[C.RECORD_ID_R].to_numpy()
     pairs.assign(
         # written as text, whichever engine scored it (the local one keeps a categorical)
         **{CONTRADICTION: pairs[CONTRADICTION].to_numpy(dtype=object)},
-        left_source=src[left],
-        left_record_key=keys[left],
-        right_source=src[right],
-        right_record_key=keys[right],
+        left_source=text_at(source, left),
+        left_record_key=text_at(key, left),
+        right_source=text_at(source, right),
+        right_record_key=text_at(key, right),
     ).to_parquet(out_dir / "pairs.parquet", index=False)
     result.review_queue.to_csv(out_dir / "review_queue.csv", index=False)
     result.model.save(out_dir / "model.json")

@@ -13,7 +13,7 @@ import pandas as pd
 
 from linker import columns as C
 from linker.rules import CONTRADICTION
-from linker.standardize.text import object_text
+from linker.standardize.text import factorize, text_at
 
 PRIORITY = "priority"
 REASON = "reason"
@@ -64,7 +64,7 @@ def build_review_queue(
     has_l = by_id["entity_a_number"].notna().to_numpy()[left]
     has_r = by_id["entity_a_number"].notna().to_numpy()[right]
     gives_a_number = has_l != has_r
-    source = object_text(records[C.SOURCE])
+    source = factorize(records[C.SOURCE])[0]
     cross_agency = source[left] != source[right]
     minor = _is_minor(records)
     involves_minor = minor[left] | minor[right]
@@ -76,15 +76,14 @@ def build_review_queue(
     reasons = _join(reasons, np.where(cross_agency, "joins two agencies", ""))
     reasons = _join(reasons, np.where(involves_minor, "involves a minor", ""))
     reasons = _join(reasons, np.where(different_entities, "", "already one entity"))
-    keys = object_text(records[C.RECORD_KEY])
     out = pd.DataFrame(
         {
             PRIORITY: priority,
             REASON: reasons,
-            "left_source": source[left],
-            "left_record_key": keys[left],
-            "right_source": source[right],
-            "right_record_key": keys[right],
+            "left_source": text_at(records[C.SOURCE], left),
+            "left_record_key": text_at(records[C.RECORD_KEY], left),
+            "right_source": text_at(records[C.SOURCE], right),
+            "right_record_key": text_at(records[C.RECORD_KEY], right),
             C.MATCH_PROBABILITY: queue[C.MATCH_PROBABILITY].to_numpy(),
             C.MATCH_WEIGHT: queue[C.MATCH_WEIGHT].to_numpy(),
             "left_entity": ent_l,

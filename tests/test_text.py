@@ -20,6 +20,7 @@ from linker.standardize.text import (
     object_text,
     sorted_codes,
     text_array,
+    text_at,
     text_codes,
     whole_number_text,
 )
@@ -209,8 +210,19 @@ def test_text_held_in_arrow_factorizes_as_the_same_text_held_as_objects(
 @given(TEXT_OR_NULL)
 def test_object_text_gives_python_strings_and_none_for_null(values: list[str | None]) -> None:
     for series in (pd.Series(values, dtype=ARROW_TEXT), pd.Series(values, dtype=object)):
-        out = object_text(series)
-        assert out.dtype == object and out.tolist() == values
+        for per_distinct in (True, False):
+            out = object_text(series, per_distinct=per_distinct)
+            assert out.dtype == object and out.tolist() == values
+
+
+@given(TEXT_OR_NULL.filter(bool), st.data())
+def test_text_at_is_the_object_text_of_those_rows(values: list[str | None], data) -> None:  # type: ignore[no-untyped-def]
+    rows = np.array(
+        data.draw(st.lists(st.integers(0, len(values) - 1), max_size=10)), dtype=np.int64
+    )
+    for series in (pd.Series(values, dtype=ARROW_TEXT), pd.Series(values, dtype=object)):
+        out = text_at(series, rows)
+        assert out.dtype == object and out.tolist() == [values[i] for i in rows]
 
 
 def test_object_text_makes_one_string_per_distinct_value() -> None:

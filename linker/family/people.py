@@ -125,13 +125,13 @@ def record_facts(
     entity_ids, entity, a_number = _record_entities(records, entities)
     group_codes, group_labels = _labels(records[C.FAMILY_GROUP])
     source = _plain_text(records[C.SOURCE])
-    row_key = _plain_text(records[C.ROW_KEY])
+    row_key = _plain_text(records[C.ROW_KEY], per_distinct=False)
     facts = pd.DataFrame(
         {
             C.RECORD_ID: records[C.RECORD_ID].to_numpy(np.int64, copy=True),
             ENTITY: entity,
             C.SOURCE: source,
-            C.RECORD_KEY: _plain_text(records[C.RECORD_KEY]),
+            C.RECORD_KEY: _plain_text(records[C.RECORD_KEY], per_distinct=False),
             C.ROW_KEY: row_key,
             C.ROLE: _plain_text(records[C.ROLE]),
             C.FULL_NAME: _text(records[C.FULL_NAME]),
@@ -404,7 +404,10 @@ def _entity_row(records: pd.DataFrame, entities: pd.DataFrame) -> np.ndarray:
         )[0]
         key = pd.factorize(
             np.concatenate(
-                [_plain_text(records[C.RECORD_KEY]), _plain_text(entities[C.RECORD_KEY])]
+                [
+                    _plain_text(records[C.RECORD_KEY], per_distinct=False),
+                    _plain_text(entities[C.RECORD_KEY], per_distinct=False),
+                ]
             )
         )[0]
         joint = key.astype(np.int64) * (int(source.max(initial=0)) + 1) + source
@@ -414,13 +417,14 @@ def _entity_row(records: pd.DataFrame, entities: pd.DataFrame) -> np.ndarray:
     return np.where(np.isnan(found_rows), -1, found_rows).astype(np.int64)
 
 
-def _plain_text(values: pd.Series) -> np.ndarray:
-    """Object array of a column that is never null (source, keys, role)."""
+def _plain_text(values: pd.Series, *, per_distinct: bool = True) -> np.ndarray:
+    """Object array of a column that is never null (source, keys, role); text in Arrow
+    as `object_text` makes it (`per_distinct=False` for keys, all distinct)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         # Decoded per category, not per record; a null decodes as astype(str) does.
         labels = values.cat.categories.astype(str).to_numpy(dtype=object)
         return np.append(labels, "nan")[values.cat.codes.to_numpy()]
-    return object_text(values)
+    return object_text(values, per_distinct=per_distinct)
 
 
 def _labels(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:

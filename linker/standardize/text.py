@@ -149,14 +149,26 @@ def text_array(values: pd.Series | np.ndarray) -> pa.Array:
     return pa.array(values, type=pa.string(), from_pandas=True)
 
 
-def object_text(values: pd.Series) -> np.ndarray:
+def object_text(values: pd.Series, *, per_distinct: bool = True) -> np.ndarray:
     """The column as an object array of `str`, None for null: for text held in Arrow,
     one Python string per distinct value (a source's name is made three times, not a
-    million); any other column as `to_numpy(dtype=object)` gives it."""
+    million), or with `per_distinct=False` one per row without hashing (for keys, where
+    every value is distinct); any other column as `to_numpy(dtype=object)` gives it."""
     if not is_arrow_text(values):
         return values.to_numpy(dtype=object)
+    if not per_distinct:
+        return np.asarray(text_array(values).to_numpy(zero_copy_only=False), dtype=object)
     codes, uniques = factorize(values)
     return np.append(uniques, np.array([None], dtype=object))[codes]
+
+
+def text_at(values: pd.Series, positions: np.ndarray) -> np.ndarray:
+    """`object_text(values)[positions]`, making Python strings for those rows only (a
+    review queue's few thousand pairs need two keys each, not a million)."""
+    if not is_arrow_text(values):
+        return values.to_numpy(dtype=object)[positions]
+    taken = text_array(values).take(pa.array(positions, type=pa.int64()))
+    return np.asarray(taken.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def factorize(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -51,7 +52,7 @@ from linker.review_queue import build_review_queue
 from linker.rules import CONTRADICTION
 from linker.standardize import standardize_mapping
 from linker.standardize.pipeline import record_schema
-from linker.standardize.text import ARROW_TEXT, object_text, text_at
+from linker.standardize.text import ARROW_TEXT, object_text, text_array
 from models import FellegiSunterModel
 
 logger = logging.getLogger(__name__)
@@ -540,20 +541,48 @@ def _write_tables(result: ReconcileResult, out_dir: Path) -> None:
     """entities.csv, pairs.parquet (with each side's source and key), review_queue.csv,
     model.json and rejects.csv."""
     write_csv(result.entities[list(ENTITY_COLUMNS)], out_dir / "entities.csv")
-    pairs = result.pairs
-    source, key = result.records[C.SOURCE], result.records[C.RECORD_KEY]
-    left, right = pairs[C.RECORD_ID_L].to_numpy(), pairs[C.RECORD_ID_R].to_numpy()
-    pairs.assign(
-        # written as text, whichever engine scored it (the local one keeps a categorical)
-        **{CONTRADICTION: pairs[CONTRADICTION].to_numpy(dtype=object)},
-        left_source=text_at(source, left),
-        left_record_key=text_at(key, left),
-        right_source=text_at(source, right),
-        right_record_key=text_at(key, right),
-    ).to_parquet(out_dir / "pairs.parquet", index=False)
+    write_pairs(result.pairs, result.records, out_dir / "pairs.parquet")
     result.review_queue.to_csv(out_dir / "review_queue.csv", index=False)
     result.model.save(out_dir / "model.json")
     result.rejects.to_csv(out_dir / "rejects.csv", index=False)
+
+
+PAIR_SIDES = ("left_source", "left_record_key", "right_source", "right_record_key")
+
+
+def write_pairs(pairs: pd.DataFrame, records: pd.DataFrame, path: Path) -> None:
+    """pairs.parquet: the scored pairs, the rule that rejected each as text, and each
+    side's source and record key.
+
+    The text columns are made by Arrow (the keys taken from the records' Arrow text,
+    the rule decoded from its categories) and written as pandas writes text, so a
+    reader gets the same frame; made as Python strings first, they were four million
+    strings at a million records, each made and converted back holding the GIL.
+    """
+    rule = pairs[CONTRADICTION]
+    if isinstance(rule.dtype, pd.CategoricalDtype):
+        rule_text = pa.array(rule).dictionary_decode()  # the local engine's categorical
+    else:
+        rule_text = text_array(rule)  # the Spark engine's text
+    numbers = pairs.drop(columns=[CONTRADICTION])
+    table = pa.Table.from_pandas(numbers, preserve_index=False)
+    table = table.add_column(pairs.columns.get_loc(CONTRADICTION), CONTRADICTION, rule_text)
+    source, key = text_array(records[C.SOURCE]), text_array(records[C.RECORD_KEY])
+    for name, column, at in zip(
+        PAIR_SIDES,
+        (source, key, source, key),
+        (C.RECORD_ID_L, C.RECORD_ID_L, C.RECORD_ID_R, C.RECORD_ID_R),
+        strict=True,
+    ):
+        table = table.append_column(name, column.take(pa.array(pairs[at].to_numpy())))
+    # pandas' own description of the columns, as it writes text held as objects (from
+    # one row: with none, pandas calls them "empty", as it would have here too)
+    head = numbers.head(1).reset_index(drop=True)
+    text = pd.Series([""] * len(head), dtype=object)
+    described = head.assign(**{c: text for c in (CONTRADICTION, *PAIR_SIDES)})
+    described = described[list(table.column_names)]
+    metadata = pa.Schema.from_pandas(described, preserve_index=False).metadata
+    pq.write_table(table.replace_schema_metadata(metadata), path)
 
 
 def example_pair(result: ReconcileResult, threshold: float) -> tuple[int, int] | None:

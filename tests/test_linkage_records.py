@@ -7,11 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from linker import columns as C
 from linker.mapping import load_mapping
-from linker.reconcile import REPEATED_VALUE_COLUMNS, as_linkage_records, reconcile
+from linker.reconcile import REPEATED_VALUE_COLUMNS, as_linkage_records, reconcile, write_pairs
+from linker.rules import CONTRADICTION
 from linker.sampledata import generate_sample
 from linker.standardize.records import RECORD_DTYPES
 from linker.standardize.text import ARROW_TEXT
@@ -70,3 +73,40 @@ def test_a_batch_keeps_its_text_in_arrow_and_writes_python_strings(small_run) ->
     assert lacking.any() and not lacking.all()
     assert entities["a_number_original"].isna().to_numpy().tolist() == lacking.tolist()
     assert all(v is None for v in entities["a_number_original"].to_numpy()[lacking])
+
+
+@pytest.mark.parametrize(
+    ("rows", "rule_as_text"), [(None, False), (None, True), (0, False)], ids=["all", "text", "none"]
+)
+def test_pairs_parquet_reads_back_as_pandas_wrote_it(  # type: ignore[no-untyped-def]
+    small_run, tmp_path: Path, rows: int | None, rule_as_text: bool
+) -> None:
+    """pairs.parquet is made by Arrow, yet a reader finds what pandas' `to_parquet` of
+    Python strings wrote: the same schema, pandas metadata and frame (the local engine's
+    rule is a categorical, the Spark engine's text; a run may have no pairs at all)."""
+    pairs = small_run.pairs if rows is None else small_run.pairs.head(rows)
+    if rule_as_text:
+        pairs = pairs.assign(**{CONTRADICTION: pairs[CONTRADICTION].astype(object)})
+    records = small_run.records
+    assert isinstance(small_run.pairs[CONTRADICTION].dtype, pd.CategoricalDtype)
+    assert (small_run.pairs[CONTRADICTION] != "").any()
+    write_pairs(pairs, records, tmp_path / "arrow.parquet")
+    left, right = pairs[C.RECORD_ID_L].to_numpy(), pairs[C.RECORD_ID_R].to_numpy()
+    source = records[C.SOURCE].to_numpy(dtype=object)
+    key = records[C.RECORD_KEY].to_numpy(dtype=object)
+    pairs.assign(
+        **{CONTRADICTION: pairs[CONTRADICTION].to_numpy(dtype=object)},
+        left_source=source[left],
+        left_record_key=key[left],
+        right_source=source[right],
+        right_record_key=key[right],
+    ).to_parquet(tmp_path / "pandas.parquet", index=False)
+    written = pq.read_schema(tmp_path / "arrow.parquet")
+    if len(pairs):
+        assert written.equals(pq.read_schema(tmp_path / "pandas.parquet"), check_metadata=True)
+    else:  # pandas types text it has no value of as null; it is text all the same
+        for name in (CONTRADICTION, "left_source", "right_record_key"):
+            assert written.field(name).type == pa.string()
+    back = pd.read_parquet(tmp_path / "arrow.parquet")
+    pd.testing.assert_frame_equal(back, pd.read_parquet(tmp_path / "pandas.parquet"))
+    assert len(back) == len(pairs)

@@ -342,19 +342,29 @@ def test_parquet_written_by_the_thread_holds_every_record(mapping: Mapping, tmp_
     assert len(rejects) == summary.rejects > 0
 
 
-def test_kept_columns_come_back_in_order_with_categories(mapping: Mapping, tmp_path: Path) -> None:
-    # category columns are encoded at the end, apart from the rest; the frame is put
-    # back together in the order asked, each column as standardized
-    keep = [C.RECORD_ID, C.GIVEN_NAME, C.RECORD_KEY, C.SEX, C.DOB_YEAR]
+def _plain_and_kept(
+    mapping: Mapping, tmp_path: Path, keep: list[str], categories: list[str], **options: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every column as standardized, and the `keep` columns as the batch holds them
+    (records streamed to Parquet, `categories` encoded at the end), chunks of 20."""
     plain, _, _ = standardize_mapping(mapping, chunk_rows=20, workers=2)
     records, _, _ = standardize_mapping(
         mapping,
         chunk_rows=20,
         records_path=tmp_path / "r.parquet",
         keep_in_memory=keep,
-        categories=[C.GIVEN_NAME, C.SEX],
+        categories=categories,
         workers=2,
+        **options,
     )
+    return plain, records
+
+
+def test_kept_columns_come_back_in_order_with_categories(mapping: Mapping, tmp_path: Path) -> None:
+    # category columns are encoded at the end, apart from the rest; the frame is put
+    # back together in the order asked, each column as standardized
+    keep = [C.RECORD_ID, C.GIVEN_NAME, C.RECORD_KEY, C.SEX, C.DOB_YEAR]
+    plain, records = _plain_and_kept(mapping, tmp_path, keep, [C.GIVEN_NAME, C.SEX])
     assert list(records.columns) == keep and isinstance(records.index, pd.RangeIndex)
     assert records[C.GIVEN_NAME].dtype == "category" and records[C.SEX].dtype == "category"
     expected = plain[keep].astype({C.GIVEN_NAME: "category", C.SEX: "category"})
@@ -367,16 +377,7 @@ def test_text_kept_in_arrow_holds_the_same_values_in_one_array(
     # The linkage keeps ids, names and references in Arrow; each column is one array
     # (later stages take it without copying) and reads as the object frame does.
     keep = [C.RECORD_ID, C.GIVEN_NAME, C.RECORD_KEY, C.FULL_NAME, C.RELATED_TO, C.A_NUMBER]
-    plain, _, _ = standardize_mapping(mapping, chunk_rows=20, workers=2)
-    records, _, _ = standardize_mapping(
-        mapping,
-        chunk_rows=20,
-        records_path=tmp_path / "r.parquet",
-        keep_in_memory=keep,
-        categories=[C.GIVEN_NAME],
-        workers=2,
-        text_in_arrow=True,
-    )
+    plain, records = _plain_and_kept(mapping, tmp_path, keep, [C.GIVEN_NAME], text_in_arrow=True)
     assert list(records.columns) == keep
     assert records[C.GIVEN_NAME].dtype == "category"
     for name in (C.RECORD_KEY, C.FULL_NAME, C.RELATED_TO, C.A_NUMBER):

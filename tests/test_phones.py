@@ -4,12 +4,18 @@ import random
 
 import numpy as np
 import pandas as pd
+import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from linker import columns as C
-from linker.standardize.phones import standardize_phone, standardize_phones
+from linker.standardize.phones import (
+    _PLAIN_CODES,
+    _with_plain_code,
+    standardize_phone,
+    standardize_phones,
+)
 
 HOUSTON = "+17135550123"
 
@@ -228,6 +234,113 @@ def test_fast_path_agrees_with_phonenumbers() -> None:
     slow = [standardize_phone(v, fast=False) for v in sample]
     assert fast == slow
     assert 0 < sum(v is not None for v in fast) < len(sample)  # both kinds exercised
+
+
+def _with_code(rng: random.Random, code: str, region: str) -> str:
+    """A number of `region` (an example of some type, perhaps mistyped, shortened or
+    lengthened, or random digits) written with its code, in random groups and
+    separators, with or without "+"."""
+    example = phonenumbers.example_number_for_type(region, rng.randrange(12))
+    if example is not None and rng.random() < 0.6:
+        national = str(example.national_number)
+        if rng.random() < 0.4:
+            at = rng.randrange(len(national))
+            national = national[:at] + rng.choice("0123456789") + national[at + 1 :]
+        if rng.random() < 0.2:
+            national = national[:-1] if rng.random() < 0.5 else national + rng.choice("0123456789")
+        if rng.random() < 0.1:
+            national = "1" + national  # Mexico's old mobile "1", and elsewhere a stray digit
+    else:
+        national = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 16)))
+    digits = code + national
+    cut = len(code) if rng.random() < 0.8 else rng.randint(1, len(digits))
+    groups, at = [digits[:cut]], cut
+    while at < len(digits):
+        size = rng.randint(1, 5)
+        groups.append(digits[at : at + size])
+        at += size
+    separator = rng.choice([" ", "-", ".", ""])
+    text = separator.join(groups) if separator else digits
+    return "+" + text if rng.random() < 0.6 else text
+
+
+def test_numbers_with_a_country_code_agree_with_phonenumbers() -> None:
+    """The shortcut for numbers written with their country code (`_with_plain_code`)
+    gives what phonenumbers gives, on every country it reads, and decides most."""
+    rng = random.Random(11)
+    sample = []
+    for _ in range(8):
+        for code, region in sorted(_PLAIN_CODES.items()):
+            sample.append(_with_code(rng, code, region))
+    # runs of digits, some with a first group set apart, of every length around NANP's
+    for _ in range(1500):
+        run = str(rng.randint(2, 9)) + "".join(
+            rng.choice("0123456789") for _ in range(rng.randint(2, 18))
+        )
+        cut = rng.randint(1, 4)
+        sample.append(run if rng.random() < 0.5 else f"{run[:cut]} {run[cut:]}")
+    fast = [standardize_phone(v) for v in sample]
+    slow = [standardize_phone(v, fast=False) for v in sample]
+    assert fast == slow
+    decided = [v for v in sample if _with_plain_code(v)[0]]
+    assert len(decided) > 0.6 * len(sample)
+    valid = [
+        f for v, f in zip(sample, fast, strict=True) if f is not None and _with_plain_code(v)[0]
+    ]
+    assert len(valid) > 200  # valid numbers of many countries, not only rejects
+    assert len({phonenumbers.parse(v).country_code for v in valid}) > 90
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("+502 5610 8296", "+50256108296"),
+        ("502-5610-8296", "+50256108296"),  # no "+": the first group is the code
+        ("52 33 4693 5405", "+523346935405"),
+        ("+52 1 55 1234 5678", "+525512345678"),  # Mexico's old mobile "1" dropped
+        ("+58.414.763.5630", "+584147635630"),
+        ("+502 2222 2222", None),  # a placeholder
+        ("+502 5610 829", None),  # a digit short
+        ("50256108296", None),  # no group sets the code apart
+        ("5025 610 8296", None),  # the first group is no code
+        ("4198 9032", None),  # no NANP number has eight digits
+    ],
+)
+def test_numbers_with_a_country_code_read_without_phonenumbers(
+    raw: str, expected: str | None
+) -> None:
+    assert _with_plain_code(raw) == (True, expected)
+    assert standardize_phone(raw, fast=False) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "+44 20 7946 0958",  # +44 is several regions: phonenumbers chooses
+        "+39 06 6988 4444",  # a national number opening with 0
+        "310-6959",  # seven digits: a Canadian service number
+        "416 494 1502",  # ten digits: NANP's reading first
+        "(502) 5610 8296",  # brackets: not the shape read in bulk
+        "1 502 5610 8296",  # opening with 1: NANP's
+    ],
+)
+def test_other_shapes_are_left_to_phonenumbers(raw: str) -> None:
+    assert _with_plain_code(raw) == (False, None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(sorted(_PLAIN_CODES)),
+    st.text(alphabet="0123456789", min_size=1, max_size=16),
+    st.sampled_from(["", "+"]),
+    st.sampled_from([" ", "-", ".", ""]),
+    st.integers(min_value=0, max_value=6),
+)
+def test_bulk_reading_of_a_country_code_is_phonenumbers_reading(
+    code: str, national: str, plus: str, separator: str, cut: int
+) -> None:
+    text = f"{plus}{code}{separator}{national[:cut]}{separator}{national[cut:]}".rstrip(" .-")
+    assert standardize_phone(text) == standardize_phone(text, fast=False)
 
 
 @settings(max_examples=60, deadline=None)

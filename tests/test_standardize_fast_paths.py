@@ -10,21 +10,27 @@ from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import replace
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
+from helpers import source_mapping
 from hypothesis import given
 from hypothesis import strategies as st
 from unidecode import unidecode
 
+from linker import columns as C
+from linker.mapping import FieldSpec, RelatedPerson
 from linker.standardize import address_vocab as vocab
 from linker.standardize.address_grammar import _build, _fast_reading, parse_cheap
 from linker.standardize.addresses import _clean_texts, clean_text
 from linker.standardize.dates import _parse_format, _strptime
 from linker.standardize.phones import _one, _text, _us_numbers
-from linker.standardize.records import _raw_json
+from linker.standardize.pipeline import records_table
+from linker.standardize.records import _raw_json, record_columns, standardize_chunk
 from linker.standardize.text import ascii_upper, transliterate
 from linker.standardize.text import clean_text as clean_tokens
 
@@ -116,11 +122,49 @@ def test_raw_json_equals_to_json(rows: list[tuple[object, object]]) -> None:
         with pytest.raises(UnicodeEncodeError):
             _raw_json(frame, ["NAME", 'A/"B'])
         return
-    assert list(_raw_json(frame, ["NAME", 'A/"B'])) == expected.split("\n")[:-1]
+    assert _lines(_raw_json(frame, ["NAME", 'A/"B'])) == expected.split("\n")[:-1]
+
+
+def _lines(raw: pa.Array | np.ndarray) -> list[str]:
+    """`_raw_json`'s lines as Python strings, from Arrow text or an object array."""
+    assert isinstance(raw, pa.Array | np.ndarray)
+    return raw.to_pylist() if isinstance(raw, pa.Array) else list(raw)
 
 
 def test_raw_json_of_no_columns_is_one_empty_object_per_row() -> None:
     # A look-up whose every field is blank reads no column: one "{}" per record, not a
     # single Arrow scalar (which once made POST /api/match fail with a 500).
     frame = pd.DataFrame({"NAME": ["x", None, "z"]}, dtype=object)
-    assert list(_raw_json(frame, [])) == ["{}", "{}", "{}"]
+    assert _lines(_raw_json(frame, [])) == ["{}", "{}", "{}"]
+
+
+def test_raw_made_in_arrow_goes_into_the_records_table_as_written() -> None:
+    """A chunk's RAW, a referral's sponsor's rows included, stays Arrow text from
+    `_raw_json` to records.parquet's table, with the lines `to_json` writes; the frame
+    `standardize_chunk` gives (look-ups, Spark) holds them as Python strings."""
+    frame = pd.DataFrame(
+        {
+            "key": ["u1", "u2", "u3"],
+            "given_name": ["JOSÉ", 'A "B" / C', None],
+            "sponsor": ["ANA LOPEZ", None, "LUIS\\PEREZ"],
+        },
+        dtype=object,
+    ).assign(**{C.LINE: [2, 3, 4]})
+    sponsor = RelatedPerson("sponsor", "sponsor_of", None, (FieldSpec("full_name", ("sponsor",)),))
+    source = replace(source_mapping("hhs", ["given_name"]), related=(sponsor,))
+    columns, _ = record_columns(frame, source)
+    assert isinstance(columns[C.RAW], pa.Array)
+    table = records_table(columns)
+    expected = [
+        *frame[["given_name"]]
+        .to_json(orient="records", lines=True, force_ascii=False)
+        .split("\n")[:-1],
+        *frame.loc[[0, 2], ["sponsor"]]
+        .to_json(orient="records", lines=True, force_ascii=False)
+        .split("\n")[:-1],
+    ]
+    assert table.column(C.RAW).to_pylist() == expected
+    assert table.schema.field(C.RAW).type == pa.string()
+    records, _ = standardize_chunk(frame, source)
+    assert records[C.RAW].tolist() == expected
+    assert all(type(v) is str for v in records[C.RAW])

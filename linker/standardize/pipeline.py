@@ -69,7 +69,12 @@ def records_table(columns: dict[str, Any]) -> pa.Table:
     once: a pandas frame in between cost as much again (consolidating the columns into
     one block, then taking them apart for Arrow)."""
     schema = record_schema()
-    arrays = [pa.array(columns[f.name], f.type, from_pandas=True) for f in schema]
+    arrays = [
+        column.cast(f.type)
+        if isinstance(column := columns[f.name], pa.Array)
+        else pa.array(column, f.type, from_pandas=True)
+        for f in schema
+    ]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 

@@ -90,12 +90,18 @@ def standardize_chunk(
 ) -> tuple[pd.DataFrame, FieldIssues]:
     """Canonical records (RECORD_ID all 0) for every person in a chunk of rows."""
     columns, issues = record_columns(frame, source)
+    raw = columns[C.RAW]
+    if isinstance(raw, pa.Array):
+        columns[C.RAW] = raw.to_numpy(zero_copy_only=False)
     return pd.DataFrame(columns).astype(RECORD_DTYPES, copy=False), issues
 
 
 def record_columns(frame: pd.DataFrame, source: SourceMapping) -> tuple[_Columns, FieldIssues]:
     """`standardize_chunk`'s columns, one array each in `C.RECORD_COLUMNS` order, before
-    any frame is made of them: the standardize workers turn them into Arrow directly."""
+    any frame is made of them: the standardize workers turn them into Arrow directly.
+
+    Each is a numpy or pandas array, except RAW: Arrow text when Arrow holds every
+    value (it is made in Arrow, `_raw_json`), else an object array."""
     keys = frame[source.key].astype(object)
     primary, issues = _standardize_person(frame, source.fields, source)
     primary[C.RECORD_KEY] = keys.to_numpy()
@@ -148,6 +154,9 @@ def _array(values: pd.Series) -> Any:
 def _stacked(parts: list[Any]) -> Any:
     if len(parts) == 1:
         return parts[0]
+    if all(isinstance(part, pa.Array) for part in parts):
+        return pa.concat_arrays([part.cast(parts[0].type) for part in parts])
+    parts = [p.to_numpy(zero_copy_only=False) if isinstance(p, pa.Array) else p for p in parts]
     if all(isinstance(part, np.ndarray) for part in parts):
         return np.concatenate(parts)
     return pd.concat([pd.Series(part) for part in parts], ignore_index=True).array
@@ -263,14 +272,16 @@ def _has_any(frame: pd.DataFrame, fields: tuple[FieldSpec, ...]) -> pd.Series:
     return frame[cols].notna().any(axis=1)
 
 
-def _raw_json(frame: pd.DataFrame, used: list[str]) -> np.ndarray:
+def _raw_json(frame: pd.DataFrame, used: list[str]) -> pa.Array | np.ndarray:
     """The columns a person was read from, as one JSON object per record (for reviewers).
 
     Exactly the lines of `frame[used].to_json(orient="records", lines=True,
     force_ascii=False)`. For text columns (the usual case) Arrow writes them instead:
     each row is its columns' JSON strings joined between the keys, with no JSON text
-    for the whole frame to build and split again. Any other column makes the whole
-    frame go through `to_json`.
+    for the whole frame to build and split again, and the result stays in Arrow (large
+    text), as records.parquet takes it: a Python string per record made and converted
+    back cost half a CPU-second at a million records. Any other column makes the whole
+    frame go through `to_json`, and the lines come back as an object array.
     """
     if frame.empty:
         return np.array([], dtype=object)
@@ -295,7 +306,7 @@ def _raw_json(frame: pd.DataFrame, used: list[str]) -> np.ndarray:
     rows = pc.binary_join_element_wise(*pieces, _large(""))
     if any(text.null_count for text in texts):
         rows = pc.replace_substring(rows, '"\x00"', "null")
-    return rows.to_numpy(zero_copy_only=False)
+    return rows
 
 
 def _large(text: str) -> pa.Scalar:

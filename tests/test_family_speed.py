@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from family_data import Person, family_unit, frames
+from helpers import canonical
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -32,6 +33,7 @@ from linker.family.infer import (
     _relations_frame,
 )
 from linker.family.people import (
+    CODE_OF,
     ENTITY,
     SOUND_1,
     SOUND_2,
@@ -44,10 +46,15 @@ from linker.family.people import (
     _labels,
     _most_common,
     _text,
+    _text_and_codes,
+    fact_codes,
+    record_facts,
     source_labels,
 )
+from linker.standardize.text import ARROW_TEXT
 
 _TEXTS = (None, "", "GARCIA", "PEREZ", "LOPEZ", "garcia", "Ñ", float("nan"))
+_HOLDINGS = ("object", "category", "arrow")
 
 
 # --- self-joins and codes ----------------------------------------------------------------------
@@ -82,6 +89,57 @@ def test_joint_codes_number_the_text_as_factorize_does(
         assert _first_seen(codes).tolist() == pd.factorize(plain)[0].tolist()
 
 
+@given(st.lists(st.sampled_from(range(len(_TEXTS))), max_size=30), st.sampled_from(_HOLDINGS))
+def test_text_and_codes_are_the_text_and_its_factorize(picks: list[int], holding: str) -> None:
+    """Whatever holds the column (objects, categories, Arrow text), the codes number the
+    text as `pd.factorize` of it does, -1 for none, and `fact_codes` reads them back."""
+    values = pd.Series([_TEXTS[i] for i in picks], dtype=object)
+    held = _held(values, holding)
+    text, codes = _text_and_codes(held)
+    assert text.tolist() == _text(values).tolist()
+    expected_codes, expected_distinct = pd.factorize(text)
+    assert codes.tolist() == expected_codes.tolist()
+    facts = pd.DataFrame({C.PHONE: text, CODE_OF[C.PHONE]: codes})
+    got_codes, got_distinct = fact_codes(facts, C.PHONE)
+    assert got_codes.tolist() == expected_codes.tolist()
+    assert got_distinct.tolist() == list(expected_distinct)
+    # without the code column (facts made by hand) the text is factorized
+    plain_codes, plain_distinct = fact_codes(facts[[C.PHONE]], C.PHONE)
+    assert plain_codes.tolist() == expected_codes.tolist()
+    assert plain_distinct.tolist() == list(expected_distinct)
+
+
+def _held(values: pd.Series, holding: str) -> pd.Series:
+    if holding == "category":
+        return values.astype("category")
+    if holding == "arrow":
+        return values.where(values.notna(), None).astype(ARROW_TEXT)
+    return values
+
+
+def test_record_facts_hold_the_codes_of_their_text_columns() -> None:
+    records = canonical(
+        [
+            {C.FULL_NAME: "ANA LOPEZ", C.SEX: "F", C.PHONE: "+17135550123"},
+            {C.FULL_NAME: "LUIS PEREZ", C.SEX: "M", C.ADDRESS_KEY: "1 MAIN ST 77001"},
+            {C.FULL_NAME: "ANA LOPEZ", C.SEX: "F", C.PHONE: "+17135550123"},
+            {C.FULL_NAME: None, C.SEX: None, C.ADDRESS_KEY: "1 MAIN ST 77001"},
+        ]
+    )
+    entities = pd.DataFrame(
+        {
+            C.RECORD_ID: records[C.RECORD_ID],
+            C.ENTITY_ID: ["E1", "E2", "E1", "E3"],
+            C.A_NUMBER: [None, None, None, None],
+        }
+    )
+    facts, _, _ = record_facts(records, entities)
+    for column, code_column in CODE_OF.items():
+        assert facts[code_column].tolist() == pd.factorize(facts[column])[0].tolist()
+    assert facts[CODE_OF[C.FULL_NAME]].tolist() == [0, 1, 0, -1]
+    assert facts[CODE_OF[C.PHONE]].tolist() == [0, -1, 0, -1]
+
+
 # --- most common value per person --------------------------------------------------------------
 def _reference_most_common(entity: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     frame = pd.DataFrame({"e": entity, "v": values}).dropna()
@@ -96,14 +154,19 @@ def _reference_most_common(entity: np.ndarray, values: np.ndarray, n: int) -> np
 def test_most_common_breaks_ties_alphabetically() -> None:
     entity = np.array([0, 0, 1, 1, 1, 2])
     names = np.array(["ROSA", "ANA", "LUIS", "JOSE", "LUIS", None], dtype=object)
-    assert _most_common(entity, names, 4).tolist() == ["ANA", "LUIS", None, None]
+    assert _most_common(entity, *_factorized(names), 4).tolist() == ["ANA", "LUIS", None, None]
+
+
+def _factorized(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    codes, distinct = pd.factorize(values)
+    return codes.astype(np.int64), np.asarray(distinct, dtype=object)
 
 
 @given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(_TEXTS[:5])), max_size=40))
 def test_most_common_matches_value_counts(rows: list[tuple[int, str | None]]) -> None:
     entity = np.array([e for e, _ in rows], dtype=np.int64)
     values = np.array([v for _, v in rows], dtype=object)
-    got = _most_common(entity, values, 6)
+    got = _most_common(entity, *_factorized(values), 6)
     assert got.tolist() == _reference_most_common(entity, values, 6).tolist()
 
 

@@ -62,6 +62,7 @@ from linker.family.people import (
     UNIT,
     FamilySettings,
     Surnames,
+    fact_codes,
     people_frame,
     record_facts,
     source_labels,
@@ -562,7 +563,7 @@ def _shared_contacts(
     pairs_out: list[pd.DataFrame] = []
     crowded_out: list[pd.DataFrame] = []
     for column, label, kind in _CONTACTS:
-        key, values = pd.factorize(facts[column].to_numpy(dtype=object))  # -1: none held
+        key, values = fact_codes(facts, column)  # -1: none held
         rows = np.flatnonzero(key >= 0)
         key = key[rows].astype(np.int64)
         # One row per (value, person, source): the first.

@@ -38,6 +38,15 @@ SOUND_2: Final = "sound_2"
 STEM_1: Final = "stem_1"  # text of the stemmed first surname (SURNAME_1's), None none
 STEM_2: Final = "stem_2"
 UNIT: Final = "unit"  # int64 code of the family group, -1 none
+# int64 code of the text column of the same name (first appearance order), -1 none: the
+# rules group and count by these, and hashing a million strings again cost more than
+# the rules that use them.
+CODE_OF: Final[Mapping[str, str]] = {
+    C.FULL_NAME: "full_name_code",
+    C.SEX: "sex_code",
+    C.ADDRESS_KEY: "address_key_code",
+    C.PHONE: "phone_code",
+}
 NAME: Final = "name"
 BIRTH_YEAR: Final = "birth_year"
 MINOR: Final = "minor"
@@ -126,6 +135,7 @@ def record_facts(
     group_codes, group_labels = _labels(records[C.FAMILY_GROUP])
     source = _plain_text(records[C.SOURCE])
     row_key = _plain_text(records[C.ROW_KEY], per_distinct=False)
+    coded = {column: _text_and_codes(records[column]) for column in CODE_OF}
     facts = pd.DataFrame(
         {
             C.RECORD_ID: records[C.RECORD_ID].to_numpy(np.int64, copy=True),
@@ -134,11 +144,11 @@ def record_facts(
             C.RECORD_KEY: _plain_text(records[C.RECORD_KEY], per_distinct=False),
             C.ROW_KEY: row_key,
             C.ROLE: _plain_text(records[C.ROLE]),
-            C.FULL_NAME: _text(records[C.FULL_NAME]),
-            C.SEX: _text(records[C.SEX]),
+            C.FULL_NAME: coded[C.FULL_NAME][0],
+            C.SEX: coded[C.SEX][0],
             C.ADDRESS: _text(records[C.ADDRESS]),
-            C.ADDRESS_KEY: _text(records[C.ADDRESS_KEY]),
-            C.PHONE: _text(records[C.PHONE]),
+            C.ADDRESS_KEY: coded[C.ADDRESS_KEY][0],
+            C.PHONE: coded[C.PHONE][0],
             C.EVENT_DATE: _text(records[C.EVENT_DATE]),
             C.FAMILY_GROUP: _decoded(group_codes, group_labels),
             C.RELATED_TO: _text(records[C.RELATED_TO]),
@@ -160,7 +170,40 @@ def record_facts(
     sounds = [_labels(records[c]) for c in (C.FAMILY_1_PHONETIC, C.FAMILY_2_PHONETIC)]
     facts[SOUND_1], facts[SOUND_2] = _joint_codes(*sounds)
     facts[UNIT] = _first_seen(group_codes)
+    for column, (_, codes) in coded.items():
+        facts[CODE_OF[column]] = codes
     return facts, entity_ids, a_number
+
+
+def fact_codes(facts: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """int64 codes (-1 for none) of one of the text columns of `CODE_OF` and the text of
+    each code, as ``pd.factorize`` of the column gives them (first appearance order):
+    from the code column `record_facts` made, else by factorizing the text."""
+    text = facts[column].to_numpy(dtype=object)
+    code_column = CODE_OF.get(column)
+    if code_column is None or code_column not in facts.columns:
+        codes, distinct = pd.factorize(text)
+        return codes.astype(np.int64), np.asarray(distinct, dtype=object)
+    codes = facts[code_column].to_numpy(np.int64)
+    return codes, _text_of_codes(codes, text)
+
+
+def _text_and_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """`_text(values)` and its codes, renumbered in order of first appearance: -1 for
+    none (null or empty), as ``pd.factorize`` of that text numbers it."""
+    if isinstance(values.dtype, pd.CategoricalDtype) or is_arrow_text(values):
+        codes, labels = _labels(values)
+        return _decoded(codes, labels), _first_seen(codes)
+    text = _text(values)
+    return text, pd.factorize(text)[0].astype(np.int64)
+
+
+def _text_of_codes(codes: np.ndarray, text: np.ndarray) -> np.ndarray:
+    """Each code's text (code k at position k), read at a row holding it."""
+    at = np.zeros(int(codes.max(initial=-1)) + 1, dtype=np.int64)
+    rows = np.flatnonzero(codes >= 0)
+    at[codes[rows]] = rows
+    return text[at]
 
 
 def people_frame(
@@ -174,8 +217,8 @@ def people_frame(
     """
     n = len(entity_ids)
     entity = facts[ENTITY].to_numpy()
-    name = _most_common(entity, facts[C.FULL_NAME].to_numpy(), n)
-    sex = _most_common(entity, facts[C.SEX].to_numpy(), n)
+    name = _most_common(entity, *fact_codes(facts, C.FULL_NAME), n)
+    sex = _most_common(entity, *fact_codes(facts, C.SEX), n)
     birth = _median_by(entity, facts[BIRTH].to_numpy(), n)
     latest = _max_by(entity, facts[EVENT].to_numpy(), n)
     age = latest - birth
@@ -560,16 +603,15 @@ def _max_by(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _most_common(entity: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    """Per entity code, its most frequent non-null value (ties: the alphabetically first),
-    else None.
+def _most_common(entity: np.ndarray, codes: np.ndarray, distinct: np.ndarray, n: int) -> np.ndarray:
+    """Per entity code, its most frequent value (ties: the alphabetically first), else
+    None; `codes` (-1 for none) and `distinct` as `fact_codes` gives them.
 
-    Values are factorized and each (entity, value) is one int64, counted by a sort; ties
-    are settled by a running minimum over each entity's best values, so strings are
-    compared only there and never sorted.
+    Each (entity, value) is one int64, counted by a sort; ties are settled by a running
+    minimum over each entity's best values, so strings are compared only there and
+    never sorted.
     """
     out = np.full(n, None, dtype=object)
-    codes, distinct = pd.factorize(values)
     known = codes >= 0
     if not known.any():
         return out

@@ -401,7 +401,7 @@ def _with_plain_code(text: str) -> tuple[bool, str | None]:
     """(True, `_one`'s answer) where it can be had without `phonenumbers`, else (False,
     None): for digit groups (`_GROUPED_DIGITS`) that are no NANP number, the shape of
     nearly every foreign number in the extracts. `phonenumbers` read those at about 70
-    microseconds each, two thirds of the time spent on phones.
+    microseconds each, nearly three quarters of the time spent on phones.
 
     Decided here, always as `_one` decides them (tests hold the two equal on numbers of
     every country read here):

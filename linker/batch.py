@@ -49,6 +49,7 @@ def run_batch(
     created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     partial = out_dir / ".records.parquet.partial"
+    result: ReconcileResult | None = None
     try:
         mapping = load_mapping(mapping_path)
         result = run(
@@ -73,6 +74,8 @@ def run_batch(
         if progress is not None:
             progress(OUTPUTS_STAGE, 1, 1)
     except BaseException:
+        if result is not None and result.family is not None:
+            result.family.close()  # its folder sits in out_dir
         partial.unlink(missing_ok=True)
         if created and not any(out_dir.iterdir()):
             out_dir.rmdir()

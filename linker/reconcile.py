@@ -36,6 +36,7 @@ from linker.cluster import LINK_REASON, ClusterSettings, cluster_records
 from linker.csv_out import write_csv
 from linker.decisions import Constraints, read_decisions, resolve_decisions
 from linker.errors import DataContractError
+from linker.family.background import FamilyInBackground
 from linker.family.run import write_family_outputs
 from linker.features import RecordFeatures, derive_columns, prepare_features
 from linker.linkage import (
@@ -59,6 +60,10 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 OUTPUTS_STAGE = "outputs"  # the report and the output files, timed as a stage
 PAIRS_KEPT_ABOVE = 1e-3  # pairs.parquet keeps pairs at least this likely
+# From this many records the family stage runs in a process of its own from the start of
+# clustering (`linker.family.background`); below it, starting a Python process (about a
+# second) costs more than the stage.
+FAMILY_PROCESS_MIN_RECORDS = 250_000
 # What the linkage reads; the rest of a record (raw row, stated relationship ...) only
 # goes to records.parquet.
 _NOT_FOR_LINKAGE = {C.RAW, C.A_NUMBER_RAW, C.LINE, C.RELATED_TO, C.RELATION, C.RELATIONSHIP}
@@ -133,6 +138,10 @@ class ReconcileResult:
     date_orders: dict[str, dict[str, bool]] = field(default_factory=dict)
     # Source -> the codes its sex column was read in ("spanish": M is mujer), likewise.
     sex_codes: dict[str, str] = field(default_factory=dict)
+    # The family stage running in its own process since clustering began (a batch that
+    # streamed its records to a file, with more than one worker); `write_outputs`
+    # collects and closes it. None: `write_outputs` infers the relations itself.
+    family: FamilyInBackground | None = None
 
 
 def peak_memory_mb() -> float:
@@ -246,21 +255,38 @@ def reconcile(
             copy=False,
         )
         del gammas, scores
-    return link_scored_pairs(
-        records,
-        scored,
-        model=model,
-        features=features,
-        constraints=constraints,
-        settings=settings,
-        rejects=rejects,
-        rejected_rows=summary.rejects,
-        date_orders=summary.date_orders,
-        sex_codes=summary.sex_codes,
-        seconds=seconds,
-        warnings=warnings,
-        progress=progress,
-    )
+    # Clustering runs on one core: the family stage starts on the other, reading the
+    # records file (`linker.family.background`).
+    family = None
+    if (
+        records_path is not None
+        and settings.workers > 1
+        and len(records) >= FAMILY_PROCESS_MIN_RECORDS
+    ):
+        family = FamilyInBackground(
+            records_path, records[C.RECORD_ID].to_numpy(), categories=REPEATED_VALUE_COLUMNS
+        )
+    try:
+        return link_scored_pairs(
+            records,
+            scored,
+            model=model,
+            features=features,
+            constraints=constraints,
+            settings=settings,
+            rejects=rejects,
+            rejected_rows=summary.rejects,
+            date_orders=summary.date_orders,
+            sex_codes=summary.sex_codes,
+            seconds=seconds,
+            warnings=warnings,
+            progress=progress,
+            family=family,
+        )
+    except BaseException:
+        if family is not None:
+            family.close()
+        raise
 
 
 def as_linkage_records(records: pd.DataFrame) -> pd.DataFrame:
@@ -294,12 +320,14 @@ def link_scored_pairs(
     progress: Progress | None = None,
     date_orders: dict[str, dict[str, bool]] | None = None,
     sex_codes: dict[str, str] | None = None,
+    family: FamilyInBackground | None = None,
 ) -> ReconcileResult:
     """Cluster, recover A-numbers, queue for review and count: the end of every engine.
 
     `scored` holds every compared pair (ids, rule, levels, contradiction, weight and
     probability) in blocking order, decided pairs last; the local engine and the Spark
     engine (`linker.spark`) both finish here, so the same pairs give the same entities.
+    A `family` stage running in the background gets the entities as soon as they exist.
     """
     with timed_stage("cluster", seconds, progress):
         linkable = scored[C.MATCH_PROBABILITY].to_numpy() >= settings.threshold
@@ -333,6 +361,8 @@ def link_scored_pairs(
             cannot_link=cannot,
             must_link=constraints.must_link,
         )
+        if family is not None:
+            family.give_entities(clustered.entities)
         recovered = recover_a_numbers(
             records, clustered.entities, sure_links=sure_links(clustered.links, settings)
         )
@@ -364,6 +394,7 @@ def link_scored_pairs(
         all_weights=all_weights,
         date_orders=dict(date_orders or {}),
         sex_codes=dict(sex_codes or {}),
+        family=family,
     )
 
 
@@ -505,16 +536,21 @@ def write_outputs(
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".reconcile-", dir=out_dir))
     try:
-        # The tables are written by a thread while this one infers the family relations:
-        # Arrow encodes, compresses and writes without the GIL, the family rules are
-        # pandas work that needs it.
-        with ThreadPoolExecutor(1) as pool:
-            written = pool.submit(_write_tables, result, tmp)
-            # relations.csv and the family counts (linker/family/run.py).
-            family_counts = write_family_outputs(
-                result.records, result.entities, tmp, records_path=records_path
-            )
-            written.result()
+        if result.family is not None:
+            # The family process has been at work since clustering began.
+            _write_tables(result, tmp)
+            family_counts = result.family.write_into(tmp)
+        else:
+            # The tables are written by a thread while this one infers the family
+            # relations: Arrow encodes, compresses and writes without the GIL, the
+            # family rules are pandas work that needs it.
+            with ThreadPoolExecutor(1) as pool:
+                written = pool.submit(_write_tables, result, tmp)
+                # relations.csv and the family counts (linker/family/run.py).
+                family_counts = write_family_outputs(
+                    result.records, result.entities, tmp, records_path=records_path
+                )
+                written.result()
         if records_path is not None:
             os.replace(records_path, tmp / "records.parquet")
         result.stage_seconds[OUTPUTS_STAGE] = round(time.perf_counter() - started, 3)
@@ -535,6 +571,9 @@ def write_outputs(
             os.replace(item, out_dir / item.name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if result.family is not None:
+            result.family.close()
+            result.family = None
 
 
 def _write_tables(result: ReconcileResult, out_dir: Path) -> None:

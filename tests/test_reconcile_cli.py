@@ -315,3 +315,46 @@ def test_bad_decisions_file_names_line_and_column(sample: Path, tmp_path: Path) 
     )
     assert result.exit_code == 1
     assert "line 2, column decision" in result.output
+
+
+def test_the_family_stage_in_its_own_process_gives_the_same_run(
+    first_run: Path, sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Large runs (FAMILY_PROCESS_MIN_RECORDS) infer the family relations in a second
+    # process from the start of clustering; this sample is small, so the bound is lowered.
+    import linker.reconcile as reconcile_module
+
+    started: list[object] = []
+
+    class Spy(reconcile_module.FamilyInBackground):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+            started.append(self)
+
+    monkeypatch.setattr(reconcile_module, "FAMILY_PROCESS_MIN_RECORDS", 0)
+    monkeypatch.setattr(reconcile_module, "FamilyInBackground", Spy)
+    reconcile(sample, tmp_path, "--workers", "2")
+    assert len(started) == 1
+    for name in ("entities.csv", "relations.csv", "shared_contacts.csv", "review_queue.csv"):
+        assert (tmp_path / name).read_bytes() == (first_run / name).read_bytes(), name
+    counts = json.loads((tmp_path / "summary.json").read_text())["counts"]
+    assert counts == json.loads((first_run / "summary.json").read_text())["counts"]
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_batch_failing_after_the_family_process_started_leaves_nothing(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import linker.batch as batch_module
+    import linker.reconcile as reconcile_module
+    from linker.reconcile import ReconcileSettings
+
+    def broken_report(*_: object, **__: object) -> str:
+        raise RuntimeError("report failed")
+
+    monkeypatch.setattr(reconcile_module, "FAMILY_PROCESS_MIN_RECORDS", 0)
+    monkeypatch.setattr(batch_module, "build_report", broken_report)
+    out = tmp_path / "run"
+    with pytest.raises(RuntimeError, match="report failed"):
+        batch_module.run_batch(sample / "mapping.toml", out, settings=ReconcileSettings(workers=2))
+    assert not out.exists()  # created by the run, so removed with the family's folder

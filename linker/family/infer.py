@@ -114,15 +114,22 @@ def infer_relations(
     records: pd.DataFrame,
     entities: pd.DataFrame,
     settings: FamilySettings | None = None,
+    *,
+    prepared: pd.DataFrame | None = None,
+    people_details: bool = True,
 ) -> FamilyRelations:
     """Every relation the records support, between the entities of ``entities``.
 
     ``records`` is a standardized records frame (see :data:`people.FACT_INPUT_COLUMNS`);
     ``entities`` maps each record to its ``entity_id`` (by ``record_id`` or by
-    ``source, record_key``) and gives each entity's ``a_number``.
+    ``source, record_key``) and gives each entity's ``a_number`` (optional: None
+    without the column). ``prepared`` is ``prepare_facts(records)`` when it was made
+    ahead (then ``records`` is not read). Without ``people_details`` the people frame
+    holds only each entity's id and family group, all the batch's outputs read of it
+    (names, ages and sources per person are for the graph's queries and pictures).
     """
     settings = settings or FamilySettings()
-    facts, entity_ids, a_number = record_facts(records, entities)
+    facts, entity_ids, a_number = record_facts(records, entities, prepared)
     surnames = Surnames.of(facts, len(entity_ids))
     strong = _lift(
         _stacked(
@@ -136,7 +143,10 @@ def infer_relations(
     group = _components(strong.a, strong.b, len(entity_ids))
     weak_candidates, crowded = _shared_contacts(facts, group, settings)
     weak = _lift(weak_candidates, entity_ids)
-    people = people_frame(facts, entity_ids, a_number, settings.adult_age)
+    if people_details:
+        people = people_frame(facts, entity_ids, a_number, settings.adult_age)
+    else:
+        people = pd.DataFrame({C.ENTITY_ID: entity_ids})
     people[K.FAMILY_GROUP_ID] = _group_names(group, entity_ids)
     relations = _relations_frame(strong, weak)
     return FamilyRelations(relations=relations, people=people, crowded=crowded, facts=facts)

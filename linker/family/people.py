@@ -117,21 +117,43 @@ class FamilySettings:
 
 
 def record_facts(
-    records: pd.DataFrame, entities: pd.DataFrame
+    records: pd.DataFrame, entities: pd.DataFrame, prepared: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Per record: its entity code, age at the event, surname codes, family group code.
 
     Returns the facts frame (one row per record that has an entity, record order kept),
     the entity ids, sorted, whose positions are the codes, and each entity's A-number.
+    `prepared` is `prepare_facts(records)` made earlier (while clustering ran, in the
+    batch); it is taken over, not copied.
+    """
+    facts = prepare_facts(records) if prepared is None else prepared
+    if C.ENTITY_ID not in entities.columns:
+        raise DataContractError("entities lack the entity_id column")
+    entity_ids, entity, a_number = _record_entities(facts, entities)
+    facts.insert(1, ENTITY, entity)
+    # A record without a birth date takes its person's (median over their records).
+    birth, slack = facts[BIRTH].to_numpy(), facts[SLACK].to_numpy()
+    person_birth = _median_by(entity, birth, len(entity_ids))[entity]
+    facts[BIRTH] = np.where(np.isnan(birth), person_birth, birth)
+    facts[SLACK] = np.where(np.isnan(birth), 1.0, slack)
+    facts[AGE] = facts[EVENT].to_numpy() - facts[BIRTH].to_numpy()
+    return facts, entity_ids, a_number
+
+
+def prepare_facts(records: pd.DataFrame) -> pd.DataFrame:
+    """The part of the facts that does not depend on who is who: codes, years, surname
+    stems. `record_facts` adds the entity, and the birth year a record lacks from its
+    person's other records; until then BIRTH and SLACK are the record's own and AGE
+    is not yet read.
+
+    Apart so that the batch can make it while clustering runs (`linker.family.background`):
+    it is most of the facts' time and needs only the records.
     """
     missing = [c for c in FACT_INPUT_COLUMNS if c not in records.columns]
     if missing:
         raise DataContractError(
             f"records lack column(s) {', '.join(missing)} needed for the family graph"
         )
-    if C.ENTITY_ID not in entities.columns:
-        raise DataContractError("entities lack the entity_id column")
-    entity_ids, entity, a_number = _record_entities(records, entities)
     group_codes, group_labels = _labels(records[C.FAMILY_GROUP])
     source = _plain_text(records[C.SOURCE])
     row_key = _plain_text(records[C.ROW_KEY], per_distinct=False)
@@ -139,7 +161,6 @@ def record_facts(
     facts = pd.DataFrame(
         {
             C.RECORD_ID: records[C.RECORD_ID].to_numpy(np.int64, copy=True),
-            ENTITY: entity,
             C.SOURCE: source,
             C.RECORD_KEY: _plain_text(records[C.RECORD_KEY], per_distinct=False),
             C.ROW_KEY: row_key,
@@ -158,12 +179,8 @@ def record_facts(
         copy=False,  # each column is its own new array: no 2-D block to stack them into
     )
     facts[EVENT] = _row_event_year(_year_fraction(records[C.EVENT_DATE]), source, row_key)
-    birth, slack = _birth_year(records)
-    # A record without a birth date takes its person's (median over their records).
-    person_birth = _median_by(entity, birth, len(entity_ids))[entity]
-    facts[BIRTH] = np.where(np.isnan(birth), person_birth, birth)
-    facts[SLACK] = np.where(np.isnan(birth), 1.0, slack)
-    facts[AGE] = facts[EVENT].to_numpy() - facts[BIRTH].to_numpy()
+    facts[BIRTH], facts[SLACK] = _birth_year(records)
+    facts[AGE] = np.nan
     stems = [_surname_stems(records[c]) for c in (C.FAMILY_NAME_1, C.FAMILY_NAME_2)]
     facts[SURNAME_1], facts[SURNAME_2] = _joint_codes(*stems)
     facts[STEM_1], facts[STEM_2] = (_decoded(codes, labels) for codes, labels in stems)
@@ -172,7 +189,7 @@ def record_facts(
     facts[UNIT] = _first_seen(group_codes)
     for column, (_, codes) in coded.items():
         facts[CODE_OF[column]] = codes
-    return facts, entity_ids, a_number
+    return facts
 
 
 def fact_codes(facts: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -402,7 +419,8 @@ def _record_entities(
     records: pd.DataFrame, entities: pd.DataFrame
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The sorted entity ids of the records, each record's position among them (its
-    entity code) and each entity's A-number (from the first entities row naming it).
+    entity code) and each entity's A-number (from the first entities row naming it;
+    None for all when the entities carry no A-number column).
 
     Entity ids are hashed once, on the entities frame; a record reaches its id through
     the entities row that holds it (an integer), and only the distinct ids are sorted:
@@ -427,6 +445,8 @@ def _record_entities(
     first = np.full(len(entity_ids), len(entities), dtype=np.int64)
     named = np.flatnonzero(of_row >= 0)
     np.minimum.at(first, of_row[named], named)
+    if C.A_NUMBER not in entities.columns:
+        return entity_ids, rank[code], np.full(len(entity_ids), None, dtype=object)
     a_number = entities[C.A_NUMBER].to_numpy()[first]  # each entity has its records' rows
     return entity_ids, rank[code], a_number
 

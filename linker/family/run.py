@@ -24,6 +24,7 @@ def run_relations(
     *,
     records_path: Path | None = None,
     settings: FamilySettings | None = None,
+    people_details: bool = True,
 ) -> FamilyRelations:
     """Relations between the entities of a run; columns missing from ``records`` are read
     from ``records_path`` (the run's streamed records.parquet), aligned on record_id."""
@@ -35,7 +36,7 @@ def run_relations(
         # whole records frame (``assign``) cost more than most of the rules.
         present = {c: records[c] for c in FACT_INPUT_COLUMNS if c in records.columns}
         records = pd.DataFrame(present | {c: extra[c].to_numpy() for c in missing}, copy=False)
-    return infer_relations(records, entities, settings)
+    return infer_relations(records, entities, settings, people_details=people_details)
 
 
 def write_family_outputs(
@@ -47,7 +48,7 @@ def write_family_outputs(
 ) -> dict[str, int]:
     """relations.csv and shared_contacts.csv into ``out_dir``; returns the counts for
     summary.json (relations per kind, family groups, crowded contacts)."""
-    family = run_relations(records, entities, records_path=records_path)
+    family = run_relations(records, entities, records_path=records_path, people_details=False)
     write_relations(family.relations, out_dir)
     write_csv(family.crowded, out_dir / CONTACTS_FILE)
     return family.counts()

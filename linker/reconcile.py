@@ -530,16 +530,20 @@ def write_outputs(
     of one new record.
 
     `started` (a `time.perf_counter()` reading, default now) is when the output work
-    began; the time since goes into stage_seconds as OUTPUTS_STAGE, in summary.json too.
+    began; the time since goes into stage_seconds as OUTPUTS_STAGE, in summary.json too,
+    with this process's peak memory and, when the family stage ran in a process of its
+    own, that process's (`family_process_peak_mb`).
     """
     started = time.perf_counter() if started is None else started
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".reconcile-", dir=out_dir))
     try:
+        family_peak = None
         if result.family is not None:
             # The family process has been at work since clustering began.
             _write_tables(result, tmp)
             family_counts = result.family.write_into(tmp)
+            family_peak = result.family.peak_mb
         else:
             # The tables are written by a thread while this one infers the family
             # relations: Arrow encodes, compresses and writes without the GIL, the
@@ -558,6 +562,7 @@ def write_outputs(
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "stage_seconds": result.stage_seconds,
             "peak_memory_mb": round(peak_memory_mb()),
+            **({"family_process_peak_mb": family_peak} if family_peak is not None else {}),
             "counts": {**result.counts, **family_counts},
             "warnings": result.warnings,
             "agencies": dict(agencies or {}),

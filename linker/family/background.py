@@ -93,6 +93,7 @@ class FamilyInBackground:
         importing pandas, read megabytes)."""
         self._folder = Path(tempfile.mkdtemp(prefix=".family-", dir=records_path.parent))
         self._answered = False
+        self.peak_mb: int | None = None  # the process's peak resident memory, once answered
         try:
             np.save(self._folder / _RECORD_IDS, np.asarray(record_ids, dtype=np.int64))
             (self._folder / _OUT).mkdir()
@@ -145,6 +146,7 @@ class FamilyInBackground:
         if kind == "error":
             raise payload
         counts, peak_mb = payload
+        self.peak_mb = round(peak_mb)
         _log.info("family stage: its process peaked at %.0f MB", peak_mb)
         for item in (self._folder / _OUT).iterdir():
             os.replace(item, out_dir / item.name)
@@ -224,14 +226,25 @@ def _serve(conn: Connection) -> None:
         )
         write_relations(family.relations, folder / _OUT)
         write_csv(family.crowded, folder / _OUT / CONTACTS_FILE)
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        conn.send(("ok", (family.counts(), peak_mb)))
+        conn.send(("ok", (family.counts(), _own_peak_mb())))
     except (EOFError, BrokenPipeError):
         return  # the batch gave up or ended: nobody is waiting
     except BaseException as error:  # noqa: BLE001 - every failure goes back to the batch
         _send_error(conn, error)
     finally:
         conn.close()
+
+
+def _own_peak_mb() -> float:
+    """This process's peak resident memory in MB: VmHWM, which starts afresh at exec.
+    (`ru_maxrss` would carry the batch's peak at the fork that started the process.)"""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _send_error(conn: Connection, error: BaseException) -> None:

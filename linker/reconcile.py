@@ -177,7 +177,10 @@ def reconcile(
     of the same columns (`decisions`); both are applied.
 
     With `records_path`, the full standardized records (raw rows included, for the
-    reviewers) are streamed there and only the columns the linkage reads stay in memory.
+    reviewers) are streamed there and only the columns the linkage reads stay in memory,
+    and a large run's family stage starts in a second process as clustering begins
+    (`result.family`, `linker.family.background`): `write_outputs` collects it, and a
+    caller that writes no outputs closes it.
     """
     settings = settings or ReconcileSettings()
     seconds: dict[str, float] = {}

@@ -58,7 +58,7 @@ _log = logging.getLogger(__name__)
 
 # What the process needs of the entities: the relations and the counts do not read
 # A-numbers, so clustering's own table is enough, handed over before A-number recovery.
-ENTITY_COLUMNS: Final = (C.RECORD_ID, C.ENTITY_ID)
+HANDED_OVER: Final = (C.RECORD_ID, C.ENTITY_ID)
 _JOIN_SECONDS: Final = 10.0
 # In the process's folder: the inputs the batch leaves, and the folder of its outputs.
 _RECORD_IDS: Final = "record_ids.npy"
@@ -120,8 +120,8 @@ class FamilyInBackground:
         self._send((str(records_path), tuple(categories), settings, str(self._folder)))
 
     def give_entities(self, entities: pd.DataFrame) -> None:
-        """Hand over each record's entity (the columns of `ENTITY_COLUMNS`)."""
-        table = pa.Table.from_pandas(entities[list(ENTITY_COLUMNS)], preserve_index=False)
+        """Hand over each record's entity (the columns of `HANDED_OVER`)."""
+        table = pa.Table.from_pandas(entities[list(HANDED_OVER)], preserve_index=False)
         with pa.OSFile(str(self._folder / _ENTITIES), "wb") as sink:
             with pa.ipc.new_file(sink, table.schema) as writer:
                 writer.write_table(table)

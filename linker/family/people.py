@@ -442,11 +442,11 @@ def _record_entities(
     rank = np.full(len(distinct) + 1, -1, dtype=np.int64)  # the last slot: a null id
     rank[used] = position
     of_row = rank[id_code]
+    if C.A_NUMBER not in entities.columns:
+        return entity_ids, rank[code], np.full(len(entity_ids), None, dtype=object)
     first = np.full(len(entity_ids), len(entities), dtype=np.int64)
     named = np.flatnonzero(of_row >= 0)
     np.minimum.at(first, of_row[named], named)
-    if C.A_NUMBER not in entities.columns:
-        return entity_ids, rank[code], np.full(len(entity_ids), None, dtype=object)
     a_number = entities[C.A_NUMBER].to_numpy()[first]  # each entity has its records' rows
     return entity_ids, rank[code], a_number
 

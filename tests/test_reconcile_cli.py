@@ -333,6 +333,12 @@ def test_the_family_stage_in_its_own_process_gives_the_same_run(
 
     monkeypatch.setattr(reconcile_module, "FAMILY_PROCESS_MIN_RECORDS", 0)
     monkeypatch.setattr(reconcile_module, "FamilyInBackground", Spy)
+    # one worker asked for: the stage stays in this process, whatever the run's size
+    one = tmp_path / "one"
+    reconcile(sample, one, "--workers", "1")
+    assert started == []
+    assert (one / "relations.csv").read_bytes() == (first_run / "relations.csv").read_bytes()
+    shutil.rmtree(one)
     reconcile(sample, tmp_path, "--workers", "2")
     assert len(started) == 1
     for name in ("entities.csv", "relations.csv", "shared_contacts.csv", "review_queue.csv"):

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
 from linker import columns as C
@@ -122,11 +122,6 @@ def jaro_winkler_at_least(cutoff: float) -> Callable[[np.ndarray, np.ndarray], n
     return functools.partial(jaro_winkler, cutoff=cutoff)
 
 
-def token_subset(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """True where the tokens of one side are all among the other's (token_set_ratio 100)."""
-    return process.cpdist(a, b, scorer=fuzz.token_set_ratio, score_cutoff=100, workers=-1) >= 100
-
-
 def first_last_swapped(p: PairFeatures) -> np.ndarray:
     """Given and family names swapped: each side's given name is one of the other side's
     surnames, or each side's whole given column is the other's whole family column.
@@ -163,7 +158,7 @@ def given_name(p: PairFeatures) -> LevelArrays:
     null = p.either_null(C.GIVEN_NAME_CANONICAL)
     exact = p.equal(C.GIVEN_NAME_CANONICAL)
     open_ = ~null & ~exact  # only pairs no earlier level placed need the fuzzy scores
-    contained = p.similarity(GIVEN_FULL, token_subset, where=open_) > 0
+    contained = p.tokens_contained(GIVEN_FULL, where=open_)
     jw = p.similarity(C.GIVEN_NAME, jaro_winkler_at_least(0.80), where=open_ & ~contained)
     return [
         exact,

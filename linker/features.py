@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from rapidfuzz import process
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from linker import columns as C
@@ -75,6 +76,9 @@ NUMERIC_COLUMNS: tuple[str, ...] = (C.DOB_YEAR, C.DOB_MONTH, C.DOB_DAY)
 COUNTRY_TF_COLUMNS: tuple[str, ...] = (C.GIVEN_NAME_CANONICAL,)
 # Text columns checked for a one-character typo: short codes, held as character grids.
 TYPO_COLUMNS: tuple[str, ...] = (C.DOB, C.A_NUMBER, C.DOCUMENT_ID)
+# Text columns whose words are compared as sets (a compound given name against one part
+# of it), held as token ids (see TokenSets).
+TOKEN_COLUMNS: tuple[str, ...] = (GIVEN_FULL,)
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,68 @@ class CharacterGrid:
 _LOW_BIT_PER_CHAR = {1: np.uint64(0x0101010101010101), 4: np.uint64(0x0000000100000001)}
 
 
+def token_subset(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """True where the words of one side are all among the other's (token_set_ratio 100),
+    by rapidfuzz for each pair: what `TokenSets` answers faster."""
+    return process.cpdist(a, b, scorer=fuzz.token_set_ratio, score_cutoff=100, workers=-1) >= 100
+
+
+@dataclass(frozen=True)
+class TokenSets:
+    """Distinct values as rows of word ids (each word once, -1 padding), so whether the
+    words of one value are all among another's is a few integer operations per pair.
+
+    It answers what rapidfuzz's token_set_ratio of 100 answers (words split on white
+    space, repeats ignored, a value without words contained in nothing), without
+    rebuilding both word sets for every one of millions of pairs. Each value also has a
+    64-bit mask with one bit per word (its id modulo 64): a set contained in another has
+    its bits among the other's, so the masks rule out nearly every pair at once and only
+    the rest are checked word by word. Rows are `WIDTH` ids wide; the rare value with
+    more words is `wide`, and a pair holding one goes to rapidfuzz.
+    """
+
+    WIDTH: ClassVar[int] = 4
+
+    ids: np.ndarray  # (values, WIDTH) int32, -1 padded
+    sizes: np.ndarray  # int64 per value: its distinct words
+    masks: np.ndarray  # uint64 per value: bit (id % 64) set for each of its words
+    wide: np.ndarray  # bool per value: more words than WIDTH
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> TokenSets:
+        words = [list(dict.fromkeys(str(v).split())) for v in values]
+        sizes = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        wide = sizes > cls.WIDTH
+        kept = np.minimum(sizes, cls.WIDTH)
+        flat = [w for row in words for w in row[: cls.WIDTH]]
+        ids = np.full((len(words), cls.WIDTH), -1, dtype=np.int32)
+        masks = np.zeros(len(words), dtype=np.uint64)
+        if flat:
+            codes = pd.factorize(np.array(flat, dtype=object))[0]
+            rows = np.repeat(np.arange(len(words)), kept)
+            starts = np.repeat(np.cumsum(kept) - kept, kept)
+            ids[rows, np.arange(len(flat)) - starts] = codes
+            bits = np.left_shift(np.uint64(1), (codes % 64).astype(np.uint64))
+            np.bitwise_or.at(masks, rows, bits)
+        return cls(ids, sizes, masks, wide)
+
+    def contained(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Per pair of value codes (neither `wide`): the words of one are all among the
+        other's, and both have words."""
+        ml, mr = self.masks[left], self.masks[right]
+        out = ((ml & ~mr) == 0) | ((mr & ~ml) == 0)
+        out &= (self.sizes[left] > 0) & (self.sizes[right] > 0)
+        maybe = np.flatnonzero(out)
+        a, b = self.ids[left[maybe]], self.ids[right[maybe]]
+        shared = np.zeros(len(maybe), dtype=np.int64)
+        for i in range(self.WIDTH):  # ids in a row are distinct: count the common ones
+            for j in range(self.WIDTH):
+                shared += (a[:, i] == b[:, j]) & (a[:, i] >= 0)
+        sizes_a, sizes_b = self.sizes[left[maybe]], self.sizes[right[maybe]]
+        out[maybe] = (shared == sizes_a) | (shared == sizes_b)
+        return out
+
+
 @dataclass(frozen=True)
 class RecordFeatures:
     """Columns of the records as codes, text and numbers, indexed by record position."""
@@ -141,6 +207,8 @@ class RecordFeatures:
     country_shares: dict[str, np.ndarray] = field(default_factory=dict)
     # per TYPO_COLUMNS column: its distinct values as a character grid (see CharacterGrid)
     grids: dict[str, CharacterGrid] = field(default_factory=dict)
+    # per TOKEN_COLUMNS column: its distinct values' words (see TokenSets)
+    tokens: dict[str, TokenSets] = field(default_factory=dict)
 
     def frequency(self, column: str, codes: np.ndarray) -> np.ndarray:
         """Share of records holding each code's value (NaN for null codes)."""
@@ -320,6 +388,7 @@ def prepare_features(
         frequencies=frequencies,
         country_shares=country_shares,
         grids={col: CharacterGrid.of(uniques[col]) for col in TYPO_COLUMNS},
+        tokens={col: TokenSets.of(uniques[col]) for col in TOKEN_COLUMNS},
     )
 
 
@@ -470,6 +539,29 @@ class PairFeatures:
             out[todo[near]] = distance == 1
         return out
 
+    def tokens_contained(self, column: str, where: np.ndarray) -> np.ndarray:
+        """The words of one side's value are all among the other's, for the pairs in
+        `where` whose values are both known (rapidfuzz's token_set_ratio of 100).
+
+        Word ids compared in numpy for every pair (a distinct-pair pass as in
+        `similarity` costs more than the comparison itself); pairs with a value of many
+        words go to rapidfuzz.
+        """
+        left, right = self.text_code(column, "l"), self.text_code(column, "r")
+        out = np.zeros(len(left), dtype=bool)
+        todo = np.flatnonzero(where & (left >= 0) & (right >= 0))
+        if not len(todo):
+            return out
+        tokens = self.records.tokens[column]
+        lo, ro = left[todo], right[todo]
+        wide = tokens.wide[lo] | tokens.wide[ro]
+        narrow = ~wide
+        out[todo[narrow]] = tokens.contained(lo[narrow], ro[narrow])
+        if wide.any():
+            values = self.records.uniques[column]
+            out[todo[wide]] = token_subset(values[lo[wide]], values[ro[wide]])
+        return out
+
     def number(self, column: str, side: str) -> np.ndarray:
         return self._take("num", column, side, self.records.numbers[column])
 
@@ -481,7 +573,8 @@ class PairFeatures:
     def _take(self, kind: str, column: str, side: str, source: np.ndarray) -> np.ndarray:
         key = (f"{kind}:{column}", side)
         if key not in self._cache:
-            self._cache[key] = source[self.left if side == "l" else self.right]
+            # take, not [ ]: the same gather, a fifth to a third faster
+            self._cache[key] = source.take(self.left if side == "l" else self.right)
         return self._cache[key]
 
     # -- common predicates ------------------------------------------------------------

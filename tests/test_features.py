@@ -12,7 +12,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from linker import columns as C
-from linker.comparisons import jaro_winkler, token_subset
+from linker.comparisons import jaro_winkler
 from linker.distinct import per_distinct
 from linker.features import (
     CITED_REF,
@@ -24,6 +24,7 @@ from linker.features import (
     SINGLE_CODED,
     TEXT_COLUMNS,
     PairFeatures,
+    TokenSets,
     _last_seven,
     _phone_last_seven,
     carries_data,
@@ -31,6 +32,7 @@ from linker.features import (
     prepare_features,
     reference_form,
     shares_within_country,
+    token_subset,
 )
 
 # --- derived columns --------------------------------------------------------------------
@@ -336,6 +338,64 @@ def test_similarity_equals_scoring_every_pair(
             for a, b in zip(left, right, strict=True)
         ]
         np.testing.assert_allclose(got, expected)
+
+
+# Words drawn from a few, so that containment is common; spaces of several kinds and
+# runs of them, repeats, empty and blank values, and values wider than TokenSets.WIDTH.
+_word = st.sampled_from(["ANA", "MARIA", "JOSE", "LUIS", "DE", "A", "ANAMARIA", "JOSÉ"])
+_space = st.sampled_from([" ", "  ", "\t", "\u00a0", "\u2003"])
+token_texts = st.builds(
+    lambda words, spaces, lead: lead
+    + "".join(w + s for w, s in zip(words, spaces[: len(words)], strict=True)),
+    st.lists(_word, max_size=7),
+    st.lists(_space, min_size=7, max_size=7),
+    st.sampled_from(["", " "]),
+)
+
+
+@FRAME_PROPERTY
+@given(
+    values=st.lists(token_texts, min_size=1, max_size=8),
+    picks=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=40),
+)
+def test_token_sets_answer_as_token_set_ratio(
+    values: list[str], picks: list[tuple[int, int]]
+) -> None:
+    n = len(values)
+    left = np.array([a % n for a, _ in picks], dtype=np.int64)
+    right = np.array([b % n for _, b in picks], dtype=np.int64)
+    tokens = TokenSets.of(np.array(values, dtype=object))
+    narrow = ~(tokens.wide[left] | tokens.wide[right])
+    got = tokens.contained(left[narrow], right[narrow])
+    text = np.array(values, dtype=object)
+    expected = token_subset(text[left[narrow]], text[right[narrow]])
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("JOSE", "JOSE EMILIO", True),  # one part of a compound given name
+        ("EMILIO JOSE", "JOSE EMILIO", True),  # order is not looked at
+        ("JOSE JOSE", "JOSE", True),  # repeats count once
+        ("JOSE", "JOSEFINA", False),  # words, not prefixes
+        ("ANA MARIA", "MARIA LUISA", False),  # overlap is not containment
+        ("A B C D E", "A B C D E F", True),  # wider than WIDTH: rapidfuzz decides
+        ("A B C D E", "A B C D X F", False),
+    ],
+)
+def test_tokens_contained_reads_words_as_sets(a: str, b: str, expected: bool) -> None:
+    records = canonical([{C.GIVEN_NAME: a}, {C.GIVEN_NAME: b}])
+    pairs = PairFeatures(prepare_features(records), np.array([0, 1]), np.array([1, 0]))
+    got = pairs.tokens_contained(GIVEN_FULL, np.ones(2, dtype=bool))
+    assert got.tolist() == [expected, expected]
+
+
+def test_tokens_contained_only_where_asked_and_never_for_nulls() -> None:
+    records = canonical([{C.GIVEN_NAME: "JOSE"}, {C.GIVEN_NAME: "JOSE"}, {C.GIVEN_NAME: None}])
+    pairs = PairFeatures(prepare_features(records), np.array([0, 0, 2]), np.array([1, 1, 0]))
+    got = pairs.tokens_contained(GIVEN_FULL, np.array([True, False, True]))
+    assert got.tolist() == [True, False, False]
 
 
 @FRAME_PROPERTY

@@ -24,7 +24,7 @@ a pair. This module reads one line at a time; deduplication and worker processes
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Final, Literal, NamedTuple
 
@@ -246,25 +246,67 @@ class _FastReading(NamedTuple):
 
 def _fast_reading(text: str) -> _FastReading | None:
     """Labelled parts of "[number] [dir] <name> <type> [dir] [unit][, city, ST [ZIP]]",
-    or None for anything else (then the CRF reads it).
+    or None for anything else (then the CRF reads it): `_fast_shape`'s positions, the
+    place read by `_place_fields`."""
+    toks = text.replace(",", " , ").split()
+    shape = _fast_shape(toks)
+    if shape is None:
+        return None
+    place: tuple[tuple[str, str], ...] = ()
+    if shape.place < len(toks):
+        found = _place_fields(tuple(toks[shape.place :]), shape.after_comma)
+        if found is None:
+            return None
+        place = found
+    unit = None
+    if shape.identifier >= 0:
+        designator = toks[shape.designator] if shape.designator >= 0 else ""
+        unit = (designator, toks[shape.identifier].removeprefix("#"))
+    return _FastReading(
+        toks[0] if shape.number else None,
+        toks[shape.pre_direction] if shape.pre_direction >= 0 else None,
+        " ".join(toks[shape.name : shape.post_type]),
+        toks[shape.post_type],
+        toks[shape.post_direction] if shape.post_direction >= 0 else None,
+        unit,
+        place,
+    )
+
+
+class _Shape(NamedTuple):
+    """Where the fast grammar found each part among a line's tokens (-1: absent)."""
+
+    number: bool  # token 0 is the house number
+    pre_direction: int
+    name: int  # the name's first token; it runs up to the street type
+    post_type: int
+    post_direction: int
+    designator: int  # "APT", "SUITE"...; absent in "#4" and "# 4"
+    identifier: int  # the unit's identifier (maybe with its "#"); -1: no unit
+    place: int  # the place's first token; the token count when there is none
+    after_comma: bool  # a comma before the place
+
+
+def _fast_shape(toks: Sequence[str]) -> _Shape | None:
+    """The fast grammar proper: where number, direction, name, type, direction, unit
+    and place sit, or None when the line is not that shape.
 
     Strict on purpose: the type must be one of the unambiguous common ones; a word of
     the name may be such a type only where the street visibly ends after the last one
     ("CORAL WAY ST, ..."); no word may be a directional or a unit designator. So the
-    shape has exactly one reading.
+    shape has exactly one reading. It looks at tokens only through the tests
+    `token_tests` names, so lines whose tokens pass the same tests have one shape
+    (`address_vector` reads lines by that).
     """
-    toks = text.replace(",", " , ").split()
     n = len(toks)
     i = 0
-    number = None
-    if n and _NUMBER.fullmatch(toks[0]):
-        number = toks[0]
-        i = 1
+    number = bool(n and _NUMBER.fullmatch(toks[0]))
+    i += number
     if n < i + 2:
         return None
-    pre_direction = None
+    pre_direction = -1
     if toks[i] in DIRECTIONS and i + 1 < n and _NAME_WORD[toks[i + 1]]:
-        pre_direction = toks[i]
+        pre_direction = i
         i += 1
     j = i  # the run of words that may belong to the street name and type
     while j < n and _STREET_WORD[toks[j]]:
@@ -280,45 +322,79 @@ def _fast_reading(text: str) -> _FastReading | None:
         # city that follows has no type word (checked by `_place_fields`)
     if not 1 <= t - i <= 4:
         return None
-    name, post_type = " ".join(toks[i:t]), toks[t]
+    name = i
     i = t + 1
-    post_direction = toks[i] if i < n and toks[i] in DIRECTIONS else None
-    if post_direction:
+    post_direction = -1
+    if i < n and toks[i] in DIRECTIONS:
+        post_direction = i
         i += 1
     i += i < n and toks[i] == ","
-    read = _unit_at(toks, i)
-    if read is None:
+    span = _unit_span(toks, i)
+    if span is None:
         return None
-    unit, i = read
-    place: tuple[tuple[str, str], ...] = ()
-    if i < n:
-        comma = toks[i - 1] == ","
-        if post_direction and not comma and unit is None:
-            return None  # "MAIN ST W PALM BEACH": direction or city? (a unit between tells)
-        found = _place_fields(tuple(toks[i:]), comma)
-        if found is None:
-            return None
-        place = found
-    return _FastReading(number, pre_direction, name, post_type, post_direction, unit, place)
+    designator, identifier, i = span
+    after_comma = i < n and toks[i - 1] == ","
+    if i < n and post_direction >= 0 and not after_comma and identifier < 0:
+        return None  # "MAIN ST W PALM BEACH": direction or city? (a unit between tells)
+    return _Shape(
+        number, pre_direction, name, t, post_direction, designator, identifier, i, after_comma
+    )
+
+
+# Each test `_fast_shape` (with `_unit_span` and `_ends_street`) makes of one token, as
+# a bit of `token_tests`. Adding a test there means adding its bit here.
+_TOKEN_TESTS: Final = (
+    lambda t: bool(_NUMBER.fullmatch(t)),
+    lambda t: t in DIRECTIONS,
+    _is_name,
+    lambda t: t in FAST_SUFFIXES,
+    lambda t: t in STATE_CODES,
+    lambda t: t in FAST_UNITS,
+    lambda t: t.startswith("#"),
+    lambda t: t == "#",
+    lambda t: t == ",",
+    lambda t: bool(_UNIT_ID.fullmatch(t.removeprefix("#"))),
+)
+
+
+def token_tests(token: str) -> int:
+    """The outcomes of every test the fast grammar makes of a token, one bit each: two
+    token lists whose tokens agree here, position by position, get one `_fast_shape`."""
+    return sum(1 << bit for bit, test in enumerate(_TOKEN_TESTS) if test(token))
+
+
+TOKEN_TEST_BITS: Final = len(_TOKEN_TESTS)
 
 
 def _unit_at(toks: list[str], i: int) -> tuple[tuple[str, str] | None, int] | None:
     """The unit starting at token `i` ("APT 4", "# 4", "#4", "STE 200") as [designator,
     identifier], or no unit, and the index after it (and a comma); None for a unit word
     without a plain identifier."""
+    span = _unit_span(toks, i)
+    if span is None:
+        return None
+    designator, identifier, i = span
+    if identifier < 0:
+        return None, i
+    return (toks[designator] if designator >= 0 else "", toks[identifier].removeprefix("#")), i
+
+
+def _unit_span(toks: Sequence[str], i: int) -> tuple[int, int, int] | None:
+    """`_unit_at` as positions: the designator's and the identifier's (-1 when absent)
+    and the index after the unit (and a comma)."""
     n = len(toks)
     if i >= n or not (toks[i] in FAST_UNITS or toks[i].startswith("#")):
-        return None, i
-    designator = ""
+        return -1, -1, i
+    designator = -1
     if toks[i] in FAST_UNITS:
-        designator, i = toks[i], i + 1
+        designator, i = i, i + 1
     i += i < n and toks[i] == "#"
     if i >= n or not _UNIT_ID.fullmatch(toks[i].removeprefix("#")):
         return None
-    unit = (designator, toks[i].removeprefix("#"))
+    identifier = i
     i += 1
     i += i < n and toks[i] == ","
-    return unit, i
+    return designator, identifier, i
 
 
 # Box types the CRF reads the same way in every place it was tried (a test holds the two

@@ -27,6 +27,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,7 @@ from linker import columns as C
 from linker.errors import DataContractError
 from linker.standardize.address_grammar import NO_PARTS, Parts, parse_line, read_crf
 from linker.standardize.address_grammar import parse_cheap as _parse_cheap  # tests probe it
+from linker.standardize.address_vector import joined, read_lines
 from linker.standardize.address_vocab import (
     NULL_TOKENS,
     alnum,
@@ -125,6 +127,7 @@ def standardize_addresses(
     index: pd.Index | None = None,
     workers: int | None = None,
     fast_path: bool = True,
+    vector: bool = True,
 ) -> pd.DataFrame:
     """Parsed and normalized address parts, one row per input row, same index.
 
@@ -134,7 +137,9 @@ def standardize_addresses(
     the given ones must share one index (`index` names it when none is given).
     `workers`: processes for the CRF (None = one per available core, 1 = none), used
     from `PARALLEL_MIN_LINES` distinct lines the fast grammar left to it. `fast_path=
-    False` sends every line to the CRF (for measurements and tests).
+    False` sends every line to the CRF (for measurements and tests); `vector=False`
+    reads every line one at a time, without `address_vector` (the same result: tests
+    hold the two equal).
 
     Columns `OUTPUT_COLUMNS`, object dtype, None for null. ADDRESS_KEY is
     "<number> <street> <zip5>", else "<number> <street> <city> <state>", and null when
@@ -148,22 +153,22 @@ def standardize_addresses(
     state_codes, state_values = _normalized_codes(state, n)
     zip_codes, zip_values = _normalized_codes(postal_code, n)
 
-    parsed = _parse_distinct(line_values, workers, fast_path)
+    parsed = _read_distinct(line_values, workers, fast_path=fast_path, vector=vector)
 
     # What each distinct given city / state / ZIP says, read once (code -1: nothing).
-    cities = [city_name(c) for c in city_values] + [None]
-    states = [(state_code(s), plain_text(s)) for s in state_values] + [(None, None)]
+    cities = [city_name(c) for c in city_values]
+    states = [(state_code(s), plain_text(s)) for s in state_values]
     zips = [(zip5(z), plain_text(z) if _has_letter(z) else None) for z in zip_values]
-    zips.append((None, None))
+    given = _Given(
+        _column(cities),
+        _column([code for code, _ in states]),
+        _column([text for _, text in states]),
+        _column([code for code, _ in zips]),
+        _column([text for _, text in zips]),
+    )
     combo, firsts = _combinations([line_codes, city_codes, state_codes, zip_codes])
-    rows = [
-        _combine(parsed[a] if a >= 0 else NO_PARTS, cities[c], *states[s], *zips[z])
-        for a, c, s, z in zip(*(f.tolist() for f in firsts), strict=True)
-    ]
-    table = np.empty((len(rows), len(OUTPUT_COLUMNS)), dtype=object)
-    if rows:
-        table[:] = rows
-    columns = {name: table[combo, j] for j, name in enumerate(OUTPUT_COLUMNS)}
+    combined = _combine(parsed, given, *firsts)
+    columns = {name: values[combo] for name, values in zip(OUTPUT_COLUMNS, combined, strict=True)}
     return pd.DataFrame(columns, index=idx, columns=list(OUTPUT_COLUMNS), dtype=object)
 
 
@@ -302,6 +307,46 @@ def _combinations(codes: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]
     return combined, [part[first] for part in codes]
 
 
+class _Lines(NamedTuple):
+    """The parts of each distinct line, a column per field of `Parts` (kind as `us`),
+    and a last row of nulls for the rows without a line (code -1)."""
+
+    us: pa.Array
+    head: pa.Array
+    number: pa.Array
+    street: pa.Array
+    unit: pa.Array
+    city: pa.Array
+    state: pa.Array
+    zip: pa.Array
+
+
+def _read_distinct(
+    texts: list[str], workers: int | None, *, fast_path: bool, vector: bool
+) -> _Lines:
+    """Parts of each distinct line: the common shapes read all at once by
+    `address_vector`, the rest one at a time (`_parse_distinct`)."""
+    if fast_path and vector:
+        read, readings = read_lines(texts)
+    else:
+        read, readings = np.zeros(len(texts), dtype=bool), read_lines([])[1]
+    rest = np.flatnonzero(~read)
+    parts = _parse_distinct([texts[i] for i in rest], workers, fast_path)
+    fields = list(zip(*parts, strict=True)) if parts else [()] * len(Parts._fields)
+    # Where each line's row is in [read here, read one at a time, the null row].
+    at = np.empty(len(texts) + 1, dtype=np.int64)
+    at[np.concatenate([np.flatnonzero(read), rest])] = np.arange(len(texts))
+    at[-1] = len(texts)
+    kinds = np.array(fields[0], dtype=object) == "us"
+    us = np.concatenate([np.ones(int(read.sum()), dtype=bool), kinds.astype(bool), [False]])
+    columns = [
+        pa.concat_arrays([done, pa.array([*values, None], pa.string())])
+        for done, values in zip(readings, fields[1:], strict=True)
+    ]
+    where = pa.array(at)
+    return _Lines(pa.array(us[at]), *(column.take(where) for column in columns))
+
+
 def _parse_distinct(texts: list[str], workers: int | None, fast_path: bool) -> list[Parts]:
     """Parts of each distinct line: the cheap readings here, the CRF's over processes
     when enough lines need it (only there does a pool repay its start-up and pickling:
@@ -394,33 +439,74 @@ def _mp_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
+class _Given(NamedTuple):
+    """What the separately given columns say, per distinct value, and a last null row:
+    the city, the state's USPS code and its text, the ZIP and a foreign postal code's
+    text."""
+
+    city: pa.Array
+    state: pa.Array
+    state_text: pa.Array
+    postal: pa.Array
+    postal_text: pa.Array
+
+
+def _column(values: list[str | None]) -> pa.Array:
+    return pa.array([*values, None], pa.string())
+
+
 def _combine(
-    parts: Parts,
-    city: str | None,
-    state: str | None,
-    state_text: str | None,
-    postal: str | None,
-    postal_text: str | None,
-) -> tuple[str | None, ...]:
-    """Output row for a parsed line and what the separately given columns say: the
-    city, the state's USPS code and its text, the ZIP and a foreign postal code's text.
+    lines: _Lines,
+    given: _Given,
+    line: np.ndarray,
+    city: np.ndarray,
+    state: np.ndarray,
+    postal: np.ndarray,
+) -> list[np.ndarray]:
+    """The output columns, one row per distinct combination of line, city, state and ZIP
+    (codes, -1 for none).
 
     Given columns win when usable. Text that is no U.S. state or ZIP still goes into
-    ADDRESS, so a foreign address keeps every piece the extract had.
+    ADDRESS, so a foreign address keeps every piece the extract had. Column-wise in
+    Arrow, with Python's `or` for "usable": not null and not empty.
     """
-    city_out = city or parts.city
-    state_out = state or parts.state
-    zip_out = postal or parts.zip
-    state_text = state_out or state_text
-    zip_text = zip_out or postal_text
-    address = " ".join(filter(None, (parts.head, city_out, state_text, zip_text))) or None
-    key = None
-    if parts.kind == "us" and parts.number and parts.street:
-        if zip_out:
-            key = f"{parts.number} {parts.street} {zip_out}"
-        elif city_out and state_out:
-            key = f"{parts.number} {parts.street} {city_out} {state_out}"
-    return (address, parts.number, parts.street, parts.unit, city_out, state_out, zip_out, key)
+    line_at = _codes(line, len(lines.us) - 1)
+    parts = _Lines(*(column.take(line_at) for column in lines))
+    city_given = given.city.take(_codes(city, len(given.city) - 1))
+    state_at = _codes(state, len(given.state) - 1)
+    postal_at = _codes(postal, len(given.postal) - 1)
+    city_out = _or(city_given, parts.city)
+    state_out = _or(given.state.take(state_at), parts.state)
+    zip_out = _or(given.postal.take(postal_at), parts.zip)
+    state_text = _or(state_out, given.state_text.take(state_at))
+    zip_text = _or(zip_out, given.postal_text.take(postal_at))
+    address = _or(joined(*map(_usable, (parts.head, city_out, state_text, zip_text))), _NULL)
+    number, street = _usable(parts.number), _usable(parts.street)
+    by_zip = pc.binary_join_element_wise(number, street, _usable(zip_out), " ")
+    by_city = pc.binary_join_element_wise(
+        number, street, _usable(city_out), _usable(state_out), " "
+    )
+    key = pc.if_else(parts.us, pc.coalesce(by_zip, by_city), _NULL)
+    columns = (address, parts.number, parts.street, parts.unit, city_out, state_out, zip_out, key)
+    return [column.to_numpy(zero_copy_only=False) for column in columns]
+
+
+_NULL = pa.scalar(None, pa.string())
+
+
+def _codes(codes: np.ndarray, null_row: int) -> pa.Array:
+    """Row numbers for `take`: code -1 is the null row."""
+    return pa.array(np.where(codes >= 0, codes, null_row))
+
+
+def _usable(values: pa.Array) -> pa.Array:
+    """The values, empty text as null (what Python's `or` and `filter(None, ...)` drop)."""
+    return pc.if_else(pc.fill_null(pc.not_equal(values, ""), False), values, _NULL)
+
+
+def _or(values: pa.Array, otherwise: pa.Array | pa.Scalar) -> pa.Array:
+    """`value or other`, row by row, for text."""
+    return pc.if_else(pc.fill_null(pc.not_equal(values, ""), False), values, otherwise)
 
 
 def _has_letter(text: str) -> bool:

@@ -19,6 +19,7 @@ here is what `parse_cheap` gives, exactly; the tests hold the two equal.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Final, NamedTuple
 
@@ -93,11 +94,16 @@ _SHAPE_BITS: Final = (1 << grammar.TOKEN_TEST_BITS) - 1
 _WORD: Final = 1 << 16  # not a comma: a word of `_is_foreign`
 _DIGITS: Final = 1 << 17  # all digits: dropped from a line's end by `_is_foreign`
 _KEY_PART: Final = 1 << 18  # part of some state, U.S. or country name
+_KEY_END: Final = 1 << 19  # the end of one
 
-_KEYS: Final = sorted({*STATES, *US_NAMES, *COUNTRIES})
-_KEY_TEXT: Final = "|".join(_KEYS)
-_KEY_CHARS: Final = frozenset(_KEY_TEXT) - {"|"}
 _FACTS_MEMORY: Final = 1 << 16
+
+
+@functools.cache
+def _key_parts() -> frozenset[str]:
+    """Every piece of a state, U.S. or country name key (a set of about 50,000)."""
+    keys = {*STATES, *US_NAMES, *COUNTRIES}
+    return frozenset(k[i:j] for k in keys for i in range(len(k)) for j in range(i + 1, len(k) + 1))
 
 
 class _Facts(dict[str, int]):
@@ -111,7 +117,8 @@ class _Facts(dict[str, int]):
         facts |= _WORD if token != "," else 0
         facts |= _DIGITS if token.isdigit() else 0
         # A word that is no part of any key ends every join `_is_foreign` looks up.
-        facts |= _KEY_PART if set(token) <= _KEY_CHARS and token in _KEY_TEXT else 0
+        facts |= _KEY_PART if token in _key_parts() else 0
+        facts |= _KEY_END if token in grammar._KEY_ENDINGS else 0
         self[token] = facts
         return facts
 
@@ -126,17 +133,19 @@ class _Tokens(NamedTuple):
     codes: np.ndarray
     starts: np.ndarray  # one more than there are lines: the last is the token count
     vocab: list[str]
+    words: pa.Array  # `vocab` in Arrow
     facts: np.ndarray
 
     @classmethod
     def of(cls, lines: pa.Array) -> _Tokens:
-        lists = pc.utf8_split_whitespace(pc.replace_substring(lines, ",", " , "))
+        lists = pc.ascii_split_whitespace(pc.replace_substring(lines, ",", " , "))
         encoded = pc.dictionary_encode(lists.flatten())
-        vocab = encoded.dictionary.to_pylist()
+        words = encoded.dictionary
+        vocab = words.to_numpy(zero_copy_only=False).tolist()
         facts = np.fromiter((_facts[t] for t in vocab), dtype=np.int64, count=len(vocab))
         starts = lists.offsets.to_numpy().astype(np.int64)
         codes = encoded.indices.to_numpy().astype(np.int64)
-        return cls(codes, starts - starts[0], vocab, facts)
+        return cls(codes, starts - starts[0], vocab, words, facts)
 
     @property
     def lengths(self) -> np.ndarray:
@@ -147,7 +156,7 @@ class _Tokens(NamedTuple):
         return np.where(position >= 0, self.codes[self.starts[lines] + position], -1)
 
     def text(self, run: list[int]) -> tuple[str, ...]:
-        return tuple(self.vocab[c] for c in run)
+        return tuple(map(self.vocab.__getitem__, run))
 
     def word(self, code: int) -> str | None:
         return self.vocab[code] if code >= 0 else None
@@ -234,9 +243,10 @@ def _foreign(tokens: _Tokens) -> np.ndarray:
     """`grammar._is_foreign` of each line, deciding from the end of the line.
 
     `_is_foreign` joins the last words (trailing numbers dropped), last first, while
-    the join could end a state, U.S. or country name. So only the last non-number word
-    and the run of words before it that are each part of such a name (at most four in
-    all) can matter; each distinct such tail is looked at once.
+    the join could end a state, U.S. or country name. So a line whose last non-number
+    word ends no name is not foreign, and otherwise only that word and the run of words
+    before it that are each part of such a name (at most four in all) can matter; each
+    distinct such tail is looked at once.
     """
     n = len(tokens.starts) - 1
     word_facts = tokens.facts[tokens.codes]
@@ -252,15 +262,21 @@ def _foreign(tokens: _Tokens) -> np.ndarray:
     has = count > 0
     last[has] = last_word[bounds[1:][has] - 1]
     lines = np.flatnonzero(last >= bounds[:-1])
+    lines = lines[(facts[last[lines]] & _KEY_END) > 0]
     last = last[lines]
     outside = np.maximum.accumulate(np.where(facts & _KEY_PART, -1, index))
     before = np.where(last > 0, outside[np.maximum(last - 1, 0)], -1)
     first = np.maximum.reduce([bounds[lines], last - 3, before + 1])
     tail, tails = _runs(codes, first, last + 1)
-    foreign = np.array([grammar._is_foreign(" ".join(tokens.text(t))) for t in tails], dtype=bool)
+    foreign = np.array([_foreign_tail(tokens.text(t)) for t in tails], dtype=bool)
     out = np.zeros(n, dtype=bool)
     out[lines] = foreign[tail] if len(tails) else False
     return out
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _foreign_tail(words: tuple[str, ...]) -> bool:
+    return grammar._is_foreign(" ".join(words))
 
 
 # --- the parts ------------------------------------------------------------------------------
@@ -273,8 +289,10 @@ def _parts(tokens: _Tokens, shapes: _Shapes, keep: np.ndarray) -> tuple[Readings
     lines = np.flatnonzero(keep)
     shape = _Shapes(*(field[lines] for field in shapes))
     first = tokens.starts[lines]
-    number, numbers = _distinct(tokens.at(lines, np.where(shape.number, 0, -1)))
-    number_text = [tokens.vocab[c].lstrip("0") or "0" if c >= 0 else None for (c,) in numbers]
+    number = tokens.at(lines, np.where(shape.number, 0, -1))
+    # `number.lstrip("0") or "0"` of every token, in Arrow (most tokens are numbers)
+    trimmed = pc.utf8_ltrim(tokens.words, "0")
+    number_text = pc.if_else(pc.equal(trimmed, ""), "0", trimmed)
 
     name, names = _runs(tokens.codes, first + shape.name, first + shape.post_type)
     name_text = [" ".join(tokens.text(run)) for run in names]
@@ -297,8 +315,9 @@ def _parts(tokens: _Tokens, shapes: _Shapes, keep: np.ndarray) -> tuple[Readings
         for pre, m, kind, post in streets
     ]
     # `parts` makes "text" of a line without a number whose type is no street type.
-    typed = [grammar._EMPTY_IS_TYPE or alnum(tokens.vocab[s[2]]) in SUFFIXES for s in streets]
-    good = _lookup(typed, street) | (_lookup([n is not None for n in number_text], number))
+    kind, kinds = _distinct(tokens.at(lines, shape.post_type))
+    typed = [grammar._EMPTY_IS_TYPE or alnum(tokens.vocab[k]) in SUFFIXES for (k,) in kinds]
+    good = _lookup(typed, kind) | (number >= 0)
     good &= _lookup([bool(text) for text in street_text], street)
 
     unit, units = _distinct(tokens.at(lines, shape.designator), tokens.at(lines, shape.identifier))
@@ -318,7 +337,7 @@ def _parts(tokens: _Tokens, shapes: _Shapes, keep: np.ndarray) -> tuple[Readings
 
     kept = np.zeros(len(keep), dtype=bool)
     kept[lines[good]] = True
-    number_out = _strings(number_text, number[good])
+    number_out = number_text.take(pa.array(number[good], mask=number[good] < 0))
     street_out = _strings(street_text, street[good])
     unit_out = _strings(unit_text, unit[good])
     readings = Readings(
@@ -331,6 +350,7 @@ def _parts(tokens: _Tokens, shapes: _Shapes, keep: np.ndarray) -> tuple[Readings
     return readings, kept
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def _place(toks: tuple[str, ...], after_comma: bool) -> tuple[str | None, ...] | None:
     """City, state and ZIP5 of the words after the street, as the fast grammar reads
     them; None where `_place_fields` declines them (then the line is not read here)."""
@@ -345,11 +365,18 @@ def _lookup(values: list[bool], ids: np.ndarray) -> np.ndarray:
 
 
 def _distinct(*columns: np.ndarray) -> tuple[np.ndarray, list[tuple[int, ...]]]:
-    """An id for each row's combination of codes, and each id's combination."""
+    """An id for each row's combination of codes (each from -1 up), and each id's
+    combination."""
     combined = np.zeros(len(columns[0]), dtype=np.int64)
+    span = 1
     for column in columns:
         width = int(column.max(initial=-1)) + 2
-        combined = pd.factorize(combined * width + (column + 1))[0].astype(np.int64)
+        if span * width >= 1 << 62:  # renumbered to keep the codes small
+            combined = pd.factorize(combined)[0].astype(np.int64)
+            span = int(combined.max(initial=0)) + 1
+        combined = combined * width + (column + 1)
+        span *= width
+    combined = pd.factorize(combined)[0].astype(np.int64)
     first = np.zeros(int(combined.max(initial=-1)) + 1, dtype=np.int64)
     backwards = np.arange(len(combined) - 1, -1, -1)
     first[combined[backwards]] = backwards

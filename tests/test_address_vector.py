@@ -350,3 +350,19 @@ def test_all_null_rows_keep_their_place() -> None:
     )
     assert out[C.ADDRESS].tolist() == [None, "12 MAIN ST", "HOUSTON"]
     assert list(out.columns) == list(OUTPUT_COLUMNS)
+
+
+def test_what_is_forgotten_is_learned_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Token ids and pieces are remembered from batch to batch, within bounds; past
+    # them all is forgotten at once, and a batch must read as if nothing was known.
+    monkeypatch.setattr(address_vector._Memory, "TOKENS", 12)
+    monkeypatch.setattr(address_vector._Memory, "PIECES", 3)
+    monkeypatch.setattr(address_vector, "_memory", address_vector._Memory())
+    batches = [
+        [f"{n} {d} {name} ST APT {n}, {city}, TX 770{n:02d}" for n in range(k, k + 9)]
+        for k, d, name, city in [(1, "N", "ELM", "HOUSTON"), (5, "S", "OAK", "AUSTIN")] * 2
+    ]
+    for texts in batches:
+        read, parts = _read(texts)
+        assert read.all()
+        assert parts == [parse_cheap(t) for t in texts]

@@ -8,7 +8,10 @@ split into tokens at once in Arrow, each distinct token is tested once, and line
 tokens pass the same tests, position by position (one signature), share one shape:
 the grammar reads one line per signature (a few thousand) and its positions hold for
 the rest. Each distinct piece (number, street, unit, place) is then put in normal form
-once, by the grammar's own functions, and the pieces are joined for all lines in Arrow.
+by the grammar's own functions, and the pieces are joined for all lines in Arrow.
+Batches (chunks of an extract) repeat the same tokens and pieces, so tokens get ids for
+the life of the process and each piece's normal form is remembered by ids: over a
+million records, 150,000 streets per batch are 18,000 distinct ones.
 
 Declined here, and left to `address_grammar` one line at a time: a line not written
 as `clean_text` writes lines, one with a floor written identifier first (which
@@ -20,8 +23,8 @@ here is what `parse_cheap` gives, exactly; the tests hold the two equal.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
-from typing import Final, NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -89,14 +92,12 @@ def _plain(lines: pa.Array) -> np.ndarray:
 
 # --- tokens -------------------------------------------------------------------------------
 
-# Bits of a token's facts besides the grammar's tests.
+# A token's facts: the grammar's tests (`token_tests`) and these bits.
 _SHAPE_BITS: Final = (1 << grammar.TOKEN_TEST_BITS) - 1
 _WORD: Final = 1 << 16  # not a comma: a word of `_is_foreign`
 _DIGITS: Final = 1 << 17  # all digits: dropped from a line's end by `_is_foreign`
 _KEY_PART: Final = 1 << 18  # part of some state, U.S. or country name
 _KEY_END: Final = 1 << 19  # the end of one
-
-_FACTS_MEMORY: Final = 1 << 16
 
 
 @functools.cache
@@ -106,65 +107,122 @@ def _key_parts() -> frozenset[str]:
     return frozenset(k[i:j] for k in keys for i in range(len(k)) for j in range(i + 1, len(k) + 1))
 
 
-class _Facts(dict[str, int]):
-    """A token's facts, remembered (forgotten all at once past a bound): tokens recur
-    from chunk to chunk, and testing one costs a few microseconds."""
+def _facts(token: str) -> int:
+    facts = grammar.token_tests(token)
+    facts |= _WORD if token != "," else 0
+    facts |= _DIGITS if token.isdigit() else 0
+    # A word that is no part of any key ends every join `_is_foreign` looks up.
+    facts |= _KEY_PART if token in _key_parts() else 0
+    facts |= _KEY_END if token in grammar._KEY_ENDINGS else 0
+    return facts
 
-    def __missing__(self, token: str) -> int:
-        if len(self) >= _FACTS_MEMORY:
+
+_UNSEEN: Final = object()
+
+
+class _Memory:
+    """What this process has learned: an id and the facts of each token seen, and the
+    normal form of each piece (street, unit, place, line ending) by the ids of its
+    tokens. Forgotten all at once past a bound (pieces alone past theirs)."""
+
+    TOKENS: Final = 1 << 17
+    PIECES: Final = 1 << 16
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.words: list[str] = []
+        self._facts = np.zeros(1 << 12, dtype=np.int64)
+        self.streets: dict[object, str | None] = {}
+        self.units: dict[object, str | None] = {}
+        self.places: dict[object, tuple[str | None, ...] | None] = {}
+        self.endings: dict[object, bool] = {}
+
+    @property
+    def facts(self) -> np.ndarray:
+        """The facts of each token, by id."""
+        return self._facts[: len(self.words)]
+
+    def token_ids(self, words: list[str]) -> np.ndarray:
+        """The id of each token, new ones tested and given the next ids."""
+        if len(self.words) + len(words) > self.TOKENS:
             self.clear()
-        facts = grammar.token_tests(token)
-        facts |= _WORD if token != "," else 0
-        facts |= _DIGITS if token.isdigit() else 0
-        # A word that is no part of any key ends every join `_is_foreign` looks up.
-        facts |= _KEY_PART if token in _key_parts() else 0
-        facts |= _KEY_END if token in grammar._KEY_ENDINGS else 0
-        self[token] = facts
-        return facts
+        get = self.ids.get
+        ids = np.fromiter((get(w, -1) for w in words), dtype=np.int64, count=len(words))
+        new = np.flatnonzero(ids < 0)
+        if len(self.words) + len(new) > len(self._facts):
+            grown = np.zeros(2 * (len(self.words) + len(new)), dtype=np.int64)
+            grown[: len(self.words)] = self.facts
+            self._facts = grown
+        for i in new.tolist():
+            word = words[i]
+            ids[i] = self.ids[word] = len(self.words)
+            self._facts[len(self.words)] = _facts(word)
+            self.words.append(word)
+        return ids
+
+    def text(self, run: tuple[int, ...]) -> tuple[str, ...]:
+        return tuple(map(self.words.__getitem__, run))
+
+    def word(self, token: int) -> str | None:
+        return self.words[token] if token >= 0 else None
 
 
-_facts = _Facts()
+_memory = _Memory()
+
+
+def _remembered(memo: dict[object, Any], keys: list[Any], make: Callable[..., Any]) -> list[Any]:
+    """`make(*key)` for each key, each made once per process (while remembered)."""
+    if len(memo) + len(keys) > _Memory.PIECES:
+        memo.clear()
+    out = []
+    for key in keys:
+        value = memo.get(key, _UNSEEN)
+        if value is _UNSEEN:
+            value = memo[key] = make(*key)
+        out.append(value)
+    return out
 
 
 class _Tokens(NamedTuple):
-    """The grammar's tokens of many lines: token `k` of line `i` is
-    `vocab[codes[starts[i] + k]]`, and has `facts` (by code)."""
+    """The grammar's tokens of many lines: token `k` of line `i` has the id
+    `codes[starts[i] + k]` (see `_Memory`) and, in this batch, the text
+    `words[local[starts[i] + k]]`."""
 
     codes: np.ndarray
     starts: np.ndarray  # one more than there are lines: the last is the token count
-    vocab: list[str]
-    words: pa.Array  # `vocab` in Arrow
-    facts: np.ndarray
+    local: np.ndarray
+    words: pa.Array
 
     @classmethod
     def of(cls, lines: pa.Array) -> _Tokens:
         lists = pc.ascii_split_whitespace(pc.replace_substring(lines, ",", " , "))
         encoded = pc.dictionary_encode(lists.flatten())
         words = encoded.dictionary
-        vocab = words.to_numpy(zero_copy_only=False).tolist()
-        facts = np.fromiter((_facts[t] for t in vocab), dtype=np.int64, count=len(vocab))
+        local = encoded.indices.to_numpy().astype(np.int64)
+        ids = _memory.token_ids(words.to_numpy(zero_copy_only=False).tolist())
         starts = lists.offsets.to_numpy().astype(np.int64)
-        codes = encoded.indices.to_numpy().astype(np.int64)
-        return cls(codes, starts - starts[0], vocab, words, facts)
+        return cls(ids[local], starts - starts[0], local, words)
 
     @property
     def lengths(self) -> np.ndarray:
         return np.diff(self.starts)
 
+    @property
+    def facts(self) -> np.ndarray:
+        """The facts of each token (by position, not id)."""
+        return _memory.facts[self.codes]
+
     def at(self, lines: np.ndarray, position: np.ndarray) -> np.ndarray:
-        """The code of each line's token at `position` (-1 where that is -1)."""
+        """The id of each line's token at `position` (-1 where that is -1)."""
         return np.where(position >= 0, self.codes[self.starts[lines] + position], -1)
-
-    def text(self, run: list[int]) -> tuple[str, ...]:
-        return tuple(map(self.vocab.__getitem__, run))
-
-    def word(self, code: int) -> str | None:
-        return self.vocab[code] if code >= 0 else None
 
 
 def _runs(
     values: np.ndarray, starts: np.ndarray, stops: np.ndarray
-) -> tuple[np.ndarray, list[list[int]]]:
+) -> tuple[np.ndarray, list[tuple[int, ...]]]:
     """An id for each run `values[start:stop]`, equal runs one id, and each id's run.
     (Runs are compared as the bytes of their values: Arrow hashes those in bulk.)"""
     lengths = stops - starts
@@ -183,7 +241,7 @@ def _runs(
     ]
     flat = np.frombuffer(contents, dtype=np.uint8)[ends[0] : ends[-1]].view(np.int32).tolist()
     cuts = ((ends - ends[0]) // 4).tolist()
-    runs = [flat[a:b] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    runs = [tuple(flat[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
     return encoded.indices.to_numpy().astype(np.int64), runs
 
 
@@ -213,7 +271,7 @@ _shape_of: dict[tuple[int, ...], tuple[int | bool, ...]] = {}
 
 def _shapes(tokens: _Tokens, texts: Sequence[str], rows: np.ndarray) -> _Shapes:
     """Each line's shape: the grammar reads the first line of each signature."""
-    tests = (tokens.facts & _SHAPE_BITS)[tokens.codes]
+    tests = tokens.facts & _SHAPE_BITS
     signature, signatures = _runs(tests, tokens.starts[:-1], tokens.starts[1:])
     first = np.zeros(len(signatures), dtype=np.int64)
     backwards = np.arange(len(signature) - 1, -1, -1)
@@ -221,19 +279,18 @@ def _shapes(tokens: _Tokens, texts: Sequence[str], rows: np.ndarray) -> _Shapes:
     table = []
     if len(_shape_of) + len(signatures) > _SHAPE_MEMORY:
         _shape_of.clear()
-    for run, line in zip(signatures, first.tolist(), strict=True):
-        key = tuple(run)
+    for key, line in zip(signatures, first.tolist(), strict=True):
         known = _shape_of.get(key)
         if known is None:
             toks = texts[rows[line]].replace(",", " , ").split()
-            shape = grammar._fast_shape(toks) if len(toks) == len(run) else None
+            shape = grammar._fast_shape(toks) if len(toks) == len(key) else None
             known = _shape_of[key] = _NO_SHAPE if shape is None else (True, *shape)
         table.append(known)
     columns = np.array(table, dtype=np.int64).reshape(-1, len(_NO_SHAPE))[signature]
-    fields = [columns[:, k] for k in range(len(_NO_SHAPE))]
-    for k in (0, 1, 9):
-        fields[k] = fields[k].astype(bool)
-    return _Shapes(*fields)
+    fields = dict(zip(_Shapes._fields, columns.T, strict=True))
+    for flag in ("ok", "number", "after_comma"):
+        fields[flag] = fields[flag].astype(bool)
+    return _Shapes(**fields)
 
 
 # --- foreign lines --------------------------------------------------------------------------
@@ -249,7 +306,7 @@ def _foreign(tokens: _Tokens) -> np.ndarray:
     distinct such tail is looked at once.
     """
     n = len(tokens.starts) - 1
-    word_facts = tokens.facts[tokens.codes]
+    word_facts = tokens.facts
     words = np.flatnonzero(word_facts & _WORD)
     facts, codes = word_facts[words], tokens.codes[words]
     count = np.bincount(np.repeat(np.arange(n), tokens.lengths)[words], minlength=n)
@@ -268,15 +325,14 @@ def _foreign(tokens: _Tokens) -> np.ndarray:
     before = np.where(last > 0, outside[np.maximum(last - 1, 0)], -1)
     first = np.maximum.reduce([bounds[lines], last - 3, before + 1])
     tail, tails = _runs(codes, first, last + 1)
-    foreign = np.array([_foreign_tail(tokens.text(t)) for t in tails], dtype=bool)
+    foreign = np.array(_remembered(_memory.endings, tails, _foreign_ending), dtype=bool)
     out = np.zeros(n, dtype=bool)
     out[lines] = foreign[tail] if len(tails) else False
     return out
 
 
-@functools.lru_cache(maxsize=1 << 14)
-def _foreign_tail(words: tuple[str, ...]) -> bool:
-    return grammar._is_foreign(" ".join(words))
+def _foreign_ending(*tail: int) -> bool:
+    return grammar._is_foreign(" ".join(_memory.text(tail)))
 
 
 # --- the parts ------------------------------------------------------------------------------
@@ -289,49 +345,35 @@ def _parts(tokens: _Tokens, shapes: _Shapes, keep: np.ndarray) -> tuple[Readings
     lines = np.flatnonzero(keep)
     shape = _Shapes(*(field[lines] for field in shapes))
     first = tokens.starts[lines]
-    number = tokens.at(lines, np.where(shape.number, 0, -1))
-    # `number.lstrip("0") or "0"` of every token, in Arrow (most tokens are numbers)
+    # `number.lstrip("0") or "0"` of this batch's tokens, in Arrow: most are numbers
+    number = np.where(shape.number, tokens.local[first], -1)
     trimmed = pc.utf8_ltrim(tokens.words, "0")
     number_text = pc.if_else(pc.equal(trimmed, ""), "0", trimmed)
 
     name, names = _runs(tokens.codes, first + shape.name, first + shape.post_type)
-    name_text = [" ".join(tokens.text(run)) for run in names]
+    post_type = tokens.at(lines, shape.post_type)
     street, streets = _distinct(
         tokens.at(lines, shape.pre_direction),
         name,
-        tokens.at(lines, shape.post_type),
+        post_type,
         tokens.at(lines, shape.post_direction),
     )
-    street_text = [
-        grammar._street_words(
-            None,
-            tokens.word(pre),
-            None,
-            name_text[m],
-            tokens.vocab[kind],
-            tokens.word(post),
-            None,
-        )
-        for pre, m, kind, post in streets
-    ]
+    street_text = _remembered(
+        _memory.streets, [(p, names[m], t, q) for p, m, t, q in streets], _street
+    )
     # `parts` makes "text" of a line without a number whose type is no street type.
-    kind, kinds = _distinct(tokens.at(lines, shape.post_type))
-    typed = [grammar._EMPTY_IS_TYPE or alnum(tokens.vocab[k]) in SUFFIXES for (k,) in kinds]
+    kind, kinds = _distinct(post_type)
+    typed = [grammar._EMPTY_IS_TYPE or alnum(_memory.words[t]) in SUFFIXES for (t,) in kinds]
     good = _lookup(typed, kind) | (number >= 0)
     good &= _lookup([bool(text) for text in street_text], street)
 
     unit, units = _distinct(tokens.at(lines, shape.designator), tokens.at(lines, shape.identifier))
-    unit_text = [
-        grammar._unit_code(tokens.word(d) or "", tokens.vocab[i].removeprefix("#"))
-        if i >= 0
-        else None
-        for d, i in units
-    ]
+    unit_text = _remembered(_memory.units, units, _unit)
     good &= _lookup([text != "" for text in unit_text], unit)
 
     run, runs = _runs(tokens.codes, first + shape.place, tokens.starts[lines + 1])
     place, places = _distinct(run, shape.after_comma.astype(np.int64))
-    place_parts = [_place(tokens.text(runs[r]), bool(comma)) for r, comma in places]
+    place_parts = _remembered(_memory.places, [(runs[r], c) for r, c in places], _place)
     good &= _lookup([p is not None for p in place_parts], place)
     place_text = [p or (None, None, None) for p in place_parts]
 
@@ -350,13 +392,32 @@ def _parts(tokens: _Tokens, shapes: _Shapes, keep: np.ndarray) -> tuple[Readings
     return readings, kept
 
 
-@functools.lru_cache(maxsize=1 << 14)
-def _place(toks: tuple[str, ...], after_comma: bool) -> tuple[str | None, ...] | None:
+def _street(pre: int, name: tuple[int, ...], kind: int, post: int) -> str | None:
+    words = _memory.words
+    return grammar._street_words(
+        None,
+        _memory.word(pre),
+        None,
+        " ".join(_memory.text(name)),
+        words[kind],
+        _memory.word(post),
+        None,
+    )
+
+
+def _unit(designator: int, identifier: int) -> str | None:
+    if identifier < 0:
+        return None
+    ident = _memory.words[identifier].removeprefix("#")
+    return grammar._unit_code(_memory.word(designator) or "", ident)
+
+
+def _place(run: tuple[int, ...], after_comma: int) -> tuple[str | None, ...] | None:
     """City, state and ZIP5 of the words after the street, as the fast grammar reads
     them; None where `_place_fields` declines them (then the line is not read here)."""
-    if not toks:
+    if not run:
         return (None, None, None)
-    found = grammar._place_fields(toks, after_comma)
+    found = grammar._place_fields(_memory.text(run), bool(after_comma))
     return None if found is None else grammar._place_parts(found)
 
 

@@ -18,7 +18,9 @@ A line that is not one U.S. street address (no street, a foreign country or stat
 intersection, a part that exists once appearing twice) comes back as "text": a wrong
 parse would invent a key that blocks strangers together, while a missing key only costs
 a pair. This module reads one line at a time; deduplication and worker processes are
-`addresses`' business.
+`addresses`' business, and `address_vector` reads the common lines many at once with
+this module's own pieces: the fast grammar's positions (`_fast_shape`, which looks at
+a token only through `token_tests`), the place (`_place_fields`), the normal forms.
 """
 
 from __future__ import annotations

@@ -53,6 +53,10 @@ class Readings(NamedTuple):
     state: pa.Array
     zip: pa.Array
 
+    @classmethod
+    def none(cls) -> Readings:
+        return cls(*(pa.array([], pa.string()) for _ in cls._fields))
+
 
 def read_lines(texts: Sequence[str]) -> tuple[np.ndarray, Readings]:
     """Which of these lines (already through `clean_text`) are read here, as a mask,
@@ -61,7 +65,7 @@ def read_lines(texts: Sequence[str]) -> tuple[np.ndarray, Readings]:
     lines = pa.array(texts, pa.string())
     rows = np.flatnonzero(_plain(lines))
     if not len(rows):
-        return read, _readings(0)
+        return read, Readings.none()
     tokens = _Tokens.of(lines.take(pa.array(rows)))
     shapes = _shapes(tokens, texts, rows)
     keep = shapes.ok & ~_foreign(tokens)
@@ -94,15 +98,15 @@ def _plain(lines: pa.Array) -> np.ndarray:
 
 # A token's facts: the grammar's tests (`token_tests`) and these bits.
 _SHAPE_BITS: Final = (1 << grammar.TOKEN_TEST_BITS) - 1
-_WORD: Final = 1 << 16  # not a comma: a word of `_is_foreign`
-_DIGITS: Final = 1 << 17  # all digits: dropped from a line's end by `_is_foreign`
-_KEY_PART: Final = 1 << 18  # part of some state, U.S. or country name
-_KEY_END: Final = 1 << 19  # the end of one
+_WORD: Final = _SHAPE_BITS + 1  # not a comma: a word of `_is_foreign`
+_DIGITS: Final = _WORD << 1  # all digits: dropped from a line's end by `_is_foreign`
+_KEY_PART: Final = _WORD << 2  # part of some state, U.S. or country name
+_KEY_END: Final = _WORD << 3  # the end of one
 
 
 @functools.cache
 def _key_parts() -> frozenset[str]:
-    """Every piece of a state, U.S. or country name key (a set of about 50,000)."""
+    """Every piece of a state, U.S. or country name key (a set of about 30,000)."""
     keys = {*STATES, *US_NAMES, *COUNTRIES}
     return frozenset(k[i:j] for k in keys for i in range(len(k)) for j in range(i + 1, len(k) + 1))
 
@@ -457,7 +461,3 @@ def joined(*parts: pa.Array) -> pa.Array:
     for part in parts[1:]:
         out = pc.coalesce(pc.binary_join_element_wise(out, part, " "), out, part)
     return out
-
-
-def _readings(n: int) -> Readings:
-    return Readings(*(pa.nulls(n, pa.string()) for _ in Readings._fields))

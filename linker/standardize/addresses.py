@@ -9,8 +9,9 @@ city / state / ZIP columns win over what the line said, and builds the key.
 Parsing is the cost (the CRF reads 4,000-6,000 lines a second on one core), and
 extracts repeat addresses heavily (shelters, sponsors, copy-pasted batches), so each
 distinct line is parsed once and each distinct (line, city, state, ZIP) combination
-assembled once. Many distinct lines left to the CRF are parsed in chunks over a
-process pool.
+assembled once, column-wise. The common shapes are read all lines at once by
+`address_vector`; the rest one at a time by `address_grammar`, and many distinct lines
+left to the CRF are parsed in chunks over a process pool.
 
 `Parts`, `parse_line`, `state_code`, `zip5` and `city_name` are re-exported here so
 callers keep one import path for addresses.
@@ -38,7 +39,7 @@ from linker import columns as C
 from linker.errors import DataContractError
 from linker.standardize.address_grammar import NO_PARTS, Parts, parse_line, read_crf
 from linker.standardize.address_grammar import parse_cheap as _parse_cheap  # tests probe it
-from linker.standardize.address_vector import joined, read_lines
+from linker.standardize.address_vector import Readings, joined, read_lines
 from linker.standardize.address_vocab import (
     NULL_TOKENS,
     alnum,
@@ -329,7 +330,7 @@ def _read_distinct(
     if fast_path and vector:
         read, readings = read_lines(texts)
     else:
-        read, readings = np.zeros(len(texts), dtype=bool), read_lines([])[1]
+        read, readings = np.zeros(len(texts), dtype=bool), Readings.none()
     rest = np.flatnonzero(~read)
     parts = _parse_distinct([texts[i] for i in rest], workers, fast_path)
     fields = list(zip(*parts, strict=True)) if parts else [()] * len(Parts._fields)
@@ -501,7 +502,7 @@ def _codes(codes: np.ndarray, null_row: int) -> pa.Array:
 
 def _usable(values: pa.Array) -> pa.Array:
     """The values, empty text as null (what Python's `or` and `filter(None, ...)` drop)."""
-    return pc.if_else(pc.fill_null(pc.not_equal(values, ""), False), values, _NULL)
+    return _or(values, _NULL)
 
 
 def _or(values: pa.Array, otherwise: pa.Array | pa.Scalar) -> pa.Array:

@@ -53,6 +53,7 @@ from linker.review_queue import build_review_queue
 from linker.rules import CONTRADICTION
 from linker.standardize import standardize_mapping
 from linker.standardize.pipeline import record_schema
+from linker.standardize.run import StandardizeSummary
 from linker.standardize.text import ARROW_TEXT, object_text, text_array
 from models import FellegiSunterModel
 
@@ -60,9 +61,9 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 OUTPUTS_STAGE = "outputs"  # the report and the output files, timed as a stage
 PAIRS_KEPT_ABOVE = 1e-3  # pairs.parquet keeps pairs at least this likely
-# From this many records the family stage runs in a process of its own from the start of
-# clustering (`linker.family.background`); below it, starting a Python process (about a
-# second) costs more than the stage.
+# From this many records the family stage runs in a process of its own, started once the
+# records are standardized (`linker.family.background`); below it, starting a Python
+# process (about a second) costs more than the stage.
 FAMILY_PROCESS_MIN_RECORDS = 250_000
 # What the linkage reads; the rest of a record (raw row, stated relationship ...) only
 # goes to records.parquet.
@@ -138,7 +139,7 @@ class ReconcileResult:
     date_orders: dict[str, dict[str, bool]] = field(default_factory=dict)
     # Source -> the codes its sex column was read in ("spanish": M is mujer), likewise.
     sex_codes: dict[str, str] = field(default_factory=dict)
-    # The family stage running in its own process since clustering began (a batch that
+    # The family stage running in its own process since standardizing ended (a batch that
     # streamed its records to a file, with more than one worker); `write_outputs`
     # collects and closes it. None: `write_outputs` infers the relations itself.
     family: FamilyInBackground | None = None
@@ -178,9 +179,9 @@ def reconcile(
 
     With `records_path`, the full standardized records (raw rows included, for the
     reviewers) are streamed there and only the columns the linkage reads stay in memory,
-    and a large run's family stage starts in a second process as clustering begins
-    (`result.family`, `linker.family.background`): `write_outputs` collects it, and a
-    caller that writes no outputs closes it.
+    and a large run's family stage starts in a second process once the records are
+    standardized (`result.family`, `linker.family.background`): `write_outputs`
+    collects it, and a caller that writes no outputs closes it.
     """
     settings = settings or ReconcileSettings()
     seconds: dict[str, float] = {}
@@ -198,6 +199,52 @@ def reconcile(
     if records.empty:
         raise DataContractError("no readable records in any extract: nothing to link")
     constraints = load_constraints(decisions_path, decisions, records, warnings)
+    # The family stage starts now, in a second process reading the records file: its
+    # records-only part runs beside blocking and comparing (which leave part of the
+    # second core idle), the rest beside clustering (`linker.family.background`).
+    family = None
+    if (
+        records_path is not None
+        and settings.workers > 1
+        and len(records) >= FAMILY_PROCESS_MIN_RECORDS
+    ):
+        family = FamilyInBackground(
+            records_path, records[C.RECORD_ID].to_numpy(), categories=REPEATED_VALUE_COLUMNS
+        )
+    try:
+        return _link_records(
+            records,
+            constraints,
+            settings=settings,
+            model_path=model_path,
+            rejects=rejects,
+            summary=summary,
+            seconds=seconds,
+            warnings=warnings,
+            progress=progress,
+            family=family,
+        )
+    except BaseException:
+        if family is not None:
+            family.close()
+        raise
+
+
+def _link_records(
+    records: pd.DataFrame,
+    constraints: Constraints,
+    *,
+    settings: ReconcileSettings,
+    model_path: Path | None,
+    rejects: pd.DataFrame,
+    summary: StandardizeSummary,
+    seconds: dict[str, float],
+    warnings: list[str],
+    progress: Progress | None,
+    family: FamilyInBackground | None,
+) -> ReconcileResult:
+    """Block, compare, train, score, then `link_scored_pairs`: `reconcile` after the
+    standardize stage."""
     with timed_stage("block", seconds, progress):
         derived = derive_columns(records)
         blocked = block_records(
@@ -258,38 +305,22 @@ def reconcile(
             copy=False,
         )
         del gammas, scores
-    # Clustering runs on one core: the family stage starts on the other, reading the
-    # records file (`linker.family.background`).
-    family = None
-    if (
-        records_path is not None
-        and settings.workers > 1
-        and len(records) >= FAMILY_PROCESS_MIN_RECORDS
-    ):
-        family = FamilyInBackground(
-            records_path, records[C.RECORD_ID].to_numpy(), categories=REPEATED_VALUE_COLUMNS
-        )
-    try:
-        return link_scored_pairs(
-            records,
-            scored,
-            model=model,
-            features=features,
-            constraints=constraints,
-            settings=settings,
-            rejects=rejects,
-            rejected_rows=summary.rejects,
-            date_orders=summary.date_orders,
-            sex_codes=summary.sex_codes,
-            seconds=seconds,
-            warnings=warnings,
-            progress=progress,
-            family=family,
-        )
-    except BaseException:
-        if family is not None:
-            family.close()
-        raise
+    return link_scored_pairs(
+        records,
+        scored,
+        model=model,
+        features=features,
+        constraints=constraints,
+        settings=settings,
+        rejects=rejects,
+        rejected_rows=summary.rejects,
+        date_orders=summary.date_orders,
+        sex_codes=summary.sex_codes,
+        seconds=seconds,
+        warnings=warnings,
+        progress=progress,
+        family=family,
+    )
 
 
 def as_linkage_records(records: pd.DataFrame) -> pd.DataFrame:
@@ -543,7 +574,7 @@ def write_outputs(
     try:
         family_peak = None
         if result.family is not None:
-            # The family process has been at work since clustering began.
+            # The family process has been at work since standardizing ended.
             _write_tables(result, tmp)
             family_counts = result.family.write_into(tmp)
             family_peak = result.family.peak_mb

@@ -163,7 +163,7 @@ TRANSLITERATIONS: Final = MappingProxyType(_TRANSLITERATIONS)
 _FORMAL: Final = MappingProxyType(_SPANISH_NICKNAMES | _TRANSLITERATIONS)
 
 # Heads of compound given names: MARIA JOSE and MARIA ELENA are different people, so the
-# canonical given name keeps the second token after these (see names._canonical).
+# canonical given name keeps the second token after these (see name_rules.given_canonical).
 COMPOUND_HEADS: Final = frozenset(
     {"MARIA", "JOSE", "JUAN", "LUIS", "ANA", "JEAN", "MARIE", "JOAO", "MIGUEL"}
 )

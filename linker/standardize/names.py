@@ -50,39 +50,42 @@ Nulls are None in object columns. All parsing runs once per distinct value.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Final
+from functools import lru_cache
+from typing import Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from linker import columns as C
 from linker.errors import DataContractError
+from linker.standardize.name_bulk import (
+    Fields,
+    ParseMany,
+    family_columns,
+    full_columns,
+    given_columns,
+    middle_columns,
+    whole_in_family_columns,
+    whole_in_given_columns,
+)
 from linker.standardize.name_rules import (
     CONJUNCTIONS,
     DEVOTIONAL,
     NAME_PLACEHOLDERS,
-    NO_FAMILY,
     NO_FAMILY_NAME,
-    NO_GIVEN,
     NO_GIVEN_NAME,
-    NO_MIDDLE,
-    NO_SPLIT,
     PARTICLES,
     TITLES,
     FamilyFields,
     GivenFields,
     MiddleFields,
-    family_fields,
     given_canonical,
-    given_fields,
-    middle_fields,
     name_tokens,
     parse_family,
     phonetic_tokens,
     split_full,
-    whole_in_family,
-    whole_in_given,
 )
 from linker.standardize.text import (
     factorize,
@@ -161,42 +164,44 @@ def split_full_name(full: pd.Series) -> pd.DataFrame:
 
 
 class _Part:
-    """One name part per row, stored as an id into one fields tuple per distinct value.
+    """One name part per row, stored as an id into fields computed once per distinct value.
 
-    Keeping ids instead of strings lets later steps work per distinct combination
-    (given x middle, ... x family) with integer factorization, never per row in Python.
+    `fields` holds one array per field (given: text, canonical, open head...), indexed
+    by id; id 0 is the part absent. Keeping ids instead of strings lets later steps work
+    per distinct combination (given x middle, ... x family) with integer factorization,
+    never per row in Python.
     """
 
-    def __init__(self, ids: np.ndarray, rows: list[tuple[Any, ...]]) -> None:
+    def __init__(self, ids: np.ndarray, fields: Fields) -> None:
         self.ids = ids  # intp, >= 0
-        self.rows = rows  # rows[0] is the all-null tuple
+        self.fields = fields
 
     @classmethod
-    def parse(
-        cls, values: pd.Series | np.ndarray | None, func: Any, empty: tuple[Any, ...], n: int
-    ) -> _Part:
+    def parse(cls, values: pd.Series | np.ndarray | None, parse: ParseMany, n: int) -> _Part:
+        """Parts of `values` (None: absent on all `n` rows), parsed once per distinct value."""
         if values is None:
-            return cls(np.zeros(n, dtype=np.intp), [empty])
+            return cls(np.zeros(n, dtype=np.intp), parse([None]))
         codes, uniques = factorize(values)
-        rows = [empty, *(func(v if isinstance(v, str) else str(v)) for v in uniques)]
-        return cls(codes + 1, rows)
+        texts = [None, *(v if isinstance(v, str) else str(v) for v in uniques)]
+        return cls(codes + 1, parse(texts))
+
+    def __len__(self) -> int:
+        return len(self.fields[0])
 
     def replace(self, mask: np.ndarray, other: _Part) -> None:
         """Take `other` (parsed from the rows under `mask`) for those rows."""
-        self.ids[mask] = other.ids + len(self.rows)
-        self.rows.extend(other.rows)
-
-    def table(self, field: int) -> np.ndarray:
-        table = np.empty(len(self.rows), dtype=object)
-        table[:] = [row[field] for row in self.rows]
-        return table
+        self.ids[mask] = other.ids + len(self)
+        self.fields = tuple(
+            np.concatenate([mine, theirs])
+            for mine, theirs in zip(self.fields, other.fields, strict=True)
+        )
 
     def column(self, field: int) -> np.ndarray:
-        return self.table(field)[self.ids]
+        return self.fields[field][self.ids]
 
     def present(self, field: int) -> np.ndarray:
         """Boolean per row: the field is not null."""
-        return np.array([row[field] is not None for row in self.rows], dtype=bool)[self.ids]
+        return pd.notna(self.fields[field])[self.ids]
 
 
 def _pairs(left: np.ndarray, right: np.ndarray, right_size: int) -> tuple[np.ndarray, ...]:
@@ -217,64 +222,60 @@ def _family_from_columns(family_1: pd.Series | None, family_2: pd.Series | None,
 
     (ids_1_per_row, firsts), (ids_2_per_row, seconds) = distinct(family_1), distinct(family_2)
     codes, ids_1, ids_2 = _pairs(ids_1_per_row, ids_2_per_row, len(seconds))
-    rows = [NO_FAMILY]
+    texts: list[str | None] = [None]
     for i, j in zip(ids_1, ids_2, strict=True):
         parts = [str(t) for t in (firsts[i], seconds[j]) if t is not None]
-        rows.append(family_fields(" ".join(parts)) if parts else NO_FAMILY)
-    return _Part(codes + 1, rows)
+        texts.append(" ".join(parts) if parts else None)
+    return _Part(codes + 1, family_columns(texts))
 
 
-class _PhoneticMemo:
-    """`phonetic_code` once per distinct token within one call (no global cache)."""
+@lru_cache(maxsize=1 << 15)
+def _phonetic_key(token: str) -> str | None:
+    """`phonetic_code` of one token, remembered per process: surname and given-name
+    tokens come back in every chunk (a 100,000-row chunk holds about 10,000)."""
+    return phonetic_code(token) or None
 
-    def __init__(self) -> None:
-        self._keys: dict[str, str | None] = {}
 
-    def key(self, token: str) -> str | None:
-        if token not in self._keys:
-            self._keys[token] = phonetic_code(token) or None
-        return self._keys[token]
+def _phonetic_of(names: np.ndarray, *, first: bool) -> np.ndarray:
+    """Key of each name's first (given) or last (surname: DE LA CRUZ -> CRUZ) token,
+    computed once per distinct token; None for a null name."""
+    token = pc.replace_substring_regex(
+        pa.array(names, type=pa.string()), "(?s) .*" if first else "(?s)^.* ", ""
+    ).dictionary_encode()
+    keys = np.empty(len(token.dictionary) + 1, dtype=object)  # the last slot (null) stays None
+    keys[:-1] = [_phonetic_key(t) for t in token.dictionary.to_pylist()]
+    return keys[token.indices.fill_null(-1).to_numpy(zero_copy_only=False)]
 
-    def of_tokens(self, names: np.ndarray, *, first: bool) -> np.ndarray:
-        """Key of each name's first (given) or last (surname: DE LA CRUZ -> CRUZ) token."""
-        codes, distinct = factorize(names)
-        keys = np.empty(len(distinct) + 1, dtype=object)  # the last slot (null) stays None
-        keys[:-1] = [
-            self.key(name.split(" ", 1)[0] if first else name.rsplit(" ", 1)[-1])
-            for name in distinct
-        ]
-        return keys[codes]
+
+def _text(values: np.ndarray) -> pa.Array:
+    return pa.array(values, type=pa.string())
+
+
+def _joined(left: pa.Array, right: pa.Array) -> pa.Array:
+    """Each pair of texts space-joined, or the one present, or null: `" ".join` over the
+    parts present. (Arrow's own null_handling="skip" drops rows where all are null.)"""
+    return pc.coalesce(pc.binary_join_element_wise(left, right, " "), left, right)
 
 
 def _take_split(
-    g: _Part,
-    m: _Part,
-    f: _Part,
-    texts: pd.Series,
-    rows: np.ndarray,
-    split: Callable[[str], tuple[str | None, ...]],
+    g: _Part, m: _Part, f: _Part, texts: pd.Series, rows: np.ndarray, split: ParseMany
 ) -> None:
     """The given, middle and family names that `split` finds in `texts`, for the
     `rows` (a mask) where it finds a name; the other rows keep what they had."""
     if not rows.any():
         return
-    parsed = _Part.parse(np.asarray(texts, dtype=object)[rows], split, NO_SPLIT, 0)
+    parsed = _Part.parse(np.asarray(texts, dtype=object)[rows], split, 0)
     found = parsed.present(2) | parsed.present(0)
     if not found.any():
         return
     use = rows.copy()
     use[rows] = found
     ids = parsed.ids[found]
-    for part, func, empty, k in (
-        (g, given_fields, NO_GIVEN, 0),
-        (m, middle_fields, NO_MIDDLE, 1),
-        (f, family_fields, NO_FAMILY, 2),
-    ):
+    for part, parser, k in ((g, given_columns, 0), (m, middle_columns, 1), (f, family_columns, 2)):
         # one row per distinct text (not per distinct whole name), so that the steps
         # after work per distinct given name, surname...
-        codes, distinct = factorize(np.array([r[k] for r in parsed.rows], dtype=object))
-        fields = [empty, *(func(text) for text in distinct)]
-        part.replace(use, _Part((codes + 1)[ids], fields))
+        codes, distinct = factorize(parsed.fields[k])
+        part.replace(use, _Part((codes + 1)[ids], parser([None, *distinct])))
 
 
 def _aligned_index(inputs: dict[str, pd.Series | None], index: pd.Index | None) -> pd.Index:
@@ -319,41 +320,42 @@ def standardize_names(
     }
     index = _aligned_index(inputs, index)
     n = len(index)
-    g = _Part.parse(given, given_fields, NO_GIVEN, n)
-    m = _Part.parse(middle, middle_fields, NO_MIDDLE, n)
-    f = _Part.parse(family, family_fields, NO_FAMILY, n)
+    g = _Part.parse(given, given_columns, n)
+    m = _Part.parse(middle, middle_columns, n)
+    f = _Part.parse(family, family_columns, n)
     if family_1 is not None or family_2 is not None:
         from_columns = _family_from_columns(family_1, family_2, n)
         use = from_columns.present(2)
-        f.replace(use, _Part(from_columns.ids[use], from_columns.rows))
+        f.replace(use, _Part(from_columns.ids[use], from_columns.fields))
     # A whole name in the given or family column (plainly one: module rules).
     if given is not None:
-        _take_split(g, m, f, given, g.present(0) & ~m.present(0) & ~f.present(2), whole_in_given)
+        rows = g.present(0) & ~m.present(0) & ~f.present(2)
+        _take_split(g, m, f, given, rows, whole_in_given_columns)
     if family is not None:
-        _take_split(g, m, f, family, f.present(2) & ~g.present(0) & ~m.present(0), whole_in_family)
+        rows = f.present(2) & ~g.present(0) & ~m.present(0)
+        _take_split(g, m, f, family, rows, whole_in_family_columns)
     if full is not None:
-        _take_split(g, m, f, full, ~g.present(0) & ~m.present(0) & ~f.present(2), split_full)
+        rows = ~g.present(0) & ~m.present(0) & ~f.present(2)
+        _take_split(g, m, f, full, rows, full_columns)
 
-    # canonical given name, once per distinct (given, middle) pair
-    gm_codes, gm_g, gm_m = _pairs(g.ids, m.ids, len(m.rows))
-    canonical = np.empty(len(gm_g), dtype=object)
-    for k, (i, j) in enumerate(zip(gm_g, gm_m, strict=True)):
-        text, head, open_head = g.rows[i]
-        if text is None:
-            head = m.rows[j][2]
-        elif open_head and m.rows[j][1] is not None:
-            head = f"{head} {m.rows[j][1]}"
-        canonical[k] = head
+    # canonical given name, once per distinct (given, middle) pair: the given name's,
+    # completed by the middle name's second token after an open compound head, or the
+    # middle name's own when there is no given name
+    gm_codes, gm_g, gm_m = _pairs(g.ids, m.ids, len(m))
+    given_text, given_head, open_head = (field[gm_g] for field in g.fields)
+    _, second, middle_head = (field[gm_m] for field in m.fields)
+    canonical = np.where(pd.isna(given_text), middle_head, given_head)
+    completed = np.flatnonzero(open_head.astype(bool) & pd.notna(second))
+    canonical[completed] = [
+        f"{head} {token}"
+        for head, token in zip(given_head[completed], second[completed], strict=True)
+    ]
 
     # full name, once per distinct (given, middle, family) triple
-    full_codes, full_gm, full_f = _pairs(gm_codes, f.ids, len(f.rows))
-    full_name = np.empty(len(full_gm), dtype=object)
-    givens, middles, families = g.table(0)[gm_g], m.table(0)[gm_m], f.table(2)
-    for k, (pair, f_id) in enumerate(zip(full_gm.tolist(), full_f.tolist(), strict=True)):
-        parts = (givens[pair], middles[pair], families[f_id])  # text or None, never ""
-        full_name[k] = " ".join(filter(None, parts)) or None
+    full_codes, full_gm, full_f = _pairs(gm_codes, f.ids, len(f))
+    given_middle = _joined(_text(given_text), _text(m.fields[0][gm_m]))
+    full_name = _joined(given_middle.take(full_gm), _text(f.fields[2]).take(full_f))
 
-    keys = _PhoneticMemo()
     return pd.DataFrame(
         {
             C.GIVEN_NAME: g.column(0),
@@ -362,10 +364,10 @@ def standardize_names(
             C.FAMILY_NAME_1: f.column(0),
             C.FAMILY_NAME_2: f.column(1),
             C.GIVEN_NAME_CANONICAL: canonical[gm_codes],
-            C.FULL_NAME: full_name[full_codes],
-            C.GIVEN_PHONETIC: keys.of_tokens(canonical, first=True)[gm_codes],
-            C.FAMILY_1_PHONETIC: keys.of_tokens(f.table(0), first=False)[f.ids],
-            C.FAMILY_2_PHONETIC: keys.of_tokens(f.table(1), first=False)[f.ids],
+            C.FULL_NAME: full_name.to_numpy(zero_copy_only=False)[full_codes],
+            C.GIVEN_PHONETIC: _phonetic_of(canonical, first=True)[gm_codes],
+            C.FAMILY_1_PHONETIC: _phonetic_of(f.fields[0], first=False)[f.ids],
+            C.FAMILY_2_PHONETIC: _phonetic_of(f.fields[1], first=False)[f.ids],
         },
         index=index,
     )

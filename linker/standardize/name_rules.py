@@ -179,7 +179,7 @@ def _given_and_middle(given_part: str) -> tuple[str | None, str | None]:
     return _join(firsts[:cut]), _join(firsts[cut:])
 
 
-def _split_unmarked(groups: list[str], head: int = 1, tail: int = 1) -> tuple[str | None, ...]:
+def split_unmarked(groups: list[str], head: int = 1, tail: int = 1) -> tuple[str | None, ...]:
     """FIRST [MIDDLE...] LAST1 [LAST2] without a comma (Spanish order by default).
 
     `head` / `tail`: how many groups the given name / the surnames hold at least (a
@@ -255,7 +255,7 @@ def split_full(text: str) -> tuple[str | None, ...]:
     kept = [t for t in tokens if t not in NAME_PLACEHOLDERS]
     words = text.split()
     head, tail = (_hyphenated(words[0]), _hyphenated(words[-1])) if words else (1, 1)
-    return _split_unmarked(_groups(kept, conjunctions_after=2), head, tail)
+    return split_unmarked(_groups(kept, conjunctions_after=2), head, tail)
 
 
 _HYPHENATED: Final = re.compile(r"[A-Z]+(?:-[A-Z]+)+")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -50,7 +51,8 @@ from linker.standardize.nicknames import COMPOUND_HEADS, formal_given_name
 from linker.standardize.text import ascii_upper
 
 Fields = tuple[np.ndarray, ...]
-ParseMany = Callable[[Sequence[str | None]], Fields]
+Texts = Sequence[str | None] | np.ndarray  # an object array of str and None
+ParseMany = Callable[[Texts], Fields]
 
 # Tokens that make the rules do more than cut at positions. A text already clean can
 # hold a remark only as an AKA or ALIAS token, so these two are here too.
@@ -77,7 +79,7 @@ def _as_columns(rows: Sequence[tuple[Any, ...]], width: int) -> Fields:
 def each(parse_one: Callable[[str], tuple[Any, ...]], absent: tuple[Any, ...]) -> ParseMany:
     """`parse_one` applied to each text (`absent` for None), as field columns."""
 
-    def parse(texts: Sequence[str | None]) -> Fields:
+    def parse(texts: Texts) -> Fields:
         rows = [absent if text is None else parse_one(text) for text in texts]
         return _as_columns(rows, len(absent))
 
@@ -142,27 +144,26 @@ class _Tokens:
 
 
 def _columns(
-    texts: Sequence[str | None],
-    read: Callable[[pa.Array, list[str]], tuple[Fields, np.ndarray]],
+    texts: Texts,
+    read: Callable[[pa.Array], tuple[Fields, np.ndarray]],
     one_by_one: ParseMany,
 ) -> Fields:
     """Fields of each text: `read` of the texts in Arrow, right where its mask says
     (plain texts), `one_by_one` of the others and of None."""
-    strings = [text for text in texts if text is not None]
+    present = pd.notna(np.asarray(texts, dtype=object))
+    strings = np.asarray(texts, dtype=object)[present]
     try:
         arrow = pa.array(strings, type=pa.string())
     except (pa.ArrowException, UnicodeError):  # a lone surrogate
         return one_by_one(texts)
-    fields, plain = read(arrow, strings)
+    fields, plain = read(arrow)
     others = np.flatnonzero(~plain)
     if len(others):
-        for column, theirs in zip(fields, one_by_one([strings[i] for i in others]), strict=True):
+        for column, theirs in zip(fields, one_by_one(strings[others]), strict=True):
             column[others] = theirs
     if len(strings) == len(texts):
         return fields
-    present = np.flatnonzero([text is not None for text in texts])
-    absent = one_by_one([None])
-    out = tuple(np.full(len(texts), column[0], dtype=object) for column in absent)
+    out = tuple(np.full(len(texts), column[0], dtype=object) for column in one_by_one([None]))
     for column, field in zip(out, fields, strict=True):
         column[present] = field
     return out
@@ -175,13 +176,13 @@ def _column_tokens(arrow: pa.Array) -> _Tokens:
     return _Tokens.read(pc.ascii_upper(arrow), _flags(pc.string_is_ascii(arrow), null=False))
 
 
-def _read_family(arrow: pa.Array, _: list[str]) -> tuple[Fields, np.ndarray]:
+def _read_family(arrow: pa.Array) -> tuple[Fields, np.ndarray]:
     tokens = _column_tokens(arrow)
     fields = (_objects(tokens.first()), _objects(tokens.rest()), _objects(tokens.cleaned))
     return fields, tokens.plain
 
 
-def _read_given(arrow: pa.Array, _: list[str]) -> tuple[Fields, np.ndarray]:
+def _read_given(arrow: pa.Array) -> tuple[Fields, np.ndarray]:
     """The canonical form of a plain given name is its first token's formal form,
     looked up once per distinct first token, unless that is a compound head (MARIA,
     JOSE...), which the rules complete from the tokens after it."""
@@ -200,7 +201,7 @@ def _read_given(arrow: pa.Array, _: list[str]) -> tuple[Fields, np.ndarray]:
     return (given, canonical, open_head), tokens.plain
 
 
-def _read_middle(arrow: pa.Array, _: list[str]) -> tuple[Fields, np.ndarray]:
+def _read_middle(arrow: pa.Array) -> tuple[Fields, np.ndarray]:
     tokens = _column_tokens(arrow)
     middle = _objects(tokens.cleaned)
     second = np.empty(len(middle), dtype=object)
@@ -228,7 +229,7 @@ def _full_upper(arrow: pa.Array) -> pa.Array:
     return pc.replace_with_mask(upper, pa.array(others), pc.binary_join(rebuilt, " "))
 
 
-def _read_full(arrow: pa.Array, _: list[str]) -> tuple[Fields, np.ndarray]:
+def _read_full(arrow: pa.Array) -> tuple[Fields, np.ndarray]:
     """Plain "LAST LAST, FIRST MIDDLE" (something before the comma) is cut in Arrow; a
     plain name without a comma or hyphen goes to `split_unmarked` with its tokens, as
     `split_full` would hand them over; others are left to `split_full` itself."""
@@ -251,24 +252,24 @@ def _read_full(arrow: pa.Array, _: list[str]) -> tuple[Fields, np.ndarray]:
     return fields, done
 
 
-def family_columns(texts: Sequence[str | None]) -> Fields:
+def family_columns(texts: Texts) -> Fields:
     """`name_rules.family_fields` of each text: first surname, the others, all."""
     return _columns(texts, _read_family, _each_family)
 
 
-def given_columns(texts: Sequence[str | None]) -> Fields:
+def given_columns(texts: Texts) -> Fields:
     """`name_rules.given_fields` of each text: the name, its canonical form, and
     whether a middle token may complete that form."""
     return _columns(texts, _read_given, _each_given)
 
 
-def middle_columns(texts: Sequence[str | None]) -> Fields:
+def middle_columns(texts: Texts) -> Fields:
     """`name_rules.middle_fields` of each text: the name, the token that completes an
     open compound head, and the canonical form when there is no given name."""
     return _columns(texts, _read_middle, _each_middle)
 
 
-def full_columns(texts: Sequence[str | None]) -> Fields:
+def full_columns(texts: Texts) -> Fields:
     """`name_rules.split_full` of each text: given, middle and family names."""
     return _columns(texts, _read_full, _each_full)
 

@@ -182,8 +182,9 @@ class _Part:
         if values is None:
             return cls(np.zeros(n, dtype=np.intp), parse([None]))
         codes, uniques = factorize(values)
-        texts = [None, *(v if isinstance(v, str) else str(v) for v in uniques)]
-        return cls(codes + 1, parse(texts))
+        if pd.api.types.infer_dtype(uniques, skipna=False) != "string":  # a stray number
+            uniques = np.array([str(v) for v in uniques], dtype=object)
+        return cls(codes + 1, parse(np.concatenate([[None], uniques])))
 
     def __len__(self) -> int:
         return len(self.fields[0])

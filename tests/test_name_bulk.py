@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -68,6 +69,11 @@ name_texts = st.one_of(
         st.lists(st.sampled_from(WORDS) | st.sampled_from(REMARKS), min_size=1, max_size=6),
         st.lists(st.sampled_from(SEPARATORS), max_size=6),
         st.sampled_from(["upper", "title", "lower", "as is"]),
+    ),
+    st.builds(  # "LAST, FIRST" with any words on either side
+        "{}, {}".format,
+        st.lists(st.sampled_from(WORDS), max_size=4).map(" ".join),
+        st.lists(st.sampled_from(WORDS), max_size=4).map(" ".join),
     ),
     st.text(max_size=20),
     st.text(alphabet=" ,-'.()\"ABCDEYZ", max_size=20),
@@ -173,6 +179,14 @@ CASES = [
     "LOPEZ, JUAN, CARLOS",
     "LOPEZ，JUAN",  # fullwidth comma
     "DE LA CRUZ, MARIA DE LOS ANGELES",
+    "DE LA CRUZ, DE JESUS MARIA",
+    "LOPEZ Y GARCIA, JUAN",  # the conjunction goes from the surnames only
+    "DA SILVA E SOUZA, ANA Y PEDRO",
+    "LOPEZ JR, JUAN",
+    "LOPEZ, SRA. MARIA",
+    "LOPEZ, JUAN JR",
+    "LOPEZ, FNU",
+    "GARCIA DE, JOSE DE",
     "GARCIA, Y",
     "JUAN CARLOS LOPEZ",
     "GARCIA LOPEZ JOSE LUIS",
@@ -203,16 +217,29 @@ def test_bulk_parsers_take_lone_surrogates_one_by_one() -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
-    ["GARCIA", "GARCIA LOPEZ", "garcía lópez", "Maria Jose", "LOPEZ, JUAN", "NAKAMURA"],
+    ("read", "texts"),
+    [
+        (name_bulk._read_family, ["GARCIA LOPEZ", "De la Cruz", "DA SILVA DOS SANTOS", "NAKAMURA"]),
+        (name_bulk._read_given, ["JUAN", "Maria Jose", "MA. DEL CARMEN", "JOSE DE JESUS"]),
+        (name_bulk._read_middle, ["JOSE", "DE JESUS", "Y"]),
+        (
+            name_bulk._read_full,
+            [
+                "LOPEZ, JUAN",
+                "garcía lópez, maría josé",
+                "DE LA CRUZ, MARIA DE LOS ANGELES",
+                "DE LA CRUZ, DE JESUS MARIA",
+                "LOPEZ, JUAN Y PEDRO",
+                "JUAN CARLOS LOPEZ GARCIA",
+            ],
+        ),
+    ],
+    ids=["family", "given", "middle", "full"],
 )
-def test_common_shapes_stay_on_the_fast_path(text: str) -> None:
+def test_common_shapes_stay_on_the_fast_path(read: Callable, texts: list[str]) -> None:
     """The speed comes from reading these in Arrow: they must not fall back silently."""
-    read = name_bulk._Tokens.read
-    upper = name_bulk._full_upper(name_bulk.pa.array([text]))
-    assert read(upper).plain.all()
-    if text.isascii():
-        assert name_bulk._column_tokens(name_bulk.pa.array([text])).plain.all()
+    _, plain = read(pa.array(texts, type=pa.string()))
+    assert plain.all()
 
 
 # --- standardize_names against a row-by-row reference ---------------------------------

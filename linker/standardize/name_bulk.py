@@ -54,11 +54,19 @@ Fields = tuple[np.ndarray, ...]
 Texts = Sequence[str | None] | np.ndarray  # an object array of str and None
 ParseMany = Callable[[Texts], Fields]
 
-# Tokens that make the rules do more than cut at positions. A text already clean can
-# hold a remark only as an AKA or ALIAS token, so these two are here too.
-_SPECIAL: Final = pa.array(
-    sorted(PARTICLES | CONJUNCTIONS | TITLES | NAME_PLACEHOLDERS | {"AKA", "ALIAS"})
-)
+# Tokens the rules treat specially, by kind: a particle joins the token after it (DE LA
+# CRUZ), a conjunction may go (LOPEZ Y GARCIA), and titles and placeholders go. Which
+# kinds keep a text off the fast path depends on the part (see each reader). A text
+# already clean can hold a remark only as an AKA or ALIAS token, which counts as
+# "dropped" here, so such a text is never plain.
+_NORMAL, _PARTICLE, _CONJUNCTION, _DROPPED = 0, 1, 2, 3
+_SPECIAL_KINDS: Final = {
+    **dict.fromkeys(PARTICLES, _PARTICLE),
+    **dict.fromkeys(CONJUNCTIONS, _CONJUNCTION),
+    **dict.fromkeys(TITLES | NAME_PLACEHOLDERS | {"AKA", "ALIAS"}, _DROPPED),
+}
+_SPECIAL: Final = pa.array(list(_SPECIAL_KINDS))
+_KIND_OF_SPECIAL: Final = np.array([*_SPECIAL_KINDS.values(), _NORMAL], dtype=np.int8)
 # Clean name text, as `name_rules` tests it: tokens of A-Z, one space apart.
 _CLEAN: Final = r"^[A-Z]+(?: [A-Z]+)*$"
 # Every text in which `name_rules` might find a remark, and more: no word boundaries,
@@ -104,43 +112,83 @@ def _without_apostrophes(text: pa.Array) -> pa.Array:
 @dataclass(frozen=True)
 class _Tokens:
     """Name texts cleaned (`clean_text` without digits, "" for none) and split into
-    tokens (one "" for an empty text), with whether each is plain."""
+    tokens (one "" for an empty text), with each token's kind (`_NORMAL`...) and
+    whether each text is clean or plain apart from its tokens' kinds."""
 
     cleaned: pa.Array
     lists: pa.ListArray
-    plain: np.ndarray
+    readable: np.ndarray  # no remark, no character the rules would transliterate
+    kinds: np.ndarray  # int8 per token
+    starts: np.ndarray  # each text's first token in `lists.values`
+    counts: np.ndarray  # each text's number of tokens, >= 1
 
     @classmethod
     def read(cls, upper: pa.Array, ascii_: np.ndarray | None = None) -> _Tokens:
         """`upper`: text without nulls, upper-cased by Arrow (apostrophes and non-ASCII
         letters kept, `ascii_` telling the ASCII texts) or by `ascii_upper` (None).
 
-        Clean text is its own cleaning and can hold a remark only as a token in
-        `_SPECIAL`; the rest ("rough") is cleaned with regular expressions, and is
-        plain only if ASCII and clear of `_MAYBE_REMARK`.
+        Clean text is its own cleaning and can hold a remark only as an AKA or ALIAS
+        token; the rest ("rough") is cleaned with regular expressions, and is readable
+        only if ASCII and clear of `_MAYBE_REMARK`.
         """
-        n = len(upper)
         cleaned = pc.ascii_trim(upper, " ")
-        plain = np.ones(n, dtype=bool)
+        readable = np.ones(len(upper), dtype=bool)
         rough = ~_flags(pc.match_substring_regex(cleaned, _CLEAN), null=False)
         if rough.any():
             text = _without_apostrophes(upper.filter(pa.array(rough)))
             remark = _flags(pc.match_substring_regex(text, _MAYBE_REMARK), null=True)
-            plain[rough] = ~remark if ascii_ is None else ~remark & ascii_[rough]
+            readable[rough] = ~remark if ascii_ is None else ~remark & ascii_[rough]
             spaced = pc.replace_substring_regex(text, "[^A-Z]+", " ")
             cleaned = pc.replace_with_mask(cleaned, pa.array(rough), pc.ascii_trim(spaced, " "))
         lists = pc.split_pattern(cleaned, " ")
-        counts = np.diff(lists.offsets.to_numpy())
-        special = _flags(pc.is_in(lists.values, value_set=_SPECIAL), null=True)
-        plain &= np.bincount(np.repeat(np.arange(n), counts)[special], minlength=n) == 0
-        return cls(cleaned, lists, plain)
+        offsets = lists.offsets.to_numpy()
+        special = pc.index_in(lists.values, value_set=_SPECIAL).fill_null(-1)
+        kinds = _KIND_OF_SPECIAL[special.to_numpy(zero_copy_only=False)]
+        return cls(cleaned, lists, readable, kinds, offsets[:-1], np.diff(offsets))
+
+    def plain(self, *kinds: int) -> np.ndarray:
+        """Readable, with no token of these kinds."""
+        rows = np.repeat(np.arange(len(self.counts)), self.counts)
+        hits = np.bincount(rows[np.isin(self.kinds, kinds)], minlength=len(self.counts))
+        return self.readable & (hits == 0)
 
     def first(self) -> pa.Array:
-        return self.lists.values.take(pa.array(self.lists.offsets.to_numpy()[:-1]))
+        return self.lists.values.take(pa.array(self.starts))
 
     def rest(self) -> pa.Array:
         """The tokens after the first, space-joined ("" for none)."""
         return pc.binary_join(pc.list_slice(self.lists, 1), " ")
+
+    def joined(self, start: np.ndarray, stop: np.ndarray) -> pa.Array:
+        """Each text's tokens [start, stop) (positions within the text), space-joined."""
+        lengths = stop - start
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+        at = np.repeat(self.starts + start - offsets[:-1], lengths) + np.arange(offsets[-1])
+        picked = pa.ListArray.from_arrays(pa.array(offsets), self.lists.values.take(at))
+        return pc.binary_join(picked, " ")
+
+    def _positions(self) -> np.ndarray:
+        """Each token's position within its text."""
+        return np.arange(len(self.kinds)) - np.repeat(self.starts, self.counts)
+
+    def first_group_end(self) -> np.ndarray:
+        """Per text, the end of the first name group: its leading particles and the
+        token they join (all tokens when only particles), as `name_rules` groups them."""
+        joined = np.where(self.kinds != _PARTICLE, self._positions(), len(self.kinds))
+        return np.minimum(np.minimum.reduceat(joined, self.starts) + 1, self.counts)
+
+    def given_end(self) -> np.ndarray:
+        """Per given part of "LAST, FIRST MIDDLE", where the given name ends: after the
+        first group and the particle-led groups right after it (MARIA DE LOS ANGELES),
+        so at the first token past the first group that follows a token that is no
+        particle either (no particle leads its group)."""
+        head = self.first_group_end()
+        ordinary = self.kinds != _PARTICLE
+        after_ordinary = np.concatenate([[False], ordinary[:-1]])
+        position = self._positions()
+        ends = ordinary & after_ordinary & (position >= np.repeat(head, self.counts))
+        candidate = np.where(ends, position, np.iinfo(np.int64).max)
+        return np.minimum(np.minimum.reduceat(candidate, self.starts), self.counts)
 
 
 def _columns(
@@ -171,22 +219,31 @@ def _columns(
 
 def _column_tokens(arrow: pa.Array) -> _Tokens:
     """Tokens of given, middle or family column texts, as `name_rules.name_tokens`
-    reads them; only ASCII text can be plain (transliteration can write a bracket or
+    reads them; only ASCII text is readable (transliteration can write a bracket or
     quote, which would then be a remark)."""
     return _Tokens.read(pc.ascii_upper(arrow), _flags(pc.string_is_ascii(arrow), null=False))
 
 
 def _read_family(arrow: pa.Array) -> tuple[Fields, np.ndarray]:
+    """The first group (DE LA CRUZ), the others, all: particles are grouped here; a
+    conjunction, title or placeholder is left to the rules."""
     tokens = _column_tokens(arrow)
-    fields = (_objects(tokens.first()), _objects(tokens.rest()), _objects(tokens.cleaned))
-    return fields, tokens.plain
+    first = tokens.first_group_end()
+    fields = (
+        _objects(tokens.joined(np.zeros_like(first), first)),
+        _objects(tokens.joined(first, tokens.counts)),
+        _objects(tokens.cleaned),
+    )
+    return fields, tokens.plain(_CONJUNCTION, _DROPPED)
 
 
 def _read_given(arrow: pa.Array) -> tuple[Fields, np.ndarray]:
     """The canonical form of a plain given name is its first token's formal form,
     looked up once per distinct first token, unless that is a compound head (MARIA,
-    JOSE...), which the rules complete from the tokens after it."""
+    JOSE...), which the rules complete from the tokens after it. Particles and
+    conjunctions are plain tokens in a given name."""
     tokens = _column_tokens(arrow)
+    plain = tokens.plain(_DROPPED)
     given = _objects(tokens.cleaned)
     first = tokens.first().dictionary_encode()
     heads = np.empty(len(first.dictionary), dtype=object)
@@ -195,21 +252,22 @@ def _read_given(arrow: pa.Array) -> tuple[Fields, np.ndarray]:
     codes = first.indices.to_numpy()
     canonical = heads[codes]
     open_head = np.full(len(given), False, dtype=object)
-    compound = np.flatnonzero(compound_heads[codes] & tokens.plain)
+    compound = np.flatnonzero(compound_heads[codes] & plain)
     completed = [given_canonical(text.split(" ")) for text in given[compound]]
     canonical[compound], open_head[compound] = _as_columns(completed, 2)
-    return (given, canonical, open_head), tokens.plain
+    return (given, canonical, open_head), plain
 
 
 def _read_middle(arrow: pa.Array) -> tuple[Fields, np.ndarray]:
     tokens = _column_tokens(arrow)
+    plain = tokens.plain(_DROPPED)
     middle = _objects(tokens.cleaned)
     second = np.empty(len(middle), dtype=object)
     canonical = np.empty(len(middle), dtype=object)
-    lists = [text.split(" ") if text else [] for text in middle[tokens.plain]]
-    second[tokens.plain] = [second_given(t) for t in lists]
-    canonical[tokens.plain] = [given_canonical(t)[0] for t in lists]
-    return (middle, second, canonical), tokens.plain
+    lists = [text.split(" ") if text else [] for text in middle[plain]]
+    second[plain] = [second_given(t) for t in lists]
+    canonical[plain] = [given_canonical(t)[0] for t in lists]
+    return (middle, second, canonical), plain
 
 
 def _full_upper(arrow: pa.Array) -> pa.Array:
@@ -230,21 +288,30 @@ def _full_upper(arrow: pa.Array) -> pa.Array:
 
 
 def _read_full(arrow: pa.Array) -> tuple[Fields, np.ndarray]:
-    """Plain "LAST LAST, FIRST MIDDLE" (something before the comma) is cut in Arrow; a
-    plain name without a comma or hyphen goes to `split_unmarked` with its tokens, as
-    `split_full` would hand them over; others are left to `split_full` itself."""
+    """Plain "LAST LAST, FIRST MIDDLE" (something before the comma) is cut in Arrow:
+    the family part is all its tokens (particles and all; a conjunction may go), the
+    given part ends after its first group and the particle-led groups right after it.
+    A name without a comma or hyphen and with no special token goes to
+    `split_unmarked` with its tokens, as `split_full` would hand them over; the rest
+    is left to `split_full` itself."""
     upper = _full_upper(arrow)
     parts = pc.split_pattern(upper, ",", max_splits=1)
     starts = parts.offsets.to_numpy()[:-1]
     commaed = np.diff(parts.offsets.to_numpy()) == 2
     family = _Tokens.read(parts.values.take(pa.array(starts)))
     given = _Tokens.read(parts.values.take(pa.array(np.where(commaed, starts + 1, starts))))
-    plain = family.plain & given.plain
-    fields = (_objects(given.first()), _objects(given.rest()), _objects(family.cleaned))
-    done = plain & commaed & _flags(pc.not_equal(family.cleaned, ""), null=False)
+    cut = given.given_end()
+    fields = (
+        _objects(given.joined(np.zeros_like(cut), cut)),
+        _objects(given.joined(cut, given.counts)),
+        _objects(family.cleaned),
+    )
+    has_family = _flags(pc.not_equal(family.cleaned, ""), null=False)
+    done = commaed & has_family & family.plain(_CONJUNCTION, _DROPPED) & given.plain(_DROPPED)
 
     hyphen = _flags(pc.match_substring(upper, "-"), null=True)
-    unmarked = np.flatnonzero(plain & ~commaed & ~hyphen)  # family: the whole text
+    plain = family.plain(_PARTICLE, _CONJUNCTION, _DROPPED)  # the whole text, uncommaed
+    unmarked = np.flatnonzero(plain & ~commaed & ~hyphen)
     texts = fields[2][unmarked]
     for i, text in zip(unmarked, texts, strict=True):
         fields[0][i], fields[1][i], fields[2][i] = split_unmarked(text.split(" ") if text else [])

@@ -150,7 +150,13 @@ CASES = [
     "MARIA (MOTHER)",
     "[UAC] JOSE",
     '"PEPE" JOSE',
-    "“PEPE” JOSE",  # curly quotes transliterate to a remark only in full names
+    "“PEPE” JOSE",  # curly quotes: a remark once transliterated, not as written
+    "Pérez de la Cruz",
+    "JOSÉ (MOTHER)",
+    "JOSÉ A.\u2003K.A. PEDRO",  # an em space is whitespace to the alias rule
+    "JOSÉ A.\u2029K.A. PEDRO",  # and so is U+2029, which transliterates to two
+    "JOSÉ ALIAſ PEDRO",  # a long s is an S to a case-blind match
+    "JOSÉ \u212aAKA",  # and a Kelvin sign a K
     "«JOSE»",
     "O'Brien",
     "D`ANGELO",

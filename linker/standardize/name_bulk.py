@@ -40,6 +40,7 @@ from linker.standardize.name_rules import (
     family_fields,
     given_canonical,
     given_fields,
+    may_hold_remark,
     middle_fields,
     second_given,
     split_full,
@@ -123,21 +124,20 @@ class _Tokens:
     counts: np.ndarray  # each text's number of tokens, >= 1
 
     @classmethod
-    def read(cls, upper: pa.Array, ascii_: np.ndarray | None = None) -> _Tokens:
-        """`upper`: text without nulls, upper-cased by Arrow (apostrophes and non-ASCII
-        letters kept, `ascii_` telling the ASCII texts) or by `ascii_upper` (None).
+    def read(cls, upper: pa.Array, allowed: np.ndarray | None = None) -> _Tokens:
+        """`upper`: `ascii_upper` of texts without nulls; `allowed`: the texts that may
+        be read here at all (None: all).
 
         Clean text is its own cleaning and can hold a remark only as an AKA or ALIAS
         token; the rest ("rough") is cleaned with regular expressions, and is readable
-        only if ASCII and clear of `_MAYBE_REMARK`.
+        only if clear of `_MAYBE_REMARK`.
         """
         cleaned = pc.ascii_trim(upper, " ")
-        readable = np.ones(len(upper), dtype=bool)
+        readable = np.ones(len(upper), dtype=bool) if allowed is None else allowed.copy()
         rough = ~_flags(pc.match_substring_regex(cleaned, _CLEAN), null=False)
         if rough.any():
-            text = _without_apostrophes(upper.filter(pa.array(rough)))
-            remark = _flags(pc.match_substring_regex(text, _MAYBE_REMARK), null=True)
-            readable[rough] = ~remark if ascii_ is None else ~remark & ascii_[rough]
+            text = upper.filter(pa.array(rough))
+            readable[rough] &= ~_flags(pc.match_substring_regex(text, _MAYBE_REMARK), null=True)
             spaced = pc.replace_substring_regex(text, "[^A-Z]+", " ")
             cleaned = pc.replace_with_mask(cleaned, pa.array(rough), pc.ascii_trim(spaced, " "))
         lists = pc.split_pattern(cleaned, " ")
@@ -219,9 +219,16 @@ def _columns(
 
 def _column_tokens(arrow: pa.Array) -> _Tokens:
     """Tokens of given, middle or family column texts, as `name_rules.name_tokens`
-    reads them; only ASCII text is readable (transliteration can write a bracket or
-    quote, which would then be a remark)."""
-    return _Tokens.read(pc.ascii_upper(arrow), _flags(pc.string_is_ascii(arrow), null=False))
+    reads them. Those rules look for remarks before transliterating, and a
+    transliteration can write a bracket or a quote, so a text with other than ASCII
+    characters is read here only if the rules find no remark in it as written (and
+    `_Tokens.read` none in its transliteration): the rules then clean the text, which
+    is the same as cleaning its transliteration."""
+    ascii_ = _flags(pc.string_is_ascii(arrow), null=True)
+    allowed = ascii_.copy()
+    others = np.flatnonzero(~ascii_)
+    allowed[others] = [not may_hold_remark(t) for t in arrow.take(others).to_pylist()]
+    return _Tokens.read(_ascii_upper(arrow, ascii_), allowed)
 
 
 def _read_family(arrow: pa.Array) -> tuple[Fields, np.ndarray]:
@@ -270,21 +277,22 @@ def _read_middle(arrow: pa.Array) -> tuple[Fields, np.ndarray]:
     return (middle, second, canonical), plain
 
 
-def _full_upper(arrow: pa.Array) -> pa.Array:
-    """`ascii_upper` of each full-name text: Arrow for ASCII text; for the rest (most
-    ICE names carry accents) the translation table once per distinct word, since it
-    maps character by character and a space to a space, and words recur far more
-    than whole names (a chunk's 18,000 accented names hold about 6,000 words)."""
+def _ascii_upper(arrow: pa.Array, ascii_: np.ndarray) -> pa.Array:
+    """`ascii_upper` of each text (`ascii_`: which are ASCII): Arrow for ASCII text;
+    for the rest (most ICE names carry accents) the translation table once per
+    distinct word, since it maps character by character and a space to a space, and
+    words recur far more than whole names (a chunk's 18,000 accented names hold about
+    6,000 words)."""
     upper = _without_apostrophes(pc.ascii_upper(arrow))
-    others = ~_flags(pc.string_is_ascii(arrow), null=True)
-    if not others.any():
+    if ascii_.all():
         return upper
-    words = pc.split_pattern(arrow.filter(pa.array(others)), " ")
+    others = pa.array(~ascii_)
+    words = pc.split_pattern(arrow.filter(others), " ")
     coded = words.values.dictionary_encode()
     distinct = coded.dictionary.to_numpy(zero_copy_only=False)
     folded = pa.array([ascii_upper(word) for word in distinct], type=pa.string())
     rebuilt = pa.ListArray.from_arrays(words.offsets, folded.take(coded.indices))
-    return pc.replace_with_mask(upper, pa.array(others), pc.binary_join(rebuilt, " "))
+    return pc.replace_with_mask(upper, others, pc.binary_join(rebuilt, " "))
 
 
 def _read_full(arrow: pa.Array) -> tuple[Fields, np.ndarray]:
@@ -294,7 +302,7 @@ def _read_full(arrow: pa.Array) -> tuple[Fields, np.ndarray]:
     A name without a comma or hyphen and with no special token goes to
     `split_unmarked` with its tokens, as `split_full` would hand them over; the rest
     is left to `split_full` itself."""
-    upper = _full_upper(arrow)
+    upper = _ascii_upper(arrow, _flags(pc.string_is_ascii(arrow), null=True))
     parts = pc.split_pattern(upper, ",", max_splits=1)
     starts = parts.offsets.to_numpy()[:-1]
     commaed = np.diff(parts.offsets.to_numpy()) == 2

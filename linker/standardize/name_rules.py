@@ -62,10 +62,15 @@ _REMARK: Final = re.compile(r"\([^)]*\)?|\[[^\]]*\]?|\"[^\"]*\"?")
 _ALIAS: Final = re.compile(r"\s(?:AKA|A\.\s?K\.\s?A\.?|ALIAS)(?:\s|$).*", re.IGNORECASE)
 
 
+def may_hold_remark(text: str) -> bool:
+    """Whether `_without_remarks` would look for a remark in this text at all."""
+    return _MAYBE_REMARK.search(text) is not None
+
+
 def _without_remarks(text: str) -> str:
     """The name without remarks in brackets or quotes, and without an alias after AKA
     (the alias is another name, not more of this one)."""
-    if _MAYBE_REMARK.search(text) is None:
+    if not may_hold_remark(text):
         return text
     return _ALIAS.sub(" ", _REMARK.sub(" ", text)).strip()
 

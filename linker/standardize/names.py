@@ -239,16 +239,21 @@ def _phonetic_key(token: str) -> str | None:
 
 def _phonetic_of(names: np.ndarray, *, first: bool) -> np.ndarray:
     """Key of each name's first (given) or last (surname: DE LA CRUZ -> CRUZ) token,
-    computed once per distinct token; None for a null name."""
-    text = pa.array(names, type=pa.string())
-    parts = pc.split_pattern(text, " ", max_splits=1, reverse=not first)
+    computed once per distinct token; None for a null name. (A part's names repeat:
+    a chunk's 31,000 family names hold about 2,300 first surnames.)"""
+    codes, distinct = factorize(names)
+    parts = pc.split_pattern(
+        pa.array(distinct, type=pa.string()), " ", max_splits=1, reverse=not first
+    )
     offsets = parts.offsets.to_numpy()
-    at = offsets[:-1] if first else offsets[1:] - 1
-    null = ~text.is_valid().to_numpy(zero_copy_only=False)
-    token = parts.values.take(pa.array(at, mask=null)).dictionary_encode()
-    keys = np.empty(len(token.dictionary) + 1, dtype=object)  # the last slot (null) stays None
-    keys[:-1] = [_phonetic_key(t) for t in token.dictionary.to_numpy(zero_copy_only=False)]
-    return keys[token.indices.fill_null(-1).to_numpy(zero_copy_only=False)]
+    token = parts.values.take(
+        pa.array(offsets[:-1] if first else offsets[1:] - 1)
+    ).dictionary_encode()
+    keys = np.empty(len(token.dictionary), dtype=object)
+    keys[:] = [_phonetic_key(t) for t in token.dictionary.to_numpy(zero_copy_only=False)]
+    per_name = np.empty(len(distinct) + 1, dtype=object)  # code -1 (null): the last, None
+    per_name[:-1] = keys[token.indices.to_numpy()]
+    return per_name[codes]
 
 
 def _text(values: np.ndarray) -> pa.Array:

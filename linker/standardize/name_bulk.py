@@ -106,6 +106,15 @@ def _objects(values: pa.Array) -> np.ndarray:
     return values.to_numpy(zero_copy_only=False)  # a new array, so writable
 
 
+def _shared_objects(values: pa.Array) -> np.ndarray:
+    """`_objects` of text that repeats (a first surname, a given name), one Python
+    string per distinct value: fewer strings to make and to keep (a chunk's 31,000
+    family names hold about 2,300 first surnames)."""
+    coded = values.dictionary_encode()
+    distinct = np.concatenate([_objects(coded.dictionary), [None]])  # the last: null
+    return distinct[coded.indices.fill_null(-1).to_numpy(zero_copy_only=False)]
+
+
 def _without_apostrophes(text: pa.Array) -> pa.Array:
     return pc.replace_substring(pc.replace_substring(text, "'", ""), "`", "")
 
@@ -237,8 +246,8 @@ def _read_family(arrow: pa.Array) -> tuple[Fields, np.ndarray]:
     tokens = _column_tokens(arrow)
     first = tokens.first_group_end()
     fields = (
-        _objects(tokens.joined(np.zeros_like(first), first)),
-        _objects(tokens.joined(first, tokens.counts)),
+        _shared_objects(tokens.joined(np.zeros_like(first), first)),
+        _shared_objects(tokens.joined(first, tokens.counts)),
         _objects(tokens.cleaned),
     )
     return fields, tokens.plain(_CONJUNCTION, _DROPPED)
@@ -310,8 +319,8 @@ def _read_full(arrow: pa.Array) -> tuple[Fields, np.ndarray]:
     given = _Tokens.read(parts.values.take(pa.array(np.where(commaed, starts + 1, starts))))
     cut = given.given_end()
     fields = (
-        _objects(given.joined(np.zeros_like(cut), cut)),
-        _objects(given.joined(cut, given.counts)),
+        _shared_objects(given.joined(np.zeros_like(cut), cut)),
+        _shared_objects(given.joined(cut, given.counts)),
         _objects(family.cleaned),
     )
     has_family = _flags(pc.not_equal(family.cleaned, ""), null=False)

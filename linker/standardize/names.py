@@ -45,7 +45,10 @@ Rules (see tests/test_names.py for a case of each):
   canonical given name's first token and of each surname's last token (DE LA CRUZ keys
   on CRUZ).
 
-Nulls are None in object columns. All parsing runs once per distinct value.
+Nulls are None in object columns. All parsing runs once per distinct value: the rules
+for one value live in `name_rules` (the specification), and `name_bulk` applies them to
+a chunk's distinct values at once, in Arrow for the plain ones (nearly all), falling
+back to `name_rules` for any other; tests/test_name_bulk.py holds the two together.
 """
 
 from __future__ import annotations

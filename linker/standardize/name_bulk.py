@@ -1,20 +1,21 @@
 """The name rules over many texts at once: Arrow reads the plain texts, `name_rules`
 the rest, one array per field.
 
-Nearly every name text is plain: no bracket, quote or alias marker, and no token the
-rules treat specially (particle, conjunction, title, placeholder). For a plain text the
-rules come down to positions of tokens: a family name's first token is FAMILY_NAME_1
-and the rest FAMILY_NAME_2; "LAST LAST, FIRST MIDDLE" cuts at the comma and after the
-first given token. Arrow cleans, splits and cuts a chunk's distinct texts in a few
-kernel calls, where the per-text parsers spent about 10 microseconds each in Python (a
-million-record batch holds about 290,000 distinct full names and 215,000 distinct
-family names).
+Nearly every name text is plain: no bracket, quote or alias marker, and none of the
+tokens that make a part's rules more than token positions (a conjunction, title or
+placeholder; in a LAST, FIRST given part only the last two). For a plain text the rules
+come down to positions: a family name's first group (DE LA CRUZ: particles join the
+token they lead) is FAMILY_NAME_1 and the rest FAMILY_NAME_2; "LAST LAST, FIRST
+MIDDLE" cuts at the comma and after the first given group. Arrow cleans, splits and
+cuts a chunk's distinct texts in a few kernel calls, where the per-text parsers spent
+about 10 microseconds each in Python (a million-record batch holds about 290,000
+distinct full names and 215,000 distinct family names).
 
 Each `*_columns` function gives, for a list of texts (None for absent), exactly what
 the `name_rules` parser of one text gives for each, field by field; tests hold them to
 it. The Arrow test for "plain" is deliberately wider than the rules' own tests (any
-"AKA" inside a word, any A.K, any non-ASCII character in a given, middle or family
-column): a text it doubts goes to the per-text parser, which is always right.
+"AKA" inside a word, any A.K, any bracket or quote a transliteration writes): a text it
+doubts goes to the per-text parser, which is always right.
 """
 
 from __future__ import annotations
@@ -71,8 +72,8 @@ _KIND_OF_SPECIAL: Final = np.array([*_SPECIAL_KINDS.values(), _NORMAL], dtype=np
 # Clean name text, as `name_rules` tests it: tokens of A-Z, one space apart.
 _CLEAN: Final = r"^[A-Z]+(?: [A-Z]+)*$"
 # Every text in which `name_rules` might find a remark, and more: no word boundaries,
-# any one character between "A." and "K". Applied to upper-case text with apostrophes
-# deleted, since cleaning deletes them too ("A'KA" is read as AKA).
+# any one character between "A." and "K". Applied to `ascii_upper` text, whose
+# apostrophes are deleted as cleaning deletes them ("A'KA" is read as AKA).
 _MAYBE_REMARK: Final = r"(?is)[(\[\"]|aka|alias|a\..?k"
 
 
@@ -123,11 +124,12 @@ def _without_apostrophes(text: pa.Array) -> pa.Array:
 class _Tokens:
     """Name texts cleaned (`clean_text` without digits, "" for none) and split into
     tokens (one "" for an empty text), with each token's kind (`_NORMAL`...) and
-    whether each text is clean or plain apart from its tokens' kinds."""
+    whether each text is readable here at all (which kinds of token a part can take
+    is the part's reader's to say: `plain`)."""
 
     cleaned: pa.Array
     lists: pa.ListArray
-    readable: np.ndarray  # no remark, no character the rules would transliterate
+    readable: np.ndarray  # allowed by the caller, and no possible remark
     kinds: np.ndarray  # int8 per token
     starts: np.ndarray  # each text's first token in `lists.values`
     counts: np.ndarray  # each text's number of tokens, >= 1
@@ -275,6 +277,8 @@ def _read_given(arrow: pa.Array) -> tuple[Fields, np.ndarray]:
 
 
 def _read_middle(arrow: pa.Array) -> tuple[Fields, np.ndarray]:
+    """Middle names are few (1,400 distinct in a chunk): their second token and
+    canonical form come from the rules' own functions on the Arrow tokens."""
     tokens = _column_tokens(arrow)
     plain = tokens.plain(_DROPPED)
     middle = _objects(tokens.cleaned)

@@ -11,7 +11,7 @@ A row-by-row reference built from the per-text parsers checks the whole of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from linker import columns as C
-from linker.standardize import name_bulk
+from linker.standardize import name_bulk, names
 from linker.standardize.name_rules import (
     NO_FAMILY,
     NO_GIVEN,
@@ -37,6 +37,17 @@ from linker.standardize.name_rules import (
 )
 from linker.standardize.names import NAME_COLUMNS, standardize_names
 from linker.standardize.text import phonetic_code
+
+
+@pytest.fixture(autouse=True, scope="module")
+def arrow_for_every_batch() -> Iterator[None]:
+    """The bulk path takes only batches of `BULK_FROM` texts or more; here it takes
+    every batch, so that small generated lists exercise it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(name_bulk, "BULK_FROM", 0)
+        patch.setattr(names, "BULK_FROM", 0)
+        yield
+
 
 WORDS = [
     # given names, compound heads, nicknames, romanizations
@@ -211,6 +222,22 @@ def test_bulk_parsers_on_cases(bulk: Callable, rules: Callable) -> None:
     assert_same_fields(bulk, rules, texts)
     for text in texts:  # and each alone, so no case rides on another's path
         assert_same_fields(bulk, rules, [text])
+
+
+def test_small_batches_go_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below `BULK_FROM` texts, Arrow's fixed cost would outweigh the work (a look-up
+    standardizes one name): the per-text rules answer, with the very same fields."""
+    monkeypatch.setattr(name_bulk, "BULK_FROM", 500)
+
+    def refuse(arrow: pa.Array) -> tuple:
+        raise AssertionError("a small batch went to Arrow")
+
+    monkeypatch.setattr(name_bulk, "_read_family", refuse)
+    texts: list[str | None] = [None, *CASES[:100]]
+    assert_same_fields(name_bulk.family_columns, by_rules(family_fields, NO_FAMILY), texts)
+    monkeypatch.setattr(name_bulk, "BULK_FROM", len(texts) - 1)  # None does not count
+    with pytest.raises(AssertionError, match="went to Arrow"):
+        name_bulk.family_columns(texts)
 
 
 def test_bulk_parsers_take_lone_surrogates_one_by_one() -> None:

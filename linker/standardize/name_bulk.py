@@ -69,6 +69,11 @@ _SPECIAL_KINDS: Final = {
 }
 _SPECIAL: Final = pa.array(list(_SPECIAL_KINDS))
 _KIND_OF_SPECIAL: Final = np.array([*_SPECIAL_KINDS.values(), _NORMAL], dtype=np.int8)
+# Fewer texts than this go one by one: a reader's kernels cost about 0.5 to 1.5 ms
+# whatever the number of texts (each call compiles its regular expressions), which is
+# what the rules take for about 500 texts. A chunk holds tens of thousands; a look-up,
+# one.
+BULK_FROM: Final = 500
 # Clean name text, as `name_rules` tests it: tokens of A-Z, one space apart.
 _CLEAN: Final = r"^[A-Z]+(?: [A-Z]+)*$"
 # Every text in which `name_rules` might find a remark, and more: no word boundaries,
@@ -211,6 +216,8 @@ def _columns(
     (plain texts), `one_by_one` of the others and of None."""
     present = pd.notna(np.asarray(texts, dtype=object))
     strings = np.asarray(texts, dtype=object)[present]
+    if len(strings) < BULK_FROM:
+        return one_by_one(texts)
     try:
         arrow = pa.array(strings, type=pa.string())
     except (pa.ArrowException, UnicodeError):  # a lone surrogate

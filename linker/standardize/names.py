@@ -64,6 +64,7 @@ import pyarrow.compute as pc
 from linker import columns as C
 from linker.errors import DataContractError
 from linker.standardize.name_bulk import (
+    BULK_FROM,
     Fields,
     ParseMany,
     family_columns,
@@ -245,6 +246,13 @@ def _phonetic_of(names: np.ndarray, *, first: bool) -> np.ndarray:
     computed once per distinct token; None for a null name. (A part's names repeat:
     a chunk's 31,000 family names hold about 2,300 first surnames.)"""
     codes, distinct = factorize(names)
+    if len(distinct) < BULK_FROM:  # Arrow's fixed cost outweighs the work
+        tokens = [n.split(" ", 1)[0] if first else n.rsplit(" ", 1)[-1] for n in distinct]
+        keys = np.empty(len(distinct), dtype=object)
+        keys[:] = [_phonetic_key(t) for t in tokens]
+        per_name = np.empty(len(distinct) + 1, dtype=object)  # code -1 (null): the last
+        per_name[:-1] = keys
+        return per_name[codes]
     parts = pc.split_pattern(
         pa.array(distinct, type=pa.string()), " ", max_splits=1, reverse=not first
     )

@@ -24,6 +24,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from linker import columns as C
 from linker.ingest import iter_chunks
@@ -402,6 +404,37 @@ def test_records_frame_categories_are_astype_category(mapping: Mapping, threads:
         assert made[name].cat.codes.tolist() == expected.cat.codes.tolist(), name
     plain = [c for c in records.columns if c not in columns]
     pd.testing.assert_frame_equal(made[plain], records[plain])
+
+
+record_texts = st.none() | st.text(st.sampled_from('aZé王 \x00\n"') | st.characters(codec="utf-8"))
+
+
+@given(
+    st.lists(st.tuples(record_texts, record_texts, record_texts), max_size=12),
+    st.integers(min_value=1, max_value=4),
+)
+def test_records_frame_is_arrows_own_conversion(rows: list[tuple], cut: int) -> None:
+    # Nearly unique text (keys, RAW) is converted without pandas' deduplication; the
+    # frame must be the one `to_pandas` makes, None for null, in the table's order.
+    keys, sexes, raws = ([row[k] for row in rows] for k in range(3))
+    table = pa.table(
+        {
+            C.RECORD_KEY: pa.array(keys, pa.string()),
+            C.SEX: pa.array(sexes, pa.string()),
+            C.DOB_YEAR: pa.array([len(rows)] * len(rows), pa.int16()),
+            C.RAW: pa.array(raws, pa.string()),
+            C.RECORD_ID: pa.array(range(len(rows)), pa.int64()),
+        }
+    )
+    table = pa.concat_tables([table.slice(0, cut), table.slice(cut)])  # chunked columns
+    made = run.records_frame(table)
+    expected = table.to_pandas(types_mapper={pa.int16(): pd.Int16Dtype()}.get)
+    pd.testing.assert_frame_equal(made, expected)
+    for name in (C.RECORD_KEY, C.SEX, C.RAW):
+        assert [type(v) for v in made[name]] == [type(v) for v in expected[name]], name
+    with_categories = run.records_frame(table, [C.RAW], text_in_arrow=True)
+    assert with_categories[C.RAW].dtype == "category"
+    assert with_categories[C.RECORD_KEY].dtype == ARROW_TEXT
 
 
 def _referrals_with_sponsor(tmp_path: Path, rows: list[str], fields: str) -> Mapping:

@@ -29,7 +29,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,13 @@ from unidecode import unidecode
 
 from linker import columns as C
 from linker.errors import ConfigError, DataContractError
+from linker.standardize.in_arrow import (
+    arrow_values,
+    distinct_text,
+    per_row,
+    python_objects,
+    python_values,
+)
 from linker.standardize.text import MEMO_SIZE, spreadsheet_cells, whole_number_text
 
 DOB_INVALID: Final = "dob_invalid"  # bool: a value was written but cannot be a birth date
@@ -48,7 +55,7 @@ EVENT_DATE_INVALID: Final = "event_date_invalid"  # bool: written but not a full
 MIN_YEAR: Final = 1900  # earlier years are typing errors in these extracts
 
 _Q = {name: i for i, name in enumerate(C.DOB_QUALITIES)}
-_QUALITY_NAMES = np.array(C.DOB_QUALITIES, dtype=object)
+_QUALITY_NAMES = pa.array(C.DOB_QUALITIES, pa.string())
 
 # Written stand-ins for "no date": null, not invalid (nothing was really written).
 _NULL_TOKENS: Final = frozenset(
@@ -151,6 +158,21 @@ def standardize_dob(
     (`written_day_first`). `serial` reads five-digit numbers as spreadsheet serial dates
     when `fmt` is None; None lets these values decide (`written_as_serials`).
     """
+    columns, invalid = dob_columns(values, fmt, estimated, today, day_first, serial)
+    made = {k: python_objects(v) if isinstance(v, pa.Array) else v for k, v in columns.items()}
+    return pd.DataFrame(made | {DOB_INVALID: invalid}, index=values.index)
+
+
+def dob_columns(
+    values: pd.Series,
+    fmt: str | None = None,
+    estimated: pd.Series | None = None,
+    today: date | None = None,
+    day_first: bool | None = None,
+    serial: bool | None = None,
+) -> tuple[dict[str, Any], np.ndarray]:
+    """`standardize_dob`'s columns, DOB and DOB_QUALITY as Arrow text (as records.parquet
+    takes them), and `DOB_INVALID` apart."""
     today = today or date.today()
     spec = _parse_format(fmt)
     codes, uniques = _distinct_texts(values)
@@ -180,22 +202,19 @@ def standardize_dob(
             raise DataContractError(
                 "the DOB-estimated flags must have the same index as the dates they qualify"
             )
-        flagged = _truthy(estimated) & (year >= 0)
+        flagged = _truthy(python_values(estimated)) & (year >= 0)
         quality[flagged] = _Q["estimated"]
         month[flagged] = -1
         day[flagged] = -1
     full = quality == _Q["full"]
-    return pd.DataFrame(
-        {
-            C.DOB: _iso(year, month, day, full),
-            C.DOB_YEAR: pd.arrays.IntegerArray(year, year < 0),
-            C.DOB_MONTH: pd.arrays.IntegerArray(month, month < 0),
-            C.DOB_DAY: pd.arrays.IntegerArray(day, day < 0),
-            C.DOB_QUALITY: _QUALITY_NAMES[quality],
-            DOB_INVALID: invalid,
-        },
-        index=values.index,
-    )
+    columns = {
+        C.DOB: _iso(year, month, day, full),
+        C.DOB_YEAR: pd.arrays.IntegerArray(year, year < 0),
+        C.DOB_MONTH: pd.arrays.IntegerArray(month, month < 0),
+        C.DOB_DAY: pd.arrays.IntegerArray(day, day < 0),
+        C.DOB_QUALITY: _QUALITY_NAMES.take(pa.array(quality)),
+    }
+    return columns, invalid
 
 
 def standardize_event_date(
@@ -213,6 +232,21 @@ def standardize_event_date(
     give an ISO date and is counted invalid. `today` only places two-digit years;
     `day_first` and `serial` are as for `standardize_dob`.
     """
+    iso, invalid = event_date_array(values, fmt, today, day_first, serial)
+    return pd.DataFrame(
+        {C.EVENT_DATE: python_objects(iso), EVENT_DATE_INVALID: invalid}, index=values.index
+    )
+
+
+def event_date_array(
+    values: pd.Series,
+    fmt: str | None = None,
+    today: date | None = None,
+    day_first: bool | None = None,
+    serial: bool | None = None,
+) -> tuple[pa.Array, np.ndarray]:
+    """`standardize_event_date`'s EVENT_DATE as Arrow text (as records.parquet takes it),
+    and `EVENT_DATE_INVALID`."""
     today = today or date.today()
     spec = _parse_format(fmt)
     codes, uniques = _distinct_texts(values)
@@ -229,10 +263,7 @@ def standardize_event_date(
         if text is None:
             invalid[i] = True
         iso[i] = text
-    take = np.where(codes < 0, n, codes)
-    return pd.DataFrame(
-        {C.EVENT_DATE: iso[take], EVENT_DATE_INVALID: invalid[take]}, index=values.index
-    )
+    return per_row(pa.array(iso[:n], pa.string()), codes), invalid[np.where(codes < 0, n, codes)]
 
 
 # --- trust rules --------------------------------------------------------------------
@@ -293,18 +324,16 @@ def _event_iso(parts: _Parts) -> str | None:
         return None
 
 
-def _iso(year: np.ndarray, month: np.ndarray, day: np.ndarray, full: np.ndarray) -> np.ndarray:
-    """ISO strings where `full`, None elsewhere, formatted once per distinct date."""
-    out = np.full(len(year), None, dtype=object)
-    if not full.any():
-        return out
+def _iso(year: np.ndarray, month: np.ndarray, day: np.ndarray, full: np.ndarray) -> pa.Array:
+    """ISO text where `full` (a calendar date from `MIN_YEAR` on), null elsewhere, made
+    once per distinct date by Arrow's own date formatting (YYYY-MM-DD)."""
+    codes = np.full(len(year), -1, dtype=np.intp)
     packed = year[full].astype(np.int32) * 10_000 + month[full].astype(np.int32) * 100 + day[full]
-    keys, inverse = np.unique(packed, return_inverse=True)
-    text = np.array(
-        [f"{k // 10_000:04d}-{k // 100 % 100:02d}-{k % 100:02d}" for k in keys], dtype=object
-    )
-    out[full] = text[inverse]
-    return out
+    keys, codes[full] = np.unique(packed, return_inverse=True)
+    months = (keys // 10_000 - 1970).astype("M8[Y]").astype("M8[M]")
+    months += (keys // 100 % 100 - 1).astype("m8[M]")
+    days = months.astype("M8[D]") + (keys % 100 - 1).astype("m8[D]")
+    return per_row(pa.array(days, pa.date32()).cast(pa.string()), codes)
 
 
 # --- reading one value ------------------------------------------------------------
@@ -594,19 +623,27 @@ def _distinct_texts(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     days, so the time of day is cut by Arrow over the distinct values and the rest is
     factorized again: the per-value parser then sees one text per day.
     """
-    if is_datetime64_any_dtype(values.dtype):
-        values = values.dt.normalize()
-    codes, uniques = _factorize(values)
-    texts = [u if type(u) is str else _text(u) for u in uniques]
-    try:
-        array = pa.array(texts, pa.string())
-    except (pa.ArrowException, UnicodeError):  # lone surrogates
-        array = pa.array([t.encode("utf-8", "replace").decode() for t in texts], pa.string())
+    arrow = arrow_values(values)
+    if arrow is not None:  # encoded by Arrow, no Python string per row
+        codes, array = distinct_text(arrow)
+    else:
+        codes, array = _distinct_python(python_values(values))
     array = spreadsheet_cells(pc.utf8_upper(pc.utf8_trim_whitespace(array)))
     array = pc.utf8_trim_whitespace(pc.replace_substring_regex(array, _TIME_OF_DAY, ""))
     encoded = pc.dictionary_encode(array)
     days = np.append(encoded.indices.to_numpy(zero_copy_only=False), -1)
     return days[codes], encoded.dictionary.to_pylist()
+
+
+def _distinct_python(values: pd.Series) -> tuple[np.ndarray, pa.Array]:
+    if is_datetime64_any_dtype(values.dtype):
+        values = values.dt.normalize()
+    codes, uniques = _factorize(values)
+    texts = [u if type(u) is str else _text(u) for u in uniques]
+    try:
+        return codes, pa.array(texts, pa.string())
+    except (pa.ArrowException, UnicodeError):  # lone surrogates
+        return codes, pa.array([t.encode("utf-8", "replace").decode() for t in texts], pa.string())
 
 
 def _text(value: object) -> str:

@@ -32,6 +32,13 @@ from unidecode import unidecode
 
 from linker import columns as C
 from linker.errors import ConfigError
+from linker.standardize.in_arrow import (
+    arrow_values,
+    distinct_text,
+    per_row,
+    python_objects,
+    python_values,
+)
 from linker.standardize.text import spreadsheet_cells
 
 A_NUMBER_DIGITS: Final = 9
@@ -77,6 +84,15 @@ def standardize_a_numbers(values: pd.Series) -> pd.DataFrame:
     ("000000000", "999999999", "000000007"), dots, or letters other than the prefix make
     the A-number null.
     """
+    number, raw = a_number_arrays(values)
+    return pd.DataFrame(
+        {C.A_NUMBER: python_objects(number), C.A_NUMBER_RAW: python_objects(raw)},
+        index=values.index,
+    )
+
+
+def a_number_arrays(values: pd.Series) -> tuple[pa.Array, pa.Array]:
+    """`standardize_a_numbers`' two columns as Arrow text, as records.parquet takes them."""
     codes, raw = _distinct(values)
     text = _drop_float_zero(spreadsheet_cells(_ascii(pc.utf8_upper(raw))))
     text = pc.utf8_trim_whitespace(pc.replace_substring_regex(text, _REMARK, ""))
@@ -90,10 +106,7 @@ def standardize_a_numbers(values: pd.Series) -> pd.DataFrame:
         pc.invert(_one_repeated_char(pc.utf8_ltrim(digits, "0"))),
     )
     number = pc.if_else(ok, pc.utf8_lpad(digits, A_NUMBER_DIGITS, "0"), _NULL)
-    return pd.DataFrame(
-        {C.A_NUMBER: _take(number, codes), C.A_NUMBER_RAW: _take(raw, codes)},
-        index=values.index,
-    )
+    return per_row(number, codes), per_row(raw, codes)
 
 
 def standardize_document_ids(values: pd.Series) -> pd.Series:
@@ -102,6 +115,11 @@ def standardize_document_ids(values: pd.Series) -> pd.Series:
     Null when shorter than five characters or a placeholder ("NONE", "N/A",
     "UNKNOWN", one character repeated such as "000000", a run like "123456789").
     """
+    return pd.Series(python_objects(document_id_array(values)), index=values.index, dtype=object)
+
+
+def document_id_array(values: pd.Series) -> pa.Array:
+    """`standardize_document_ids` as Arrow text, as records.parquet takes it."""
     codes, raw = _distinct(values)
     text = _drop_float_zero(spreadsheet_cells(_ascii(pc.utf8_upper(raw))))
     normalized = pc.replace_substring_regex(text, "[^A-Z0-9]+", "")
@@ -110,9 +128,7 @@ def standardize_document_ids(values: pd.Series) -> pd.Series:
         pc.is_in(normalized, value_set=_DOCUMENT_PLACEHOLDERS),
         _one_repeated_char(normalized),
     )
-    return pd.Series(
-        _take(pc.if_else(null, _NULL, normalized), codes), index=values.index, dtype=object
-    )
+    return per_row(pc.if_else(null, _NULL, normalized), codes)
 
 
 def scope_ids(values: pd.Series, source: str) -> pd.Series:
@@ -123,6 +139,13 @@ def scope_ids(values: pd.Series, source: str) -> pd.Series:
     repeated ids ("1", "11") are kept, unlike document ids: small extracts number their
     family groups 1, 2, 3.
     """
+    return pd.Series(
+        python_objects(scoped_id_array(values, source)), index=values.index, dtype=object
+    )
+
+
+def scoped_id_array(values: pd.Series, source: str) -> pa.Array:
+    """`scope_ids` as Arrow text, as records.parquet takes it."""
     if not isinstance(source, str) or not source.strip() or ":" in source:
         raise ConfigError(f"source name {source!r} must be a non-empty name without ':'")
     codes, raw = _distinct(values)
@@ -135,9 +158,7 @@ def scope_ids(values: pd.Series, source: str) -> pd.Series:
         pc.equal(pc.utf8_ltrim(bare, "0"), ""),
     )
     scoped = pc.binary_join_element_wise(source.strip() + ":", ids, "")
-    return pd.Series(
-        _take(pc.if_else(null, _NULL, scoped), codes), index=values.index, dtype=object
-    )
+    return per_row(pc.if_else(null, _NULL, scoped), codes)
 
 
 # --- Arrow helpers over the distinct values ------------------------------------------------
@@ -151,8 +172,19 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, pa.Array]:
     """Codes (-1 for null or blank) into the distinct values as stripped Arrow strings.
 
     Non-text values are written as text before factorizing, so 12345678 and 12345678.0
-    each keep their own spelling whatever else the column holds.
+    each keep their own spelling whatever else the column holds. Text pandas holds in
+    Arrow is encoded by Arrow, with no Python string made (`linker.standardize.in_arrow`).
     """
+    arrow = arrow_values(values)
+    if arrow is not None:
+        codes, text = distinct_text(arrow)
+    else:
+        codes, text = _distinct_python(python_values(values))
+    text = pc.utf8_trim_whitespace(text)
+    return codes, pc.if_else(pc.equal(text, ""), _NULL, text)
+
+
+def _distinct_python(values: pd.Series) -> tuple[np.ndarray, pa.Array]:
     if values.dtype != object or infer_dtype(values, skipna=True) not in ("string", "empty"):
         values = values.map(_text, na_action="ignore").astype(object)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
@@ -161,8 +193,7 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, pa.Array]:
         text = pa.array(strings, pa.string())
     except (pa.ArrowException, UnicodeError):  # lone surrogates
         text = pa.array([_text(s).encode("utf-8", "replace").decode() for s in strings])
-    text = pc.utf8_trim_whitespace(text)
-    return np.asarray(codes), pc.if_else(pc.equal(text, ""), _NULL, text)
+    return np.asarray(codes), text
 
 
 def _text(value: object) -> str:
@@ -208,10 +239,3 @@ def _any(*masks: pa.Array) -> pa.Array:
     for mask in masks[1:]:
         out = pc.or_(out, pc.fill_null(mask, True))
     return out
-
-
-def _take(distinct: pa.Array, codes: np.ndarray) -> np.ndarray:
-    """Per-row object array (None for null) from per-distinct-value results."""
-    mapped = np.empty(len(distinct) + 1, dtype=object)  # the last slot stays None
-    mapped[:-1] = distinct.to_numpy(zero_copy_only=False)
-    return mapped[codes]

@@ -44,6 +44,7 @@ foreign and national still does best with its `phone_region`.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -54,6 +55,14 @@ import pyarrow.compute as pc
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat
 
 from linker import columns as C
+from linker.standardize.in_arrow import (
+    arrow_values,
+    distinct_text,
+    per_row,
+    python_objects,
+    python_strip,
+    python_values,
+)
 from linker.standardize.text import whole_number_text
 
 # Parsing stops here: nothing longer is a phone number (phonenumbers' own limit is 250).
@@ -131,13 +140,20 @@ def _us_numbers(texts: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
     and submatches follow the same leftmost-first rule. Asking phonenumbers' patterns
     once per number in Python was most of the cost of the common numbers.
     """
+    ascii_texts = [t if t is not None and t.isascii() else None for t in texts]
+    return _us_numbers_of(pa.array(ascii_texts, pa.string()))
+
+
+def _us_numbers_of(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """`_us_numbers` of Arrow text (its ASCII values; null is never decided)."""
     n = len(texts)
     decided = np.zeros(n, dtype=bool)
     e164 = np.full(n, None, dtype=object)
-    ascii_rows = np.flatnonzero([t is not None and t.isascii() for t in texts])
+    is_ascii = pc.fill_null(pc.string_is_ascii(texts), False).to_numpy(zero_copy_only=False)
+    ascii_rows = np.flatnonzero(is_ascii)
     if not len(ascii_rows):
         return decided, e164
-    text = pa.array([texts[i] for i in ascii_rows], pa.string())
+    text = texts if len(ascii_rows) == n else texts.take(pa.array(ascii_rows, pa.int64()))
     shaped = pc.fill_null(pc.match_substring_regex(text, f"(?i)^(?:{_US_SHAPE_PATTERN})$"), False)
     if not pc.any(shaped).as_py():
         return decided, e164
@@ -168,52 +184,109 @@ def standardize_phones(
     reads as nothing there is read next, a run of digits (see the module docstring).
     Extensions are dropped. Same index as `values`, object dtype, named PHONE.
     """
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    e164 = phone_array(values, default_region, home_countries)
+    return pd.Series(python_objects(e164), index=values.index, name=C.PHONE, dtype=object)
+
+
+def phone_array(
+    values: pd.Series, default_region: str = "US", home_countries: pd.Series | None = None
+) -> pa.Array:
+    """`standardize_phones` as Arrow text, as records.parquet takes it."""
     region = default_region.upper()
     fast = region == "US"
     nanp = region in _NANP_REGIONS
-    texts = [_text(v) for v in uniques]
+    codes, texts = _distinct_texts(values)
     if fast:
-        decided, e164 = _us_numbers(texts)
+        decided, e164 = _us_numbers_of(texts.arrow)
     else:
-        decided, e164 = np.zeros(len(texts), dtype=bool), np.full(len(texts), None, object)
-    for i in np.flatnonzero(~decided):
-        e164[i] = _one(texts[i], region, fast=fast, nanp=nanp)
-    out = np.concatenate([e164, np.array([None], dtype=object)])[codes]
-    if home_countries is not None:
-        _read_at_home(out, codes, texts, e164, home_countries, region)
-    return pd.Series(out, index=values.index, name=C.PHONE, dtype=object)
+        decided = np.zeros(len(texts.arrow), dtype=bool)
+        e164 = np.full(len(texts.arrow), None, dtype=object)
+    undecided = np.flatnonzero(~decided)
+    for i, text in zip(undecided, texts.at(undecided), strict=True):
+        e164[i] = _one(text, region, fast=fast, nanp=nanp)
+    out = per_row(pa.array(e164, pa.string()), codes)
+    if home_countries is None:
+        return out
+    return _read_at_home(out, codes, texts, e164, home_countries, region)
+
+
+@dataclass(frozen=True)
+class _Texts:
+    """`_text` of each distinct value: as Arrow text (null for None, and for a text Arrow
+    cannot hold, a lone surrogate, which no fast path reads), and as Python strings
+    where those were made."""
+
+    arrow: pa.Array
+    python: list[str | None] | None = None
+
+    def at(self, rows: np.ndarray) -> list[str | None]:
+        if self.python is not None:
+            return [self.python[i] for i in rows]
+        return self.arrow.take(pa.array(rows, pa.int64())).to_pylist()
+
+
+def _distinct_texts(values: pd.Series) -> tuple[np.ndarray, _Texts]:
+    """Codes (-1 for null) into the distinct values, and their `_text`. Text pandas holds
+    in Arrow is read there: `_text` of ASCII values by Arrow kernels, each step as
+    Python takes it; any other value (rare) by `_text` itself."""
+    arrow = arrow_values(values)
+    if arrow is None:
+        codes, uniques = pd.factorize(python_values(values).to_numpy(dtype=object))
+        texts = [_text(v) for v in uniques]
+        try:
+            return codes, _Texts(pa.array(texts, pa.string()), texts)
+        except (pa.ArrowException, UnicodeError):  # lone surrogates
+            readable = [t if t is None or t.isascii() else None for t in texts]
+            return codes, _Texts(pa.array(readable, pa.string()), texts)
+    codes, distinct = distinct_text(arrow)
+    text = python_strip(distinct)
+    long = pc.greater(pc.utf8_length(text), _MAX_LENGTH)
+    text = pc.replace_substring_regex(text, r"^([0-9]+)\.0*$", r"\1")  # whole_number_text
+    word = pc.utf8_upper(pc.replace_substring_regex(text, "[^A-Za-z0-9]+", ""))
+    null = pc.or_(
+        long,
+        pc.and_(
+            pc.invert(pc.match_substring_regex(text, "[0-9]")),  # `maybe_null`
+            pc.is_in(word, value_set=pa.array(sorted(_NULL_TOKENS), pa.string())),
+        ),
+    )
+    text = pc.if_else(null, pa.scalar(None, pa.string()), text)
+    other = pc.invert(pc.string_is_ascii(distinct))
+    if pc.any(other).as_py():
+        by_python = [_text(v) for v in distinct.filter(other).to_pylist()]
+        text = pc.replace_with_mask(text, other, pa.array(by_python, pa.string()))
+    return codes, _Texts(text)
 
 
 def _read_at_home(
-    out: np.ndarray,
+    out: pa.Array,
     codes: np.ndarray,
-    texts: list[str | None],
+    texts: _Texts,
     e164: np.ndarray,
     home_countries: pd.Series,
     region: str,
-) -> None:
-    """Fill `out` in place where a run of digits read as nothing in `region` is a valid
-    number of the row's home country; each distinct (text, country) is read once."""
-    unread = np.array(
-        [
-            e is None and t is not None and _DIGITS_ONLY.fullmatch(t) is not None
-            for t, e in zip(texts, e164, strict=True)
-        ],
-        dtype=bool,
-    )
+) -> pa.Array:
+    """`out` where a run of digits read as nothing in `region` is a valid number of the
+    row's home country; each distinct (text, country) is read once."""
+    digits_only = pc.match_substring_regex(texts.arrow, f"^(?:{_DIGITS_ONLY.pattern})$")
+    unread = pd.isna(e164) & pc.fill_null(digits_only, False).to_numpy(zero_copy_only=False)
     if not unread.any():
-        return
+        return out
     rows = np.flatnonzero(np.append(unread, False)[codes])  # code -1 (null) never
-    homes = home_countries.to_numpy(dtype=object)[rows]
+    homes = python_values(home_countries).to_numpy(dtype=object)[rows]
     known = np.array([isinstance(h, str) for h in homes], dtype=bool)
     rows, homes = rows[known], homes[known]
     if not len(rows):
-        return
+        return out
     pairs = pd.DataFrame({"text": codes[rows], "home": homes})
     pair_codes, distinct = pd.MultiIndex.from_frame(pairs).factorize()
-    read = np.array([_home_number(texts[t], home, region) for t, home in distinct], dtype=object)
-    out[rows] = read[pair_codes]
+    text_codes = np.array([t for t, _ in distinct], dtype=np.intp)
+    read = np.empty(len(distinct), dtype=object)
+    for k, (text, (_, home)) in enumerate(zip(texts.at(text_codes), distinct, strict=True)):
+        read[k] = _home_number(str(text), home, region)  # digits: never None
+    mask = np.zeros(len(out), dtype=bool)
+    mask[rows] = True
+    return pc.replace_with_mask(out, mask, pa.array(read[pair_codes], pa.string()))
 
 
 def _home_number(text: str, home: str, region: str) -> str | None:

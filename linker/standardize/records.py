@@ -22,19 +22,21 @@ from pandas.api.types import infer_dtype
 from linker import columns as C
 from linker.mapping import FieldSpec, SourceMapping
 from linker.standardize.addresses import standardize_addresses
-from linker.standardize.dates import standardize_dob, standardize_event_date
+from linker.standardize.dates import dob_columns, event_date_array
 from linker.standardize.demographics import (
     standardize_countries,
     standardize_relationship,
     standardize_sex,
 )
 from linker.standardize.identifiers import (
-    scope_ids,
-    standardize_a_numbers,
-    standardize_document_ids,
+    a_number_arrays,
+    document_id_array,
+    scoped_id_array,
 )
+from linker.standardize.in_arrow import python_objects, python_values
 from linker.standardize.names import standardize_names
-from linker.standardize.phones import standardize_phones
+from linker.standardize.phones import phone_array
+from linker.standardize.text import is_arrow_text, text_array
 
 # Fields whose presence makes a related person worth a record (a blank sponsor block
 # on a referral is not a person).
@@ -90,9 +92,9 @@ def standardize_chunk(
 ) -> tuple[pd.DataFrame, FieldIssues]:
     """Canonical records (RECORD_ID all 0) for every person in a chunk of rows."""
     columns, issues = record_columns(frame, source)
-    raw = columns[C.RAW]
-    if isinstance(raw, pa.Array):
-        columns[C.RAW] = raw.to_numpy(zero_copy_only=False)
+    for name, column in columns.items():
+        if isinstance(column, pa.Array):
+            columns[name] = python_objects(column)
     return pd.DataFrame(columns).astype(RECORD_DTYPES, copy=False), issues
 
 
@@ -100,18 +102,20 @@ def record_columns(frame: pd.DataFrame, source: SourceMapping) -> tuple[_Columns
     """`standardize_chunk`'s columns, one array each in `C.RECORD_COLUMNS` order, before
     any frame is made of them: the standardize workers turn them into Arrow directly.
 
-    Each is a numpy or pandas array, except RAW: Arrow text when Arrow holds every
-    value (it is made in Arrow, `_raw_json`), else an object array."""
-    keys = frame[source.key].astype(object)
+    Each is a numpy or pandas array, or Arrow text where a normalizer makes it in Arrow
+    (RAW, `_raw_json`; identifiers, dates and phones; the keys and the constants), as
+    records.parquet's table takes it."""
+    keys = python_values(frame[source.key]).astype(object)
+    key_text = _key_text(keys)
     primary, issues = _standardize_person(frame, source.fields, source)
-    primary[C.RECORD_KEY] = keys.to_numpy()
+    primary[C.ROW_KEY] = primary[C.RECORD_KEY] = key_text
     primary[C.ROLE] = _repeat(C.PRIMARY_ROLE, len(frame))
     primary[C.RELATED_TO] = _repeat(None, len(frame))
     primary[C.RELATION] = _repeat(None, len(frame))
     primary[C.RELATIONSHIP] = _repeat(None, len(frame))
     xref = source.field("cross_reference")
     if xref is not None:
-        cited = column_values(frame, xref).str.strip()
+        cited = python_values(column_values(frame, xref)).str.strip()
         present = cited.notna() & (cited != "")
         primary[C.CROSS_REFERENCE] = (f"{xref.source}:" + cited).where(present, None).to_numpy()
     else:
@@ -124,9 +128,15 @@ def record_columns(frame: pd.DataFrame, source: SourceMapping) -> tuple[_Columns
         rows = frame.loc[present]
         person, more = _standardize_person(rows, related.fields, source)
         issues += more
-        person[C.RECORD_KEY] = (keys[present] + ":" + related.role).to_numpy()
+        if isinstance(key_text, pa.Array):
+            person[C.ROW_KEY] = person[C.RELATED_TO] = key_text.filter(present.to_numpy())
+            person[C.RECORD_KEY] = pc.binary_join_element_wise(
+                person[C.ROW_KEY], ":" + related.role, ""
+            )
+        else:
+            person[C.ROW_KEY] = person[C.RELATED_TO] = keys[present].to_numpy()
+            person[C.RECORD_KEY] = (keys[present] + ":" + related.role).to_numpy()
         person[C.ROLE] = _repeat(related.role, len(rows))
-        person[C.RELATED_TO] = keys[present].to_numpy()
         person[C.RELATION] = _repeat(related.relation, len(rows))
         if related.relationship:
             person[C.RELATIONSHIP] = standardize_relationship(rows[related.relationship]).to_numpy()
@@ -142,8 +152,22 @@ def record_columns(frame: pd.DataFrame, source: SourceMapping) -> tuple[_Columns
     return columns, issues
 
 
-def _repeat(value: object, n: int) -> np.ndarray:
-    return np.full(n, value, dtype=object)
+def _repeat(value: str | None, n: int) -> pa.Array:
+    """One value on every row, made by Arrow (no Python object per row)."""
+    if value is None:
+        return pa.nulls(n, pa.string())
+    return pa.repeat(pa.scalar(value, pa.string()), n)
+
+
+def _key_text(keys: pd.Series) -> pa.Array | np.ndarray:
+    """The row keys as Arrow text when they are all text (as a chunk's keys are once
+    checked), made once for the record and row keys both; else as they are."""
+    if infer_dtype(keys, skipna=False) == "string":
+        try:
+            return pa.array(keys.to_numpy(), pa.string())
+        except (pa.ArrowException, UnicodeError):  # a lone surrogate
+            pass
+    return keys.to_numpy()
 
 
 def _array(values: pd.Series) -> Any:
@@ -171,6 +195,11 @@ def _standardize_person(
     def values(name: str) -> pd.Series | None:
         return column_values(frame, spec[name]) if name in spec else None
 
+    def python(name: str) -> pd.Series | None:
+        """For names and addresses, which read Python strings."""
+        found = values(name)
+        return python_values(found) if found is not None else None
+
     out: _Columns = {}
 
     def add(part: pd.DataFrame) -> None:
@@ -179,18 +208,18 @@ def _standardize_person(
 
     add(
         standardize_names(
-            given=values("given_name"),
-            middle=values("middle_name"),
-            family=values("family_name"),
-            family_1=values("family_name_1"),
-            family_2=values("family_name_2"),
-            full=values("full_name"),
+            given=python("given_name"),
+            middle=python("middle_name"),
+            family=python("family_name"),
+            family_1=python("family_name_1"),
+            family_2=python("family_name_2"),
+            full=python("full_name"),
             index=index,
         )
     )
-    add(standardize_a_numbers(_or_empty(values("a_number"), index)))
+    out[C.A_NUMBER], out[C.A_NUMBER_RAW] = a_number_arrays(_or_empty(values("a_number"), index))
     dob_spec = spec.get("dob")
-    dob = standardize_dob(
+    dob, dob_invalid = dob_columns(
         _or_empty(values("dob"), index),
         fmt=dob_spec.format if dob_spec else None,
         estimated=values("dob_estimated"),
@@ -198,15 +227,14 @@ def _standardize_person(
         serial=dob_spec.serial if dob_spec else None,
     )
     event_spec = spec.get("event_date")
-    event = standardize_event_date(
+    out.update(dob)
+    out[C.EVENT_DATE], event_invalid = event_date_array(
         _or_empty(values("event_date"), index),
         fmt=event_spec.format if event_spec else None,
         day_first=event_spec.day_first if event_spec else None,
         serial=event_spec.serial if event_spec else None,
     )
-    issues = FieldIssues(int(dob[INVALID_DOB].sum()), int(event[INVALID_EVENT_DATE].sum()))
-    add(dob.drop(columns=[INVALID_DOB]))
-    add(event[[C.EVENT_DATE]])
+    issues = FieldIssues(int(dob_invalid.sum()), int(event_invalid.sum()))
     sex_spec = spec.get("sex")
     out[C.SEX] = _array(
         standardize_sex(
@@ -221,24 +249,21 @@ def _standardize_person(
     out[C.COUNTRY] = _array(country)
     add(
         standardize_addresses(
-            line=values("address"),
-            city=values("city"),
-            state=values("state"),
-            postal_code=values("postal_code"),
+            line=python("address"),
+            city=python("city"),
+            state=python("state"),
+            postal_code=python("postal_code"),
             index=index,
         )
     )
-    out[C.PHONE] = _array(
-        standardize_phones(
-            _or_empty(values("phone"), index),
-            default_region=source.phone_region,
-            home_countries=country,
-        )
+    out[C.PHONE] = phone_array(
+        _or_empty(values("phone"), index),
+        default_region=source.phone_region,
+        home_countries=country,
     )
-    out[C.FAMILY_GROUP] = _array(scope_ids(_or_empty(values("family_group"), index), source.name))
-    out[C.PERSON_ID] = _array(scope_ids(_or_empty(values("person_id"), index), source.name))
-    out[C.DOCUMENT_ID] = _array(standardize_document_ids(_or_empty(values("document_id"), index)))
-    out[C.ROW_KEY] = frame[source.key].to_numpy()
+    out[C.FAMILY_GROUP] = scoped_id_array(_or_empty(values("family_group"), index), source.name)
+    out[C.PERSON_ID] = scoped_id_array(_or_empty(values("person_id"), index), source.name)
+    out[C.DOCUMENT_ID] = document_id_array(_or_empty(values("document_id"), index))
     out[C.LINE] = frame[C.LINE].to_numpy()
     used = list(dict.fromkeys(c for f in fields for c in f.columns))
     out[C.RAW] = _raw_json(frame, used)
@@ -249,7 +274,7 @@ def column_values(frame: pd.DataFrame, spec: FieldSpec) -> pd.Series:
     """One field's text: a column, or several joined by the separator with blanks skipped."""
     if len(spec.columns) == 1:
         return frame[spec.columns[0]]
-    parts = [frame[c].fillna("").astype(str).to_numpy() for c in spec.columns]
+    parts = [python_values(frame[c]).fillna("").astype(str).to_numpy() for c in spec.columns]
     separator = spec.separator
     if separator.strip() == "":
         joined = [" ".join(separator.join(row).split()) for row in zip(*parts, strict=True)]
@@ -316,9 +341,12 @@ def _large(text: str) -> pa.Scalar:
 def _text_column(frame: pd.DataFrame, column: str) -> pa.Array | None:
     """An object column of strings and nulls as Arrow text; None for anything else.
 
-    Nulls are None, NaN, pd.NA and NaT, all of which `to_json` writes as null.
+    Nulls are None, NaN, pd.NA and NaT, all of which `to_json` writes as null. Text
+    pandas holds in Arrow is taken as it is.
     """
     values = frame[column]
+    if isinstance(column, str) and is_arrow_text(values):
+        return text_array(values).cast(pa.large_string())
     if not isinstance(column, str) or values.dtype != object:
         return None
     if infer_dtype(values, skipna=True) not in ("string", "empty"):

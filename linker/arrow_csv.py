@@ -110,10 +110,10 @@ def read_block(
     fields: list[int],
     first_line: int,
     last: bool,
-) -> tuple[list[np.ndarray], np.ndarray] | None:
-    """The `fields` (column positions) of a block of whole CSV records as object arrays
-    of text (None for empty cells) and each row's physical line, or None where Arrow's
-    reading might differ from the row loop's.
+) -> tuple[list[pa.Array], np.ndarray] | None:
+    """The `fields` (column positions) of a block of whole CSV records as Arrow text
+    (null for empty cells) and each row's physical line, or None where Arrow's reading
+    might differ from the row loop's.
 
     `data` is the block's bytes in `encoding`, `text` the same decoded strictly; the
     block is the file's last when `last`, and its first line is `first_line`.
@@ -155,4 +155,4 @@ def read_block(
         lines = spanned_lines(every, data, first_line)
         if lines is None:
             return None
-    return [table.column(name).to_numpy(zero_copy_only=False) for name in wanted], lines
+    return [table.column(name).combine_chunks() for name in wanted], lines

@@ -31,7 +31,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -75,6 +75,10 @@ _END_FIELD = "\ue000\uf8ff\ue000"
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 _undecodable_seen = [0]
+
+# Text pandas holds in Arrow, missing value NaN: `linker.standardize.text.ARROW_TEXT`
+# (this module is read before that package).
+ARROW_TEXT_DTYPE: Final = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
 def _count_and_escape(error: UnicodeError) -> tuple[str | bytes, int]:
@@ -411,20 +415,26 @@ def _record_ends(data: bytes, odd: int) -> tuple[np.ndarray, int]:
     return newlines[outside], (odd + len(quotes)) % 2
 
 
-def parse_block(layout: CsvLayout, block: RawBlock) -> tuple[Chunk, bool]:
+def parse_block(
+    layout: CsvLayout, block: RawBlock, *, in_arrow: Collection[str] = ()
+) -> tuple[Chunk, bool]:
     """The rows of a block, and whether its cut fell between records.
 
     When it did not (a quote inside an unquoted field fooled the parity), the chunk is
     wrong and the file must be read row by row from this block on. Arrow's C++ reader
     parses the block when it provably gives the row loop's chunk (`_parse_arrow`);
     otherwise, and always when bytes do not decode, the row loop does.
+
+    The `in_arrow` columns of a block Arrow parsed stay as it read them (pandas text
+    over Arrow, `ARROW_TEXT_DTYPE`), for a reader that can take them so: no Python
+    string is made per cell. Every other column holds Python strings and None.
     """
     try:
         text = block.data.decode(layout.body_encoding)
     except UnicodeDecodeError:
         text = block.data.decode(layout.body_encoding, "surrogateescape")
         return _parse_rows(layout, block, text, undecoded=True)
-    parsed = _parse_arrow(layout, block, text)
+    parsed = _parse_arrow(layout, block, text, in_arrow)
     if parsed is not None:
         return parsed
     return _parse_rows(layout, block, text, undecoded=False)
@@ -443,7 +453,9 @@ def _parse_rows(
     return chunk, block.last or parser.at_end_row
 
 
-def _parse_arrow(layout: CsvLayout, block: RawBlock, text: str) -> tuple[Chunk, bool] | None:
+def _parse_arrow(
+    layout: CsvLayout, block: RawBlock, text: str, in_arrow: Collection[str] = ()
+) -> tuple[Chunk, bool] | None:
     """The block's chunk as Arrow parses it, or None where it might differ from the
     row loop's (the caller then runs the row loop on the whole block); see
     `linker.arrow_csv.read_block` for when that is."""
@@ -461,7 +473,14 @@ def _parse_arrow(layout: CsvLayout, block: RawBlock, text: str) -> tuple[Chunk, 
     if read is None:
         return None
     columns, lines = read
-    frame = pd.DataFrame(dict(zip(layout.wanted, columns, strict=True)))
+    frame = pd.DataFrame(
+        {
+            name: ARROW_TEXT_DTYPE.__from_arrow__(column)
+            if name in in_arrow
+            else column.to_numpy(zero_copy_only=False)
+            for name, column in zip(layout.wanted, columns, strict=True)
+        }
+    )
     frame[C.LINE] = pd.array(lines, dtype="int64")
     return Chunk(frame, (), len(lines)), True
 

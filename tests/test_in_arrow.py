@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from linker import columns as C
+from linker.ingest import ARROW_TEXT_DTYPE, RawBlock, parse_block, read_csv_layout
 from linker.mapping import FieldSpec, RelatedPerson, SourceMapping
 from linker.standardize import dates, identifiers, phones
 from linker.standardize.demographics import standardize_countries, standardize_sex
@@ -297,3 +299,28 @@ def test_columns_in_arrow_are_those_only_arrow_readers_take(
         fields=tuple(FieldSpec(name, columns) for name, columns in fields.items()),
     )
     assert columns_in_arrow(source) == expected
+
+
+def test_a_block_parsed_by_arrow_keeps_the_asked_columns_there(tmp_path: Path) -> None:
+    body = 'K,A,PHONE,NAME\nk1,A012,"(713) 555-0123",ANA\nk2,,,"LUIS\nPEREZ"\nk3,é\x00,x,\n'
+    (tmp_path / "x.csv").write_text(body, encoding="utf-8")
+    source = replace(
+        source_mapping("cbp", []),
+        path=tmp_path / "x.csv",
+        key="K",
+        fields=(
+            FieldSpec("a_number", ("A",)),
+            FieldSpec("phone", ("PHONE",)),
+            FieldSpec("full_name", ("NAME",)),
+        ),
+    )
+    layout = read_csv_layout(source)
+    data = body.split("\n", 1)[1].encode()
+    block = RawBlock(data, layout.body_offset or 0, 2, last=True)
+    plain = parse_block(layout, block)[0].frame
+    chunk, whole = parse_block(layout, block, in_arrow={"A", "PHONE"})
+    kept = chunk.frame
+    assert whole and kept["A"].dtype == ARROW_TEXT_DTYPE == ARROW_TEXT
+    assert kept["NAME"].dtype == object and kept["K"].dtype == object
+    for name in plain.columns:
+        assert_same(plain[name], python_values(kept[name]))

@@ -567,8 +567,10 @@ def test_clean_blocks_go_through_arrow_and_messy_ones_through_the_row_loop(
     outcomes: list[bool] = []
     arrow = ingest._parse_arrow
 
-    def spy(layout: CsvLayout, block: RawBlock, text: str) -> tuple[Chunk, bool] | None:
-        parsed = arrow(layout, block, text)
+    def spy(
+        layout: CsvLayout, block: RawBlock, text: str, *more: object
+    ) -> tuple[Chunk, bool] | None:
+        parsed = arrow(layout, block, text, *more)
         outcomes.append(parsed is not None)
         return parsed
 

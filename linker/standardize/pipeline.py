@@ -42,6 +42,7 @@ from linker.ingest import (
     reject_bad_keys,
 )
 from linker.mapping import SourceMapping
+from linker.standardize.in_arrow import columns_in_arrow
 from linker.standardize.records import (
     RECORD_DTYPES,
     FieldIssues,
@@ -300,8 +301,11 @@ def not_whole() -> Standardized:
 
 
 def standardize_block(layout: CsvLayout, block: RawBlock, source: SourceMapping) -> Standardized:
-    """Worker: parse a block of a CSV, set aside the bad keys within it, standardize."""
-    chunk, whole = parse_block(layout, block)
+    """Worker: parse a block of a CSV, set aside the bad keys within it, standardize.
+
+    The columns only Arrow-reading normalizers take stay as Arrow parsed them
+    (`linker.standardize.in_arrow`)."""
+    chunk, whole = parse_block(layout, block, in_arrow=columns_in_arrow(source))
     if not whole:
         return not_whole()
     return standardize_keyed(reject_bad_keys(chunk, source, None), source, len(chunk.rejects))

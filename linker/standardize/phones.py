@@ -73,6 +73,7 @@ _NULL_TOKENS = frozenset(
     {"", "NA", "NAN", "NONE", "NULL", "UNKNOWN", "UNK", "DESCONOCIDO", "SINTELEFONO", "NOPHONE"}
 )
 _NOT_WORD = re.compile(r"[\W_]")
+_NULL_TOKEN_TEXT = pa.array(sorted(_NULL_TOKENS), pa.string())
 _DIGIT = re.compile("[0-9]")
 _NOT_DIGIT = re.compile("[^0-9]")
 # A number and nothing else: digits with spaces, dots, dashes or brackets between.
@@ -241,15 +242,16 @@ def _distinct_texts(values: pd.Series) -> tuple[np.ndarray, _Texts]:
     codes, distinct = distinct_text(arrow)
     text = python_strip(distinct)
     long = pc.greater(pc.utf8_length(text), _MAX_LENGTH)
-    text = pc.replace_substring_regex(text, r"^([0-9]+)\.0*$", r"\1")  # whole_number_text
-    word = pc.utf8_upper(pc.replace_substring_regex(text, "[^A-Za-z0-9]+", ""))
-    null = pc.or_(
-        long,
-        pc.and_(
-            pc.invert(pc.match_substring_regex(text, "[0-9]")),  # `maybe_null`
-            pc.is_in(word, value_set=pa.array(sorted(_NULL_TOKENS), pa.string())),
-        ),
-    )
+    dotted = pc.match_substring(text, ".")  # whole_number_text's "." (few do)
+    if pc.any(dotted).as_py():
+        whole = pc.replace_substring_regex(pc.filter(text, dotted), r"^([0-9]+)\.0*$", r"\1")
+        text = pc.replace_with_mask(text, dotted, whole)
+    null = long
+    maybe = pc.invert(pc.match_substring_regex(text, "[0-9]"))  # `maybe_null` (few)
+    if pc.any(maybe).as_py():
+        word = pc.replace_substring_regex(pc.filter(text, maybe), "[^A-Za-z0-9]+", "")
+        token = pc.is_in(pc.utf8_upper(word), value_set=_NULL_TOKEN_TEXT)
+        null = pc.or_(long, pc.replace_with_mask(maybe, maybe, token))
     text = pc.if_else(null, pa.scalar(None, pa.string()), text)
     other = pc.invert(pc.string_is_ascii(distinct))
     if pc.any(other).as_py():

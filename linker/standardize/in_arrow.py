@@ -1,10 +1,12 @@
-"""Chunk columns read in Arrow: which normalizers take them so, and the plain reading.
+"""Chunk columns read in Arrow, and the plain reading they must equal.
 
 Arrow's CSV reader holds a block's cells as Arrow text. Turning every cell into a Python
-string (and back into Arrow for records.parquet) cost more than some normalizers spent
-on the values themselves, so the standardize workers keep in Arrow the columns read
-only by normalizers that work on Arrow text: identifiers, dates, sex, country, phones
-(`ARROW_FIELDS`). Names and addresses read Python strings, as before.
+string (and back into Arrow for records.parquet and RAW) cost more than some normalizers
+spent on the values themselves, so the standardize workers keep every column but the
+key as Arrow parsed it (`columns_in_arrow`). Identifiers, dates, sex, country, phones
+and the stated relationship read Arrow text there; names, addresses, fields of several
+columns, cross references and the DOB-estimated flag read Python strings, made where
+they are read (`python_values`), as the chunk held them before.
 
 Every fast path over Arrow text must give what the same values give as Python strings
 (the reading of a chunk parsed row by row, and of any caller's frame). Two helpers keep
@@ -25,22 +27,6 @@ import pyarrow.compute as pc
 from linker.mapping import SourceMapping
 from linker.standardize.text import is_arrow_text, text_array
 
-# Fields whose normalizers read Arrow text (one column each; a field of several columns
-# is joined in Python).
-ARROW_FIELDS: Final = frozenset(
-    {
-        "a_number",
-        "dob",
-        "event_date",
-        "sex",
-        "country",
-        "phone",
-        "family_group",
-        "person_id",
-        "document_id",
-    }
-)
-
 # What Python's str.strip() and str.split() take for whitespace (`str.isspace`).
 PYTHON_WHITESPACE: Final = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
@@ -49,18 +35,9 @@ PYTHON_WHITESPACE: Final = (
 
 
 def columns_in_arrow(source: SourceMapping) -> frozenset[str]:
-    """The extract's columns that only `ARROW_FIELDS` read (the key, names, addresses and
-    every field of several columns read Python strings)."""
-    arrow: set[str] = set()
-    python = {source.key}
-    for fields in (source.fields, *(related.fields for related in source.related)):
-        for spec in fields:
-            single = len(spec.columns) == 1
-            (arrow if single and spec.name in ARROW_FIELDS else python).update(spec.columns)
-    for related in source.related:
-        if related.relationship:
-            arrow.add(related.relationship)  # read per distinct value (`map_unique`)
-    return frozenset(arrow - python)
+    """The extract's columns a standardize worker keeps in Arrow: all but the key, which
+    is checked (stripped, repeats found) as Python strings."""
+    return frozenset(source.columns_used()) - {source.key}
 
 
 def arrow_values(values: pd.Series) -> pa.Array | None:

@@ -303,8 +303,7 @@ def not_whole() -> Standardized:
 def standardize_block(layout: CsvLayout, block: RawBlock, source: SourceMapping) -> Standardized:
     """Worker: parse a block of a CSV, set aside the bad keys within it, standardize.
 
-    The columns only Arrow-reading normalizers take stay as Arrow parsed them
-    (`linker.standardize.in_arrow`)."""
+    Every column but the key stays as Arrow parsed it (`linker.standardize.in_arrow`)."""
     chunk, whole = parse_block(layout, block, in_arrow=columns_in_arrow(source))
     if not whole:
         return not_whole()

@@ -30,8 +30,13 @@ from linker.standardize.addresses import _clean_texts, clean_text
 from linker.standardize.dates import _parse_format, _strptime
 from linker.standardize.phones import _one, _text, _us_numbers
 from linker.standardize.pipeline import records_table
-from linker.standardize.records import _raw_json, record_columns, standardize_chunk
-from linker.standardize.text import ascii_upper, transliterate
+from linker.standardize.records import (
+    _nulls_written,
+    _raw_json,
+    record_columns,
+    standardize_chunk,
+)
+from linker.standardize.text import ARROW_TEXT, ascii_upper, transliterate
 from linker.standardize.text import clean_text as clean_tokens
 
 # Characters where the fast paths differ from plain ASCII handling: accents, ligatures,
@@ -123,6 +128,31 @@ def test_raw_json_equals_to_json(rows: list[tuple[object, object]]) -> None:
             _raw_json(frame, ["NAME", 'A/"B'])
         return
     assert _lines(_raw_json(frame, ["NAME", 'A/"B'])) == expected.split("\n")[:-1]
+
+
+@given(st.lists(st.tuples(json_values, json_values), min_size=1, max_size=8))
+def test_raw_json_of_text_held_in_arrow_equals_to_json(rows: list[tuple[object, object]]) -> None:
+    # The standardize workers hand RAW's columns over as Arrow parsed them.
+    frame = pd.DataFrame(rows, columns=["NAME", 'A/"B'], dtype=object)
+    expected = frame.to_json(orient="records", lines=True, force_ascii=False)
+    held = frame.astype(ARROW_TEXT)
+    assert _lines(_raw_json(held, ["NAME", 'A/"B'])) == expected.split("\n")[:-1]
+
+
+@pytest.mark.parametrize("start", [0, 1, 2])
+def test_nulls_are_written_over_their_marks_in_any_buffer(start: int) -> None:
+    # A buffer Arrow will not let be written is copied; a slice writes its own rows only.
+    lines = ['{"A":"\x00\x00","B":"x"}', '{"A":"\\u0000","B":"\x00\x00"}', '{"A":"\x00\x00"}']
+    data = "".join(lines).encode()
+    offsets = np.cumsum([0, *(len(line.encode()) for line in lines)], dtype=np.int64)
+    held = pa.Array.from_buffers(
+        pa.large_string(), 3, [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data)]
+    )
+    assert not np.frombuffer(held.buffers()[2], dtype=np.uint8).flags.writeable
+    written = _nulls_written(held.slice(start))
+    expected = [line.replace('"\x00\x00"', "null") for line in lines]
+    assert written.to_pylist() == expected[start:]
+    assert held.to_pylist() == lines  # the read-only buffer was not written
 
 
 def _lines(raw: pa.Array | np.ndarray) -> list[str]:

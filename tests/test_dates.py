@@ -147,6 +147,16 @@ def test_dob_cases(raw: object, fmt: str | None, expected: tuple[object, ...]) -
     assert _row(out) == expected
 
 
+def test_the_same_text_reads_as_each_declared_format_says_in_turn() -> None:
+    # Readings are remembered per text and format (and day), never per text alone.
+    for fmt, expected in [("%d/%m/%Y", 4), ("%m/%d/%Y", 3), ("%d/%m/%Y", 4), (None, 3)]:
+        out = standardize_dob(pd.Series(["03/04/2005"], dtype=object), fmt=fmt, today=TODAY)
+        assert out[C.DOB_MONTH].iloc[0] == expected, fmt
+    for today, year in [(date(2024, 6, 1), 2005), (date(2004, 6, 1), 1905)]:
+        out = standardize_dob(pd.Series(["03/04/05"], dtype=object), today=today)
+        assert out[C.DOB_YEAR].iloc[0] == year, today
+
+
 def test_dob_whole_column_and_dtypes() -> None:
     raws = [raw for raw, fmt, _ in DOB_CASES if fmt is None]
     expected = [exp for _, fmt, exp in DOB_CASES if fmt is None]

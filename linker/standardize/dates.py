@@ -178,25 +178,16 @@ def dob_columns(
     codes, uniques = _distinct_texts(values)
     day_first = _undeclared_order(spec, day_first, uniques)
     serial = _undeclared_serial(spec, serial, uniques)
-    n = len(uniques)
-    year = np.full(n + 1, -1, dtype=np.int16)
-    month = np.full(n + 1, -1, dtype=np.int8)
-    day = np.full(n + 1, -1, dtype=np.int8)
-    quality = np.full(n + 1, _Q["missing"], dtype=np.int8)
-    invalid = np.zeros(n + 1, dtype=bool)
-    for i, value in enumerate(uniques):
-        counted = _serial_parts(value) if serial else None
-        trusted: _Trusted | _Parts | None
-        if counted is not None:
-            trusted = _dob_parts(counted, today)
-        else:
-            trusted = _read_dob(value, spec, today, day_first)
-        if isinstance(trusted, tuple):
-            year[i], month[i], day[i], quality[i], invalid[i] = trusted
-        elif trusted is None:
-            invalid[i] = True
-    take = np.where(codes < 0, n, codes)
-    year, month, day, quality, invalid = (a[take] for a in (year, month, day, quality, invalid))
+    if serial:
+        read = [_serial_dob(value, fmt, today, day_first) for value in uniques]
+    else:
+        read = [_read_dob(value, fmt, today, day_first) for value in uniques]
+    # One row of parts per distinct value, and a last one for null; then one column each.
+    parts = np.array([*read, _NO_DATE], dtype=np.int16).T.copy()
+    take = np.where(codes < 0, len(uniques), codes)
+    year = parts[0][take]
+    month, day, quality = (parts[k][take].astype(np.int8) for k in (1, 2, 3))
+    invalid = parts[4][take].astype(bool)
     if estimated is not None:
         if not estimated.index.equals(values.index):
             raise DataContractError(
@@ -269,17 +260,30 @@ def event_date_array(
 # --- trust rules --------------------------------------------------------------------
 
 
+# What a date of birth gives when nothing was written, and when what was written cannot
+# be a birth date (unreadable, or impossible with no year to keep).
+_NO_DATE: Final[_Trusted] = (-1, -1, -1, _Q["missing"], False)
+_UNREADABLE: Final[_Trusted] = (-1, -1, -1, _Q["missing"], True)
+
+
 @functools.lru_cache(maxsize=MEMO_SIZE)
-def _read_dob(
-    text: str, spec: _Format | None, today: date, day_first: bool = False
-) -> _Trusted | _Parts | None:
-    """`_dob_parts` of the text's parts; `_NULL` for a written "no date", None if
-    unreadable or impossible with no year to keep. Memoized: a worker sees the same
-    dates in every chunk."""
-    parts = _read(text, spec, today, day_first)
-    if parts is _NULL or parts is None:
-        return parts
-    return _dob_parts(parts, today)
+def _read_dob(text: str, fmt: str | None, today: date, day_first: bool = False) -> _Trusted:
+    """`_dob_parts` of the text's parts: `_NO_DATE` for a written "no date",
+    `_UNREADABLE` if unreadable or impossible with no year to keep. Memoized: a worker
+    sees the same dates in every chunk. Keyed by the format's text, not its `_Format`
+    (a dataclass hashes every field at each call)."""
+    parts = _read(text, _parse_format(fmt), today, day_first)
+    if parts is _NULL:
+        return _NO_DATE
+    return (_dob_parts(parts, today) if parts is not None else None) or _UNREADABLE
+
+
+def _serial_dob(text: str, fmt: str | None, today: date, day_first: bool) -> _Trusted:
+    """`_read_dob`, a spreadsheet serial number read as the date it counts to."""
+    counted = _serial_parts(text)
+    if counted is None:
+        return _read_dob(text, fmt, today, day_first)
+    return _dob_parts(counted, today) or _UNREADABLE
 
 
 def _dob_parts(parts: _Parts, today: date) -> _Trusted | None:
@@ -488,6 +492,7 @@ def _full_year(yy: int, month: int | None, day: int | None, today: date) -> int:
     return year
 
 
+@functools.lru_cache(maxsize=64)
 def _parse_format(fmt: str | None) -> _Format | None:
     if fmt is None or fmt == "":
         return None
